@@ -1,0 +1,42 @@
+// LogReader: the core's read-only view of the durable log.
+//
+// The core keeps entries that are not yet durable (and recent ones) in
+// memory; for anything older it asks the LogReader. The runtime that writes
+// the log (src/storage) implements it. The core only ever reads indexes that
+// the runtime has told it are persisted (Raft::on_persisted), so a store that
+// appends on another thread needs no more than LevelDB's own thread safety.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "raftlog/core/types.h"
+#include "raftlog/status.h"
+
+namespace raftlog::core {
+
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+
+  // The log head: the last index covered by the snapshot (entries up to it
+  // are compacted away), and that entry's term. Both 0 for a log that was
+  // never compacted.
+  virtual LogIndex head_index() const = 0;
+  virtual Term head_term() const = 0;
+
+  // The last durable index (head_index() when the log holds no entry).
+  virtual LogIndex last_index() const = 0;
+
+  // The term of the entry at index, for head_index() <= index <= last_index().
+  // NotFound outside that range; Corruption if the stored entry is damaged.
+  virtual Status term(LogIndex index, Term* term) const = 0;
+
+  // Appends to *out the entries [lo, hi), in order, stopping early once their
+  // byte_size() sum would pass max_bytes, but always at least one entry when
+  // lo < hi. Requires head_index() < lo <= hi <= last_index() + 1.
+  virtual Status entries(LogIndex lo, LogIndex hi, size_t max_bytes,
+                         std::vector<Entry>* out) const = 0;
+};
+
+}  // namespace raftlog::core

@@ -1,0 +1,190 @@
+// Raft: the consensus core as a deterministic state machine.
+//
+// Inputs: tick(), step(message), propose_command(), heartbeat(),
+// start_election(), and on_persisted() once the runtime has made log entries
+// durable. Output: take_ready() hands back a batch (Ready) of what to
+// persist, what to send, what was committed and what happened. Nothing in
+// here reads a clock, sleeps, spawns a thread, touches a socket or a disk, or
+// draws randomness it was not given (Config::random_seed), so the same core
+// runs in raftlogd and in the seeded simulator (tests/sim).
+//
+// The runtime loop, for each Ready, in this order:
+//   1. send ready.messages (they need nothing persisted; the leader's
+//      AppendEntries go out while its own disk write is running);
+//   2. persist ready.hard_state and ready.entries in one synced write
+//      (ready.entries.front().index may be at or below the stored tail: the
+//      store first deletes everything from that index on);
+//   3. send ready.messages_after_persist (vote grants, append acks: they
+//      promise state that must already be on disk);
+//   4. call on_persisted(ready.entries.back().index, .term) if there were
+//      entries;
+//   5. apply ready.committed in order, and look at ready.events.
+// Batches must be persisted in the order they were taken. A runtime may take
+// the next Ready before the previous one is persisted, as long as it keeps
+// that order (this is how a storage thread pipelines group commits).
+//
+// Not thread-safe: one thread drives a Raft object.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "raftlog/core/log_reader.h"
+#include "raftlog/core/message.h"
+#include "raftlog/core/types.h"
+#include "raftlog/status.h"
+
+namespace raftlog::core {
+
+struct Config {
+  // This node's id; must be positive.
+  NodeId id = kNoNode;
+  // A follower that hears no leader for a random number of ticks in
+  // [election_ticks, 2 * election_ticks) stands for election. A leader that
+  // has not heard from a quorum for election_ticks steps down (check_quorum).
+  int election_ticks = 10;
+  // A leader sends heartbeats every heartbeat_ticks. Must be < election_ticks.
+  int heartbeat_ticks = 1;
+  // A pipelined follower that acknowledges nothing for this many ticks while
+  // messages are in flight is probed again from its match index (lost
+  // messages). 0 means election_ticks / 2.
+  int retransmit_ticks = 0;
+  // Pre-vote (Raft thesis §9.6): a partitioned node does not bump terms.
+  bool pre_vote = true;
+  // Leader steps down without a quorum; nodes that heard from a leader within
+  // an election timeout ignore vote requests (leader stickiness).
+  bool check_quorum = true;
+  // One AppendEntries carries at most this many entries and bytes (at least one entry).
+  size_t max_entries_per_msg = 4096;
+  size_t max_bytes_per_msg = 1 << 20;
+  // Pipelining window per follower: AppendEntries in flight, and their bytes.
+  size_t max_inflight_msgs = 64;
+  size_t max_inflight_bytes = 64 << 20;
+  // A leader refuses proposals (Busy) while this many entries are uncommitted.
+  size_t max_uncommitted_entries = 1 << 20;
+  // Committed entries handed out per Ready, by bytes (at least one entry).
+  size_t max_committed_bytes_per_ready = 64 << 20;
+  // Entries up to this index were applied before a restart; committed
+  // entries are delivered from applied + 1 (0: from the log head on).
+  LogIndex applied = 0;
+  // Seeds the randomized election timeouts. The only randomness the core uses.
+  uint64_t random_seed = 1;
+
+  // InvalidInput naming the offending field, or ok.
+  Status validate() const;
+};
+
+// Events, in the seed crate's vocabulary. Committed entries come in
+// Ready::committed, not as events.
+struct RoleChanged {
+  Role role;
+};
+struct TermChanged {
+  Ballot ballot;
+};
+struct NewLeaderElected {
+  NodeId leader;
+  Term term;
+};
+using Event = std::variant<RoleChanged, TermChanged, NewLeaderElected>;
+std::string Describe(const Event& e);
+
+struct Ready {
+  std::optional<HardState> hard_state;  // persist when set
+  std::vector<Entry> entries;           // persist (contiguous, ascending)
+  std::vector<Message> messages;        // send now
+  std::vector<Message> messages_after_persist;  // send once the above is durable
+  std::vector<Entry> committed;                 // apply, in order
+  std::vector<Event> events;
+
+  bool empty() const {
+    return !hard_state && entries.empty() && messages.empty() && messages_after_persist.empty() &&
+           committed.empty() && events.empty();
+  }
+};
+
+// What the leader knows of one member's log (for status displays).
+struct PeerProgress {
+  NodeId id = kNoNode;
+  LogIndex match = 0;
+  LogIndex next = 0;
+  bool replicating = false;  // pipelining (true) or probing (false)
+  bool recent_active = false;
+  size_t inflight = 0;
+};
+
+class Raft {
+ public:
+  // Starts as a follower from persisted state: hard_state as last saved and
+  // the durable log behind `log`, which must outlive this object. `members`
+  // is the cluster configuration to use (the latest one known: from the
+  // snapshot, the log, or the bootstrap list). Check status() afterwards.
+  Raft(const Config& config, const LogReader* log, const HardState& hard_state,
+       const ClusterConfig& members);
+  ~Raft();
+  Raft(const Raft&) = delete;
+  Raft& operator=(const Raft&) = delete;
+
+  // Ok, or the error that stopped this node (a failed storage read, an
+  // inconsistency). A stopped node ignores all input.
+  Status status() const;
+
+  // Advances logical time by one tick.
+  void tick();
+
+  // Handles one message from a peer. Messages from non-members are ignored.
+  // InvalidInput if the message is not addressed to this node.
+  Status step(const Message& m);
+
+  // Leader only: appends a command. NotLeader (with the leader hint) or Busy.
+  Status propose_command(std::string data, ProposalId* id);
+
+  // Membership change arrives with its own issue; until then NotSupported.
+  Status propose_config(const std::vector<NodeId>& voters, const std::vector<NodeId>& learners,
+                        ProposalId* id);
+
+  // Leader only: broadcasts a heartbeat round now and returns its sequence
+  // number. Once last_heartbeat_ack() >= it, a quorum confirmed this node
+  // was still leader after the call (the basis of ReadIndex).
+  Status heartbeat(uint64_t* seq);
+  // The highest heartbeat sequence number a quorum has acknowledged in this
+  // term; 0 on non-leaders. Never decreases within a term.
+  uint64_t last_heartbeat_ack() const;
+
+  // Stands for election now (a follower or candidate that is a voter).
+  Status start_election();
+
+  bool has_ready() const;
+  Ready take_ready();
+
+  // The runtime has made the log durable through index, whose entry has
+  // term. Stale notifications (a later truncation replaced the entry) are
+  // ignored.
+  void on_persisted(LogIndex index, Term term);
+
+  NodeId id() const;
+  Role role() const;
+  Term term() const;
+  NodeId voted_for() const;
+  NodeId leader() const;  // kNoNode when unknown
+  LogIndex commit_index() const;
+  LogIndex applied_index() const;  // the last index handed out in Ready::committed
+  LogIndex last_index() const;
+  Term last_term() const;
+  LogIndex persisted_index() const;
+  const ClusterConfig& cluster_config() const;
+  // The leader's view of every member (empty on other roles).
+  std::vector<PeerProgress> progress() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raftlog::core

@@ -69,7 +69,8 @@ struct Message {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   Term term = 0;
-  std::variant<RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply> body;
+  using Body = std::variant<RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply>;
+  Body body;
 
   MessageType type() const { return static_cast<MessageType>(body.index() + 1); }
   bool operator==(const Message&) const = default;

@@ -11,7 +11,8 @@
 // The runtime loop, for each Ready, in this order:
 //   1. send ready.messages (they need nothing persisted; the leader's
 //      AppendEntries go out while its own disk write is running);
-//   2. persist ready.hard_state and ready.entries in one synced write
+//   2. persist ready.hard_state and ready.entries in one write, synced if
+//      ready.must_sync
 //      (ready.entries.front().index may be at or below the stored tail: the
 //      store first deletes everything from that index on);
 //   3. send ready.messages_after_persist (vote grants, append acks: they
@@ -97,8 +98,12 @@ std::string Describe(const Event& e);
 
 struct Ready {
   std::optional<HardState> hard_state;  // persist when set
-  std::vector<Entry> entries;           // persist (contiguous, ascending)
-  std::vector<Message> messages;        // send now
+  // The write must be synced: it carries entries or a new term or vote. A
+  // hard state whose only change is the commit index may be written lazily
+  // (losing it on a crash only means re-delivering some committed entries).
+  bool must_sync = false;
+  std::vector<Entry> entries;                   // persist (contiguous, ascending)
+  std::vector<Message> messages;                // send now
   std::vector<Message> messages_after_persist;  // send once the above is durable
   std::vector<Entry> committed;                 // apply, in order
   std::vector<Event> events;
@@ -138,8 +143,10 @@ class Raft {
   // Advances logical time by one tick.
   void tick();
 
-  // Handles one message from a peer. Messages from non-members are ignored.
-  // InvalidInput if the message is not addressed to this node.
+  // Handles one message from a peer. InvalidInput if the message is not
+  // addressed to this node or claims to come from it. Any sender is heard
+  // (a node whose configuration is behind must still follow a new member
+  // that leads); replies from non-members are ignored.
   Status step(const Message& m);
 
   // Leader only: appends a command. NotLeader (with the leader hint) or Busy.

@@ -1,0 +1,802 @@
+// The Raft rules. Section numbers refer to the Raft paper (Ongaro and
+// Ousterhout, "In Search of an Understandable Consensus Algorithm") and the
+// thesis (Ongaro, "Consensus: Bridging Theory and Practice").
+#include "raftlog/core/raft.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/progress.h"
+#include "core/quorum.h"
+#include "core/raft_log.h"
+
+namespace raftlog::core {
+
+// Deliberate bugs, compiled in only by the simulator's checker tests
+// (tests/sim) to prove that the checker catches them. Never in a real build.
+#ifdef RAFTLOG_BUG_COMMIT_OLD_TERM
+constexpr bool kBugCommitOldTerm = true;
+#else
+constexpr bool kBugCommitOldTerm = false;
+#endif
+#ifdef RAFTLOG_BUG_VOTE_WITHOUT_UPTODATE_CHECK
+constexpr bool kBugVoteWithoutUpToDateCheck = true;
+#else
+constexpr bool kBugVoteWithoutUpToDateCheck = false;
+#endif
+#ifdef RAFTLOG_BUG_VOTE_REPLY_BEFORE_PERSIST
+constexpr bool kBugVoteReplyBeforePersist = true;
+#else
+constexpr bool kBugVoteReplyBeforePersist = false;
+#endif
+
+Status Config::validate() const {
+  if (id == kNoNode) return Status::InvalidInput("config: id must be positive");
+  if (heartbeat_ticks < 1) return Status::InvalidInput("config: heartbeat_ticks must be >= 1");
+  if (election_ticks <= heartbeat_ticks) {
+    return Status::InvalidInput("config: election_ticks must be > heartbeat_ticks");
+  }
+  if (retransmit_ticks < 0) return Status::InvalidInput("config: retransmit_ticks must be >= 0");
+  if (max_entries_per_msg == 0 || max_bytes_per_msg == 0) {
+    return Status::InvalidInput("config: max_entries_per_msg and max_bytes_per_msg must be > 0");
+  }
+  if (max_inflight_msgs == 0 || max_inflight_bytes == 0) {
+    return Status::InvalidInput("config: max_inflight_msgs and max_inflight_bytes must be > 0");
+  }
+  if (max_uncommitted_entries == 0) {
+    return Status::InvalidInput("config: max_uncommitted_entries must be > 0");
+  }
+  return Status::Ok();
+}
+
+class Raft::Impl {
+ public:
+  Impl(const Config& config, const LogReader* log, const HardState& hs,
+       const ClusterConfig& members);
+
+  // --- inputs ---
+  void tick();
+  Status step(const Message& m);
+  Status propose_command(std::string data, ProposalId* id);
+  Status heartbeat(uint64_t* seq);
+  Status start_election();
+  void on_persisted(LogIndex index, Term term);
+  bool has_ready() const;
+  Ready take_ready();
+
+  // After every input: a failed storage read stops the node.
+  void check_log_error() {
+    if (error_.ok() && !log_.error().ok()) {
+      error_ = log_.error();
+      pending_ = Ready();
+    }
+  }
+
+  Config cfg_;
+  RaftLog log_;
+  ClusterConfig members_;
+  Status error_;
+
+  Role role_ = Role::kFollower;
+  Term term_ = 0;
+  NodeId vote_ = kNoNode;
+  NodeId leader_ = kNoNode;
+  LogIndex commit_ = 0;
+  LogIndex applied_ = 0;
+  HardState saved_hs_;  // the hard state last handed out (or loaded)
+
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_timeout_ = 0;
+  uint64_t rng_state_ = 0;
+
+  std::map<NodeId, bool> votes_;         // candidates and pre-candidates
+  std::map<NodeId, Progress> progress_;  // leaders: every member but this node
+  uint64_t seq_ = 0;                     // heartbeat sequence, carried by every AppendEntries
+  uint64_t heartbeat_ack_ = 0;           // highest seq a quorum echoed in this term
+  bool flush_pending_ = false;           // leaders: something new to send to followers
+
+  Ready pending_;
+
+ private:
+  // --- role changes ---
+  void become_follower(Term term, NodeId leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  void campaign();
+  void set_role(Role role);
+  void set_leader(NodeId leader);
+  void reset_election_timer();
+  uint64_t next_random();
+  bool promotable() const { return members_.is_voter(cfg_.id); }
+
+  // --- message handling ---
+  void handle_lower_term(const Message& m);
+  void handle_request_vote(const Message& m, const RequestVote& rv);
+  void handle_vote_reply(const Message& m, const RequestVoteReply& r);
+  void handle_append_entries(const Message& m, const AppendEntries& ae);
+  void handle_append_reply(const Message& m, const AppendEntriesReply& r);
+  bool in_leader_lease() const;
+
+  // --- leader ---
+  void append_local(EntryType type, std::string data);
+  bool maybe_commit();
+  LogIndex match_of(NodeId id) const;
+  void flush();
+  // Sends the next AppendEntries the window allows; true if it carried
+  // entries and another may follow.
+  bool send_append(NodeId to, Progress& pr);
+  // An empty AppendEntries at the match index: heartbeat and commit news.
+  void send_anchored(NodeId to, Progress& pr);
+  void send_heartbeats();
+  void update_heartbeat_ack();
+  void tick_leader();
+
+  void send(NodeId to, Message::Body body);
+  int retransmit_ticks() const {
+    return cfg_.retransmit_ticks > 0 ? cfg_.retransmit_ticks : std::max(2, cfg_.election_ticks / 2);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Construction and inputs
+
+Raft::Impl::Impl(const Config& config, const LogReader* log, const HardState& hs,
+                 const ClusterConfig& members)
+    : cfg_(config), log_(log), members_(members) {
+  error_ = cfg_.validate();
+  if (error_.ok()) error_ = log_.error();
+  term_ = hs.term;
+  vote_ = hs.voted_for;
+  // A commit index beyond the durable log would be a lie; the store clamps it.
+  commit_ = std::min(std::max(hs.commit, log_.head_index()), log_.last_index());
+  applied_ = std::max(std::min(cfg_.applied, commit_), log_.head_index());
+  saved_hs_ = HardState{term_, vote_, commit_};
+  rng_state_ = cfg_.random_seed ^ (cfg_.id * 0x9E3779B97F4A7C15ULL);
+  reset_election_timer();
+}
+
+void Raft::Impl::tick() {
+  if (!error_.ok()) return;
+  if (role_ == Role::kLeader) {
+    tick_leader();
+  } else {
+    ++election_elapsed_;
+    if (promotable() && election_elapsed_ >= randomized_election_timeout_) campaign();
+  }
+  check_log_error();
+}
+
+Status Raft::Impl::step(const Message& m) {
+  if (!error_.ok()) return error_;
+  if (m.to != cfg_.id) {
+    return Status::InvalidInput("message for node " + std::to_string(m.to) + " stepped into node " +
+                                std::to_string(cfg_.id));
+  }
+  if (m.from == kNoNode || m.from == cfg_.id) {
+    return Status::InvalidInput("message from invalid sender " + std::to_string(m.from));
+  }
+
+  const auto* rv = std::get_if<RequestVote>(&m.body);
+  const auto* rv_reply = std::get_if<RequestVoteReply>(&m.body);
+  if (m.term > term_) {
+    if (rv != nullptr && !rv->transfer && in_leader_lease()) {
+      // §6 / thesis §4.2.3: a node that hears from a live leader ignores
+      // vote requests, so a removed or partitioned node cannot disrupt it.
+      return Status::Ok();
+    }
+    if (rv != nullptr && rv->pre_vote) {
+      // A pre-vote request carries the term the sender would stand in;
+      // nobody's term changes for it.
+    } else if (rv_reply != nullptr && rv_reply->pre_vote && rv_reply->granted) {
+      // A granted pre-vote echoes the future term; counted below.
+    } else {
+      bool from_leader = std::holds_alternative<AppendEntries>(m.body);
+      become_follower(m.term, from_leader ? m.from : kNoNode);
+    }
+  } else if (m.term < term_) {
+    handle_lower_term(m);
+    check_log_error();
+    return Status::Ok();
+  }
+
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, RequestVote>) {
+          handle_request_vote(m, body);
+        } else if constexpr (std::is_same_v<T, RequestVoteReply>) {
+          handle_vote_reply(m, body);
+        } else if constexpr (std::is_same_v<T, AppendEntries>) {
+          handle_append_entries(m, body);
+        } else if constexpr (std::is_same_v<T, AppendEntriesReply>) {
+          handle_append_reply(m, body);
+        }
+      },
+      m.body);
+  check_log_error();
+  return error_;
+}
+
+Status Raft::Impl::propose_command(std::string data, ProposalId* id) {
+  if (!error_.ok()) return error_;
+  if (role_ != Role::kLeader) return Status::NotLeader(leader_);
+  if (log_.last_index() - commit_ >= cfg_.max_uncommitted_entries) {
+    return Status::Busy("too many uncommitted entries (" +
+                        std::to_string(log_.last_index() - commit_) + ")");
+  }
+  append_local(EntryType::kCommand, std::move(data));
+  if (id != nullptr) *id = ProposalId{term_, log_.last_index()};
+  return Status::Ok();
+}
+
+Status Raft::Impl::heartbeat(uint64_t* seq) {
+  if (!error_.ok()) return error_;
+  if (role_ != Role::kLeader) return Status::NotLeader(leader_);
+  send_heartbeats();
+  if (seq != nullptr) *seq = seq_;
+  check_log_error();
+  return error_;
+}
+
+Status Raft::Impl::start_election() {
+  if (!error_.ok()) return error_;
+  if (role_ == Role::kLeader) return Status::InvalidInput("already the leader");
+  if (!promotable()) return Status::InvalidInput("not a voter in the current configuration");
+  campaign();
+  check_log_error();
+  return error_;
+}
+
+void Raft::Impl::on_persisted(LogIndex index, Term term) {
+  if (!error_.ok()) return;
+  log_.stable_to(index, term);
+  if (role_ == Role::kLeader && maybe_commit()) flush_pending_ = true;
+  check_log_error();
+}
+
+bool Raft::Impl::has_ready() const {
+  if (!error_.ok()) return false;
+  return !pending_.empty() || log_.has_unhanded() || flush_pending_ ||
+         HardState{term_, vote_, commit_} != saved_hs_ ||
+         applied_ < std::min(commit_, log_.persisted_index());
+}
+
+Ready Raft::Impl::take_ready() {
+  if (!error_.ok()) return Ready();
+  if (flush_pending_) flush();
+  Ready ready = std::move(pending_);
+  pending_ = Ready();
+  HardState hs{term_, vote_, commit_};
+  if (hs != saved_hs_) {
+    ready.must_sync = hs.term != saved_hs_.term || hs.voted_for != saved_hs_.voted_for;
+    ready.hard_state = hs;
+    saved_hs_ = hs;
+  }
+  ready.entries = log_.take_unhanded();
+  if (!ready.entries.empty()) ready.must_sync = true;
+  // Deliver only what is committed and durable here: a node must never
+  // apply an entry that a crash could take back from its own log.
+  LogIndex deliverable = std::min(commit_, log_.persisted_index());
+  if (applied_ < deliverable) {
+    ready.committed =
+        log_.entries(applied_ + 1, deliverable + 1, cfg_.max_committed_bytes_per_ready);
+    if (!ready.committed.empty()) applied_ = ready.committed.back().index;
+  }
+  log_.release_to(applied_);
+  check_log_error();
+  if (!error_.ok()) return Ready();
+  return ready;
+}
+
+// ---------------------------------------------------------------------------
+// Roles
+
+void Raft::Impl::set_role(Role role) {
+  if (role_ == role) return;
+  role_ = role;
+  pending_.events.emplace_back(RoleChanged{role});
+}
+
+void Raft::Impl::set_leader(NodeId leader) {
+  if (leader_ == leader) return;
+  leader_ = leader;
+  if (leader != kNoNode) pending_.events.emplace_back(NewLeaderElected{leader, term_});
+}
+
+uint64_t Raft::Impl::next_random() {
+  // splitmix64: small, fast, and fully determined by the injected seed.
+  uint64_t z = (rng_state_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void Raft::Impl::reset_election_timer() {
+  election_elapsed_ = 0;
+  randomized_election_timeout_ =
+      cfg_.election_ticks + static_cast<int>(next_random() % cfg_.election_ticks);
+}
+
+void Raft::Impl::become_follower(Term term, NodeId leader) {
+  if (term > term_) {
+    term_ = term;
+    vote_ = kNoNode;
+    leader_ = kNoNode;
+    pending_.events.emplace_back(TermChanged{Ballot{term_, vote_}});
+  }
+  set_role(Role::kFollower);
+  set_leader(leader);
+  progress_.clear();
+  votes_.clear();
+  flush_pending_ = false;
+  heartbeat_ack_ = 0;
+  reset_election_timer();
+}
+
+void Raft::Impl::campaign() {
+  if (cfg_.pre_vote) {
+    become_pre_candidate();
+  } else {
+    become_candidate();
+  }
+}
+
+void Raft::Impl::become_pre_candidate() {
+  // Thesis §9.6: ask first whether an election could be won, without
+  // touching the term, so a node cut off from the cluster does not come back
+  // with a term that deposes a healthy leader.
+  set_role(Role::kPreCandidate);
+  set_leader(kNoNode);
+  votes_.clear();
+  votes_[cfg_.id] = true;
+  reset_election_timer();
+  if (TallyVotes(members_, votes_) == VoteResult::kWon) {
+    become_candidate();
+    return;
+  }
+  for (NodeId id : members_.members()) {
+    if (id == cfg_.id || !members_.is_voter(id)) continue;
+    Message m{cfg_.id, id, term_ + 1,
+              RequestVote{log_.last_index(), log_.last_term(), /*pre_vote=*/true, false}};
+    pending_.messages.push_back(std::move(m));
+  }
+}
+
+void Raft::Impl::become_candidate() {
+  set_role(Role::kCandidate);
+  term_ += 1;
+  vote_ = cfg_.id;
+  leader_ = kNoNode;
+  pending_.events.emplace_back(TermChanged{Ballot{term_, vote_}});
+  votes_.clear();
+  votes_[cfg_.id] = true;
+  reset_election_timer();
+  if (TallyVotes(members_, votes_) == VoteResult::kWon) {
+    become_leader();
+    return;
+  }
+  for (NodeId id : members_.members()) {
+    if (id == cfg_.id || !members_.is_voter(id)) continue;
+    send(id, RequestVote{log_.last_index(), log_.last_term(), false, false});
+  }
+}
+
+void Raft::Impl::become_leader() {
+  set_role(Role::kLeader);
+  set_leader(cfg_.id);
+  votes_.clear();
+  progress_.clear();
+  for (NodeId id : members_.members()) {
+    if (id == cfg_.id) continue;
+    Progress& pr = progress_[id];
+    pr.become_probe(log_.last_index() + 1);
+  }
+  heartbeat_ack_ = 0;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  // §5.4.2 / §8: a new leader commits entries from earlier terms only by
+  // committing one of its own; the Noop makes that happen at once.
+  append_local(EntryType::kNoop, std::string());
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+
+void Raft::Impl::send(NodeId to, Message::Body body) {
+  Message m{cfg_.id, to, term_, std::move(body)};
+  // Vote grants, vote requests (our own vote) and append acknowledgements
+  // promise state that must be durable before anyone may rely on them.
+  bool after_persist = false;
+  if (const auto* rv = std::get_if<RequestVote>(&m.body)) {
+    after_persist = !rv->pre_vote;
+  } else if (const auto* r = std::get_if<RequestVoteReply>(&m.body)) {
+    after_persist = !r->pre_vote && !kBugVoteReplyBeforePersist;
+  } else if (std::holds_alternative<AppendEntriesReply>(m.body)) {
+    after_persist = true;
+  }
+  (after_persist ? pending_.messages_after_persist : pending_.messages).push_back(std::move(m));
+}
+
+bool Raft::Impl::in_leader_lease() const {
+  return cfg_.check_quorum && leader_ != kNoNode && election_elapsed_ < cfg_.election_ticks;
+}
+
+void Raft::Impl::handle_lower_term(const Message& m) {
+  if (std::holds_alternative<AppendEntries>(m.body)) {
+    // A deposed leader (perhaps back from a partition) learns the newer
+    // term from the rejection and steps down.
+    send(m.from, AppendEntriesReply{false, 0, 0, 0, 0});
+  } else if (const auto* rv = std::get_if<RequestVote>(&m.body)) {
+    // Tell a stale (pre-)candidate the current term so it stops standing.
+    Message reply{cfg_.id, m.from, term_, RequestVoteReply{false, rv->pre_vote}};
+    pending_.messages.push_back(std::move(reply));
+  }
+  // Stale replies are dropped.
+}
+
+void Raft::Impl::handle_request_vote(const Message& m, const RequestVote& rv) {
+  // Can this node give its vote for m.term? For a real vote: only once per
+  // term and not while it follows a leader of that term. A pre-vote is a
+  // question about a future term and binds nothing.
+  bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) ||
+                  (rv.pre_vote && m.term > term_);
+  bool up_to_date =
+      kBugVoteWithoutUpToDateCheck || log_.is_up_to_date(rv.last_log_index, rv.last_log_term);
+  bool granted = can_vote && up_to_date;
+  if (rv.pre_vote) {
+    Term reply_term = granted ? m.term : term_;
+    pending_.messages.push_back(
+        Message{cfg_.id, m.from, reply_term, RequestVoteReply{granted, true}});
+    return;
+  }
+  if (granted) {
+    if (vote_ != m.from) {
+      vote_ = m.from;
+      pending_.events.emplace_back(TermChanged{Ballot{term_, vote_}});
+    }
+    reset_election_timer();
+  }
+  send(m.from, RequestVoteReply{granted, false});
+}
+
+void Raft::Impl::handle_vote_reply(const Message& m, const RequestVoteReply& r) {
+  if (r.pre_vote) {
+    if (role_ != Role::kPreCandidate) return;
+    // A granted pre-vote echoes term_ + 1; a rejection carries the voter's term.
+    if (r.granted && m.term != term_ + 1) return;
+  } else if (role_ != Role::kCandidate) {
+    return;
+  }
+  votes_.emplace(m.from, r.granted);
+  switch (TallyVotes(members_, votes_)) {
+    case VoteResult::kWon:
+      if (role_ == Role::kPreCandidate) {
+        become_candidate();
+      } else {
+        become_leader();
+      }
+      break;
+    case VoteResult::kLost:
+      become_follower(term_, kNoNode);
+      break;
+    case VoteResult::kPending:
+      break;
+  }
+}
+
+void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae) {
+  // m.term == term_ here: m.from is this term's leader.
+  if (role_ != Role::kFollower || leader_ != m.from) {
+    become_follower(term_, m.from);
+  } else {
+    election_elapsed_ = 0;
+  }
+  AppendEntriesReply reply;
+  reply.seq = ae.seq;
+  if (ae.prev_log_index < commit_) {
+    // Everything through commit_ matches the leader (leader completeness);
+    // tell it so rather than re-checking entries that may be compacted.
+    reply.success = true;
+    reply.match_index = commit_;
+  } else if (log_.match_term(ae.prev_log_index, ae.prev_log_term)) {
+    LogIndex last_new = ae.prev_log_index + ae.entries.size();
+    // Skip what this log already holds; a different term at an index means
+    // the rest of this log diverged and gives way to the leader's (§5.3).
+    auto first_new = ae.entries.begin();
+    while (first_new != ae.entries.end() && log_.match_term(first_new->index, first_new->term)) {
+      ++first_new;
+    }
+    if (first_new != ae.entries.end()) {
+      if (first_new->index <= commit_) {
+        error_ = Status::InconsistentState("leader " + std::to_string(m.from) +
+                                           " overwrites committed entry " +
+                                           std::to_string(first_new->index));
+        return;
+      }
+      log_.truncate_and_append(first_new, ae.entries.end());
+    }
+    commit_ = std::max(commit_, std::min(ae.leader_commit, last_new));
+    reply.success = true;
+    reply.match_index = last_new;
+  } else {
+    auto [hint_index, hint_term] = log_.find_conflict_by_term(
+        std::min(ae.prev_log_index, log_.last_index()), ae.prev_log_term);
+    reply.match_index = ae.prev_log_index;
+    reply.hint_index = hint_index;
+    reply.hint_term = hint_term;
+  }
+  send(m.from, reply);
+}
+
+void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply& r) {
+  if (role_ != Role::kLeader) return;
+  auto it = progress_.find(m.from);
+  if (it == progress_.end()) return;
+  Progress& pr = it->second;
+  pr.recent_active = true;
+  if (r.seq > pr.acked_seq) {
+    pr.acked_seq = r.seq;
+    update_heartbeat_ack();
+  }
+  if (!r.success) {
+    // Skip back a whole term at a time: the follower said which term it has
+    // at hint_index; resume after the last index of ours with a term no
+    // newer than that.
+    LogIndex probe = r.hint_index;
+    if (r.hint_term > 0) probe = log_.find_conflict_by_term(r.hint_index, r.hint_term).first;
+    if (pr.maybe_decrease(r.match_index, probe)) flush_pending_ = true;
+    return;
+  }
+  if (pr.maybe_update(r.match_index)) {
+    // Only progress resets the retransmit timer: a heartbeat answered while
+    // entries are lost in flight must not hide the loss.
+    pr.ticks_since_ack = 0;
+    if (pr.state == Progress::State::kProbe) pr.become_replicate();
+    if (maybe_commit()) flush_pending_ = true;
+    flush_pending_ = true;
+  } else if (pr.state == Progress::State::kProbe) {
+    pr.probe_sent = false;
+    flush_pending_ = true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Leader
+
+void Raft::Impl::append_local(EntryType type, std::string data) {
+  Entry e;
+  e.index = log_.last_index() + 1;
+  e.term = term_;
+  e.type = type;
+  e.data = std::move(data);
+  log_.append(std::move(e));
+  flush_pending_ = true;
+}
+
+LogIndex Raft::Impl::match_of(NodeId id) const {
+  // The leader counts its own entries only once they are durable.
+  if (id == cfg_.id) return log_.persisted_index();
+  auto it = progress_.find(id);
+  return it == progress_.end() ? 0 : it->second.match;
+}
+
+bool Raft::Impl::maybe_commit() {
+  LogIndex index = QuorumValue(members_, [&](NodeId id) { return match_of(id); });
+  if (index <= commit_) return false;
+  // §5.4.2: count replicas only for an entry of the current term; earlier
+  // entries commit with it.
+  if (!kBugCommitOldTerm && log_.term(index) != term_) return false;
+  commit_ = index;
+  return true;
+}
+
+void Raft::Impl::flush() {
+  flush_pending_ = false;
+  for (auto& [id, pr] : progress_) {
+    bool sent = false;
+    while (send_append(id, pr)) sent = true;
+    // A follower with nothing new still learns the new commit index at once,
+    // so that it (and its subscribers) need not wait for a heartbeat.
+    if (!sent && pr.state == Progress::State::kReplicate && pr.commit_sent < commit_) {
+      send_anchored(id, pr);
+    }
+  }
+}
+
+bool Raft::Impl::send_append(NodeId to, Progress& pr) {
+  if (pr.paused(cfg_.max_inflight_msgs, cfg_.max_inflight_bytes)) return false;
+  LogIndex last = log_.last_index();
+  AppendEntries ae;
+  ae.prev_log_index = pr.next - 1;
+  if (ae.prev_log_index < log_.head_index()) {
+    // Catching up from before the log head needs InstallSnapshot, which
+    // arrives with the snapshot issue; until then nothing compacts the log.
+    error_ = Status::NotSupported("follower " + std::to_string(to) + " needs entry " +
+                                  std::to_string(pr.next) + ", before the log head");
+    return false;
+  }
+  ae.prev_log_term = log_.term(ae.prev_log_index);
+  if (pr.next <= last) {
+    LogIndex hi = std::min(last + 1, pr.next + cfg_.max_entries_per_msg);
+    ae.entries = log_.entries(pr.next, hi, cfg_.max_bytes_per_msg);
+  }
+  bool probing = pr.state == Progress::State::kProbe;
+  if (ae.entries.empty() && !probing) return false;
+  ae.leader_commit = commit_;
+  ae.seq = seq_;
+  pr.commit_sent = commit_;
+  if (probing) {
+    pr.probe_sent = true;
+  } else if (!ae.entries.empty()) {
+    size_t bytes = 0;
+    for (const Entry& e : ae.entries) bytes += e.byte_size();
+    pr.next = ae.entries.back().index + 1;
+    pr.inflights.add(ae.entries.back().index, bytes);
+  }
+  bool sent_entries = !ae.entries.empty();
+  send(to, std::move(ae));
+  // Keep going only while pipelining entries; a probe goes alone.
+  return sent_entries && !probing;
+}
+
+void Raft::Impl::send_heartbeats() {
+  ++seq_;
+  for (auto& [id, pr] : progress_) {
+    if (pr.state == Progress::State::kProbe) {
+      // Re-send a probe that may have been lost.
+      pr.probe_sent = false;
+      send_append(id, pr);
+    } else {
+      send_anchored(id, pr);
+    }
+  }
+  update_heartbeat_ack();  // a single-node cluster acknowledges itself
+}
+
+void Raft::Impl::send_anchored(NodeId to, Progress& pr) {
+  // Anchored at the match index, which the follower is known to hold, so it
+  // is no false mismatch when it overtakes entries still in flight.
+  AppendEntries ae;
+  ae.prev_log_index = pr.match;
+  ae.prev_log_term = log_.term(pr.match);
+  ae.leader_commit = commit_;
+  ae.seq = seq_;
+  pr.commit_sent = commit_;
+  send(to, std::move(ae));
+}
+
+void Raft::Impl::update_heartbeat_ack() {
+  uint64_t acked = QuorumValue(members_, [&](NodeId id) -> uint64_t {
+    if (id == cfg_.id) return seq_;
+    auto it = progress_.find(id);
+    return it == progress_.end() ? 0 : it->second.acked_seq;
+  });
+  heartbeat_ack_ = std::max(heartbeat_ack_, acked);
+}
+
+void Raft::Impl::tick_leader() {
+  ++election_elapsed_;
+  ++heartbeat_elapsed_;
+  if (election_elapsed_ >= cfg_.election_ticks) {
+    election_elapsed_ = 0;
+    if (cfg_.check_quorum) {
+      bool active = QuorumSatisfies(members_, [&](NodeId id) {
+        if (id == cfg_.id) return true;
+        auto it = progress_.find(id);
+        return it != progress_.end() && it->second.recent_active;
+      });
+      if (!active) {
+        // §6.2 of the thesis: a leader cut off from a quorum steps down, so
+        // clients stop talking to it and a new leader can be found.
+        become_follower(term_, kNoNode);
+        return;
+      }
+      for (auto& [id, pr] : progress_) pr.recent_active = false;
+    }
+  }
+  for (auto& [id, pr] : progress_) {
+    if (pr.state != Progress::State::kReplicate || pr.inflights.empty()) continue;
+    if (++pr.ticks_since_ack >= retransmit_ticks()) {
+      // Nothing acknowledged for a while with messages out: assume they were
+      // lost and probe again from what the follower is known to hold.
+      pr.become_probe(pr.match + 1);
+      flush_pending_ = true;
+    }
+  }
+  if (heartbeat_elapsed_ >= cfg_.heartbeat_ticks) {
+    heartbeat_elapsed_ = 0;
+    send_heartbeats();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Raft: the public face, forwarding to Impl.
+
+Raft::Raft(const Config& config, const LogReader* log, const HardState& hard_state,
+           const ClusterConfig& members)
+    : impl_(std::make_unique<Impl>(config, log, hard_state, members)) {}
+Raft::~Raft() = default;
+
+Status Raft::status() const {
+  return impl_->error_;
+}
+void Raft::tick() {
+  impl_->tick();
+}
+Status Raft::step(const Message& m) {
+  return impl_->step(m);
+}
+Status Raft::propose_command(std::string data, ProposalId* id) {
+  return impl_->propose_command(std::move(data), id);
+}
+Status Raft::propose_config(const std::vector<NodeId>&, const std::vector<NodeId>&, ProposalId*) {
+  return Status::NotSupported("membership change is not implemented yet");
+}
+Status Raft::heartbeat(uint64_t* seq) {
+  return impl_->heartbeat(seq);
+}
+uint64_t Raft::last_heartbeat_ack() const {
+  return impl_->role_ == Role::kLeader ? impl_->heartbeat_ack_ : 0;
+}
+Status Raft::start_election() {
+  return impl_->start_election();
+}
+bool Raft::has_ready() const {
+  return impl_->has_ready();
+}
+Ready Raft::take_ready() {
+  return impl_->take_ready();
+}
+void Raft::on_persisted(LogIndex index, Term term) {
+  impl_->on_persisted(index, term);
+}
+
+NodeId Raft::id() const {
+  return impl_->cfg_.id;
+}
+Role Raft::role() const {
+  return impl_->role_;
+}
+Term Raft::term() const {
+  return impl_->term_;
+}
+NodeId Raft::voted_for() const {
+  return impl_->vote_;
+}
+NodeId Raft::leader() const {
+  return impl_->leader_;
+}
+LogIndex Raft::commit_index() const {
+  return impl_->commit_;
+}
+LogIndex Raft::applied_index() const {
+  return impl_->applied_;
+}
+LogIndex Raft::last_index() const {
+  return impl_->log_.last_index();
+}
+Term Raft::last_term() const {
+  return impl_->log_.last_term();
+}
+LogIndex Raft::persisted_index() const {
+  return impl_->log_.persisted_index();
+}
+const ClusterConfig& Raft::cluster_config() const {
+  return impl_->members_;
+}
+
+std::vector<PeerProgress> Raft::progress() const {
+  std::vector<PeerProgress> out;
+  if (impl_->role_ != Role::kLeader) return out;
+  out.push_back(PeerProgress{impl_->cfg_.id, impl_->log_.persisted_index(),
+                             impl_->log_.last_index() + 1, true, true, 0});
+  for (const auto& [id, pr] : impl_->progress_) {
+    out.push_back(PeerProgress{id, pr.match, pr.next, pr.state == Progress::State::kReplicate,
+                               pr.recent_active, pr.inflights.count()});
+  }
+  return out;
+}
+
+}  // namespace raftlog::core

@@ -1,0 +1,113 @@
+// LevelDbLogStore: the LogStore on LevelDB (layout in coding.h and
+// docs/storage.md). Private to src/storage and its tests; users open one
+// with OpenLevelDbLogStore().
+//
+// What lives where:
+// - head index/term: the 'm' key, written (synced) whenever the head moves,
+//   so open reads one key instead of scanning the log.
+// - last index/term: found at open by one reverse Seek to the highest entry
+//   key (LevelDB's index makes that a lookup, not a scan), then kept in
+//   memory. Keeping it in a metadata key too would add a second source of
+//   truth that an append would have to keep in step; the entry keys are it.
+// - compacted keys are deleted by a background thread in batches of
+//   cleanup_batch keys; keys at or below the head are never read, and any
+//   still there after a crash are deleted after the next open.
+#pragma once
+
+#include <leveldb/slice.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "raftlog/storage/leveldb_store.h"
+#include "raftlog/storage/log_store.h"
+#include "storage/log_rules.h"
+
+namespace leveldb {
+class Cache;
+class DB;
+class WriteBatch;
+}  // namespace leveldb
+
+namespace raftlog::storage {
+
+inline leveldb::Slice ToSlice(std::string_view s) {
+  return {s.data(), s.size()};
+}
+inline std::string_view View(const leveldb::Slice& s) {
+  return {s.data(), s.size()};
+}
+
+class LevelDbLogStore final : public LogStore {
+ public:
+  static Status Open(const std::string& path, const LevelDbOptions& options,
+                     std::unique_ptr<LevelDbLogStore>* store);
+  // Stops the cleaner between two batches; what it left is cleaned after
+  // the next open.
+  ~LevelDbLogStore() override;
+  LevelDbLogStore(const LevelDbLogStore&) = delete;
+  LevelDbLogStore& operator=(const LevelDbLogStore&) = delete;
+
+  core::LogIndex head_index() const override;
+  core::Term head_term() const override;
+  core::LogIndex last_index() const override;
+  Status term(core::LogIndex index, core::Term* term) const override;
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                 std::vector<core::Entry>* out) const override;
+
+  Status load_hard_state(core::HardState* hard_state) const override;
+  Status load_snapshot(SnapshotMeta* meta) const override;
+  Status append(const std::optional<core::HardState>& hard_state,
+                std::span<const core::Entry> entries) override;
+  Status save_snapshot(const SnapshotMeta& meta) override;
+  Status compact(core::LogIndex new_head) override;
+  Status status() const override;
+
+  // Blocks until every key at or below the head is deleted (or the store
+  // failed). For tests and orderly shutdowns.
+  void wait_for_cleanup();
+
+ private:
+  LevelDbLogStore() = default;
+  Status load();  // reads metadata at open
+
+  // Reads the stored entry at index, whatever the bounds say.
+  Status read_entry(core::LogIndex index, core::Entry* entry) const;
+  Status read_term(core::LogIndex index, core::Term* term) const;
+  LogBounds bounds() const;
+
+  // One synced write; on failure fails the store with "what: leveldb: ...".
+  Status write(const std::string& what, leveldb::WriteBatch* batch);
+  Status fail(const std::string& what, const std::string& leveldb_error, bool corruption);
+  void schedule_cleanup_locked(core::LogIndex through);
+  void cleanup_loop();
+  // Deletes up to cleanup_batch entry keys in [from, through]; *next is
+  // where the next batch starts.
+  Status cleanup_batch(core::LogIndex from, core::LogIndex through, core::LogIndex* next);
+
+  size_t cleanup_batch_size_ = 1000;
+  std::unique_ptr<leveldb::Cache> cache_;  // outlives db_
+  std::unique_ptr<leveldb::DB> db_;
+
+  std::mutex write_mu_;  // one writer at a time; held across the synced write
+  std::string scratch_;  // record encoding buffer, guarded by write_mu_
+
+  mutable std::mutex mu_;  // guards everything below
+  LogBounds bounds_;
+  core::HardState hard_state_;
+  std::optional<SnapshotMeta> snapshot_;
+  Status failed_;
+  core::LogIndex cleanup_next_ = 1;     // lowest entry key that may still exist
+  core::LogIndex cleanup_through_ = 0;  // entry keys up to here are to go
+  bool cleanup_busy_ = false;
+  bool stopping_ = false;
+  std::condition_variable cleanup_cv_;  // work for the cleaner, or stop
+  std::condition_variable idle_cv_;     // the cleaner made progress
+  std::thread cleaner_;
+};
+
+}  // namespace raftlog::storage

@@ -1,0 +1,113 @@
+// ReplicatedLog: a Raft node ready to embed. The core (src/core), a
+// LogStore (LevelDB by default) and a Transport (ZeroMQ by default),
+// assembled with an event loop step and a storage thread. The API follows
+// the seed crate (frugalos/raftlog): propose_command, heartbeat,
+// local_node, and a stream of events ending in Committed entries.
+//
+// Threading: one thread drives the object (run_once, the proposals and
+// queries); a storage thread it owns makes writes durable, merging whatever
+// queued up meanwhile into one synced batch (group commit). The loop never
+// waits for the disk, so election timers keep running while it syncs, and
+// the leader sends to followers while its own write is in flight.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "raftlog/core/raft.h"
+#include "raftlog/status.h"
+#include "raftlog/storage/log_store.h"
+#include "raftlog/transport.h"
+
+namespace raftlog {
+
+struct ReplicatedLogOptions {
+  // The Raft parameters (id, election and heartbeat ticks, windows...).
+  // core.applied is overridden by `resume_from_commit`.
+  core::Config core;
+  // Wall time of one tick.
+  std::chrono::milliseconds tick_interval{50};
+  // The members to start with when the log holds no configuration yet.
+  core::ClusterConfig members;
+  // After a restart, deliver committed entries only from the persisted
+  // commit index on (true), or replay them all from the log head (false).
+  bool resume_from_commit = true;
+};
+
+// An entry became committed (and is durable here). Indexes go up by one.
+struct Committed {
+  core::LogIndex index;
+  core::Entry entry;
+};
+
+using Event = std::variant<core::RoleChanged, core::TermChanged, core::NewLeaderElected, Committed>;
+
+// This node as the seed crate describes it.
+struct LocalNode {
+  core::NodeId id;
+  core::Role role;
+  core::Ballot ballot;
+  core::NodeId leader;
+};
+
+// Where the local log stands.
+struct LocalHistory {
+  core::LogIndex head;       // last compacted index (the snapshot's)
+  core::LogIndex last;       // last index in the log (appended, maybe not durable)
+  core::LogIndex persisted;  // last durable index
+  core::LogIndex committed;
+  core::LogIndex applied;  // last index delivered as a Committed event
+};
+
+class ReplicatedLog {
+ public:
+  // Loads the hard state from the store and starts as a follower. The store
+  // and transport are owned from here on.
+  static Status Open(const ReplicatedLogOptions& options, std::unique_ptr<storage::LogStore> store,
+                     std::unique_ptr<Transport> transport, std::unique_ptr<ReplicatedLog>* out);
+  // Lets the storage thread finish every write it was given, then stops.
+  ~ReplicatedLog();
+
+  // One turn of the loop: waits up to max_wait (less if a tick is due) for
+  // messages or finished writes, then steps, ticks, persists and sends.
+  // An error (storage failure, corrupted log) means the node has stopped.
+  Status run_once(std::chrono::milliseconds max_wait);
+
+  // Pops the next event; false when there is none.
+  bool next_event(Event* event);
+
+  Status propose_command(std::string command, core::ProposalId* id);
+  Status propose_config(const std::vector<core::NodeId>& voters,
+                        const std::vector<core::NodeId>& learners, core::ProposalId* id);
+  Status heartbeat(uint64_t* seq);
+  uint64_t last_heartbeat_ack() const;
+  // Compaction up to new_head with an application snapshot: arrives with
+  // the snapshot issue; NotSupported until then.
+  Status install_snapshot(core::LogIndex new_head, const std::string& snapshot);
+  Status start_election();
+
+  LocalNode local_node() const;
+  LocalHistory local_history() const;
+  const core::ClusterConfig& cluster_config() const;
+  std::vector<core::PeerProgress> progress() const;
+  // Ok, or the error that stopped this node.
+  Status status() const;
+
+  // The store, for reads (fetching ranges of the log for clients).
+  const storage::LogStore& store() const;
+  Transport& transport();
+
+  ReplicatedLog(const ReplicatedLog&) = delete;
+  ReplicatedLog& operator=(const ReplicatedLog&) = delete;
+
+ private:
+  class Impl;
+  explicit ReplicatedLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raftlog

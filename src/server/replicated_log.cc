@@ -1,0 +1,196 @@
+#include "raftlog/replicated_log.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "server/persister.h"
+
+namespace raftlog {
+
+using Clock = std::chrono::steady_clock;
+
+class ReplicatedLog::Impl {
+ public:
+  Impl(const ReplicatedLogOptions& options, std::unique_ptr<storage::LogStore> store,
+       std::unique_ptr<Transport> transport, const core::HardState& hs)
+      : options_(options), store_(std::move(store)), transport_(std::move(transport)) {
+    core::Config cfg = options_.core;
+    cfg.applied = options_.resume_from_commit ? hs.commit : 0;
+    raft_ = std::make_unique<core::Raft>(cfg, store_.get(), hs, options_.members);
+    Transport* t = transport_.get();
+    persister_ = std::make_unique<server::Persister>(store_.get(), [t] { t->wake(); });
+    next_tick_ = Clock::now() + options_.tick_interval;
+  }
+
+  Status run_once(std::chrono::milliseconds max_wait);
+  void drain_ready();
+  void finish_writes();
+
+  ReplicatedLogOptions options_;
+  std::unique_ptr<storage::LogStore> store_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<core::Raft> raft_;
+  // Declared after store_ and transport_: destroyed first, so the storage
+  // thread finishes its writes while both still exist.
+  std::unique_ptr<server::Persister> persister_;
+  Clock::time_point next_tick_;
+  std::deque<Event> events_;
+  std::vector<core::Message> inbox_;
+  Status error_;
+};
+
+Status ReplicatedLog::Impl::run_once(std::chrono::milliseconds max_wait) {
+  if (!error_.ok()) return error_;
+  auto now = Clock::now();
+  auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
+  auto wait = std::clamp(until_tick, std::chrono::milliseconds(0), max_wait);
+  // Work already queued (a proposal made since the last turn) must not wait.
+  if (raft_->has_ready()) wait = std::chrono::milliseconds(0);
+
+  inbox_.clear();
+  Status s = transport_->receive(wait, &inbox_);
+  if (!s.ok()) return error_ = s;
+  for (const core::Message& m : inbox_) {
+    // A message the core refuses (misaddressed) is dropped; the core stays up.
+    (void)raft_->step(m);
+  }
+  finish_writes();
+
+  now = Clock::now();
+  int ticks = 0;
+  while (now >= next_tick_ && ticks < 1000) {
+    raft_->tick();
+    next_tick_ += options_.tick_interval;
+    ++ticks;
+  }
+  if (now >= next_tick_) next_tick_ = now + options_.tick_interval;  // far behind: skip ahead
+
+  drain_ready();
+  if (!raft_->status().ok()) return error_ = raft_->status();
+  return error_;
+}
+
+void ReplicatedLog::Impl::finish_writes() {
+  std::vector<server::PersistDone> done;
+  persister_->take_done(&done);
+  for (server::PersistDone& d : done) {
+    if (!d.status.ok()) {
+      // Nothing that depended on this write may go out: stop the node.
+      if (error_.ok()) error_ = d.status;
+      return;
+    }
+    for (const core::Message& m : d.after_persist) transport_->send(m);
+    if (d.last_entry) raft_->on_persisted(d.last_entry->first, d.last_entry->second);
+  }
+}
+
+void ReplicatedLog::Impl::drain_ready() {
+  while (error_.ok() && raft_->has_ready()) {
+    core::Ready ready = raft_->take_ready();
+    for (const core::Message& m : ready.messages) transport_->send(m);
+    if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty()) {
+      persister_->submit(server::PersistJob{std::move(ready.hard_state), std::move(ready.entries),
+                                            std::move(ready.messages_after_persist)});
+    }
+    for (core::Event& e : ready.events) {
+      std::visit([&](auto& ev) { events_.emplace_back(ev); }, e);
+    }
+    for (core::Entry& e : ready.committed) {
+      core::LogIndex index = e.index;
+      events_.emplace_back(Committed{index, std::move(e)});
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+Status ReplicatedLog::Open(const ReplicatedLogOptions& options,
+                           std::unique_ptr<storage::LogStore> store,
+                           std::unique_ptr<Transport> transport,
+                           std::unique_ptr<ReplicatedLog>* out) {
+  if (!store || !transport)
+    return Status::InvalidInput("ReplicatedLog needs a store and a transport");
+  if (options.tick_interval.count() <= 0) return Status::InvalidInput("tick_interval must be > 0");
+  Status s = options.core.validate();
+  if (!s.ok()) return s;
+  if (!options.members.is_member(options.core.id) && options.members.voters.empty()) {
+    return Status::InvalidInput("no cluster members given");
+  }
+  core::HardState hs;
+  s = store->load_hard_state(&hs);
+  if (!s.ok()) return s;
+  auto impl = std::make_unique<Impl>(options, std::move(store), std::move(transport), hs);
+  s = impl->raft_->status();
+  if (!s.ok()) return s;
+  out->reset(new ReplicatedLog(std::move(impl)));
+  return Status::Ok();
+}
+
+ReplicatedLog::ReplicatedLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ReplicatedLog::~ReplicatedLog() = default;
+
+Status ReplicatedLog::run_once(std::chrono::milliseconds max_wait) {
+  return impl_->run_once(max_wait);
+}
+
+bool ReplicatedLog::next_event(Event* event) {
+  if (impl_->events_.empty()) return false;
+  *event = std::move(impl_->events_.front());
+  impl_->events_.pop_front();
+  return true;
+}
+
+Status ReplicatedLog::propose_command(std::string command, core::ProposalId* id) {
+  if (!impl_->error_.ok()) return impl_->error_;
+  return impl_->raft_->propose_command(std::move(command), id);
+}
+
+Status ReplicatedLog::propose_config(const std::vector<core::NodeId>& voters,
+                                     const std::vector<core::NodeId>& learners,
+                                     core::ProposalId* id) {
+  return impl_->raft_->propose_config(voters, learners, id);
+}
+
+Status ReplicatedLog::heartbeat(uint64_t* seq) {
+  return impl_->raft_->heartbeat(seq);
+}
+uint64_t ReplicatedLog::last_heartbeat_ack() const {
+  return impl_->raft_->last_heartbeat_ack();
+}
+
+Status ReplicatedLog::install_snapshot(core::LogIndex, const std::string&) {
+  return Status::NotSupported("snapshots are not implemented yet");
+}
+
+Status ReplicatedLog::start_election() {
+  return impl_->raft_->start_election();
+}
+
+LocalNode ReplicatedLog::local_node() const {
+  const core::Raft& r = *impl_->raft_;
+  return LocalNode{r.id(), r.role(), core::Ballot{r.term(), r.voted_for()}, r.leader()};
+}
+
+LocalHistory ReplicatedLog::local_history() const {
+  const core::Raft& r = *impl_->raft_;
+  return LocalHistory{impl_->store_->head_index(), r.last_index(), r.persisted_index(),
+                      r.commit_index(), r.applied_index()};
+}
+
+const core::ClusterConfig& ReplicatedLog::cluster_config() const {
+  return impl_->raft_->cluster_config();
+}
+std::vector<core::PeerProgress> ReplicatedLog::progress() const {
+  return impl_->raft_->progress();
+}
+Status ReplicatedLog::status() const {
+  return impl_->error_;
+}
+const storage::LogStore& ReplicatedLog::store() const {
+  return *impl_->store_;
+}
+Transport& ReplicatedLog::transport() {
+  return *impl_->transport_;
+}
+
+}  // namespace raftlog

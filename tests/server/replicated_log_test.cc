@@ -1,0 +1,179 @@
+// ReplicatedLog end to end in one process: three nodes over an in-process
+// transport, each with its storage thread, driven in real (short) time.
+#include "raftlog/replicated_log.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "local_transport.h"
+#include "raftlog/storage/memory_log_store.h"
+
+namespace raftlog::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Lets a test keep its MemoryLogStore across a ReplicatedLog's lifetime.
+class SharedStore : public storage::LogStore {
+ public:
+  explicit SharedStore(std::shared_ptr<storage::MemoryLogStore> s) : s_(std::move(s)) {}
+  core::LogIndex head_index() const override { return s_->head_index(); }
+  core::Term head_term() const override { return s_->head_term(); }
+  core::LogIndex last_index() const override { return s_->last_index(); }
+  Status term(core::LogIndex i, core::Term* t) const override { return s_->term(i, t); }
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max,
+                 std::vector<core::Entry>* out) const override {
+    return s_->entries(lo, hi, max, out);
+  }
+  Status load_hard_state(core::HardState* hs) const override { return s_->load_hard_state(hs); }
+  Status load_snapshot(storage::SnapshotMeta* m) const override { return s_->load_snapshot(m); }
+  Status append(const std::optional<core::HardState>& hs,
+                std::span<const core::Entry> entries) override {
+    return s_->append(hs, entries);
+  }
+  Status save_snapshot(const storage::SnapshotMeta& m) override { return s_->save_snapshot(m); }
+  Status compact(core::LogIndex head) override { return s_->compact(head); }
+  Status status() const override { return s_->status(); }
+
+ private:
+  std::shared_ptr<storage::MemoryLogStore> s_;
+};
+
+struct TestNode {
+  std::shared_ptr<storage::MemoryLogStore> store = std::make_shared<storage::MemoryLogStore>();
+  std::unique_ptr<ReplicatedLog> log;
+  std::vector<Committed> committed;
+  Status stopped;
+};
+
+class ThreeNodes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (core::NodeId id = 1; id <= 3; ++id) start(id);
+  }
+
+  void start(core::NodeId id) {
+    ReplicatedLogOptions o;
+    o.core.id = id;
+    o.core.election_ticks = 10;
+    o.core.heartbeat_ticks = 2;
+    o.core.random_seed = id * 31 + restarts_++;
+    o.tick_interval = 5ms;
+    o.members.voters = {1, 2, 3};
+    TestNode& n = nodes_[id];
+    n.log.reset();
+    n.stopped = Status::Ok();
+    ASSERT_TRUE(
+        ReplicatedLog::Open(o, std::make_unique<SharedStore>(n.store), net_.join(id), &n.log).ok());
+  }
+
+  // Drives every node until pred holds or the deadline passes.
+  bool pump_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline = 5s) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      for (auto& [id, n] : nodes_) {
+        if (!n.log || !n.stopped.ok()) continue;
+        n.stopped = n.log->run_once(1ms);
+        Event e;
+        while (n.log->next_event(&e)) {
+          if (auto* c = std::get_if<Committed>(&e)) n.committed.push_back(*c);
+        }
+      }
+      if (pred()) return true;
+    }
+    return pred();
+  }
+
+  core::NodeId leader() {
+    for (auto& [id, n] : nodes_) {
+      if (n.log && n.stopped.ok() && n.log->local_node().role == core::Role::kLeader) return id;
+    }
+    return 0;
+  }
+
+  LocalNetwork net_;
+  std::map<core::NodeId, TestNode> nodes_;
+  int restarts_ = 0;
+};
+
+TEST_F(ThreeNodes, ElectALeaderAndCommitProposalsEverywhereInOrder) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  core::NodeId l = leader();
+  std::vector<core::ProposalId> ids;
+  for (int i = 0; i < 100; ++i) {
+    core::ProposalId id;
+    ASSERT_TRUE(nodes_[l].log->propose_command("cmd" + std::to_string(i), &id).ok());
+    ids.push_back(id);
+  }
+  ASSERT_TRUE(pump_until([&] {
+    for (auto& [id, n] : nodes_) {
+      if (n.committed.empty() || n.committed.back().index < ids.back().index) return false;
+    }
+    return true;
+  }));
+  for (auto& [id, n] : nodes_) {
+    for (size_t i = 0; i < n.committed.size(); ++i) {
+      EXPECT_EQ(n.committed[i].index, i + 1) << "node " << id;
+    }
+    const core::Entry& last = n.committed[ids.back().index - 1].entry;
+    EXPECT_EQ(last.data, "cmd99");
+    EXPECT_EQ(last.term, ids.back().term);
+  }
+}
+
+TEST_F(ThreeNodes, ProposalOnAFollowerIsNotLeaderWithAHint) {
+  ASSERT_TRUE(pump_until([&] {
+    core::NodeId l = leader();
+    if (l == 0) return false;
+    for (auto& [id, n] : nodes_) {
+      if (n.log->local_node().leader != l) return false;
+    }
+    return true;
+  }));
+  core::NodeId l = leader();
+  core::NodeId f = l == 1 ? 2 : 1;
+  Status s = nodes_[f].log->propose_command("x", nullptr);
+  EXPECT_TRUE(s.IsNotLeader());
+  EXPECT_EQ(s.leader_hint(), l);
+}
+
+TEST_F(ThreeNodes, AWriteErrorStopsTheNodeAndNothingUnpersistedIsAcknowledged) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  core::NodeId l = leader();
+  ASSERT_TRUE(pump_until([&] { return nodes_[l].committed.size() >= 1; }));
+  size_t before = nodes_[l].committed.size();
+  nodes_[l].store->inject_write_error("No space left on device");
+  ASSERT_TRUE(nodes_[l].log->propose_command("lost?", nullptr).ok());
+  ASSERT_TRUE(pump_until([&] { return !nodes_[l].stopped.ok(); }));
+  EXPECT_TRUE(nodes_[l].stopped.IsIOError());
+  EXPECT_NE(nodes_[l].stopped.message().find("No space"), std::string::npos);
+  EXPECT_EQ(nodes_[l].committed.size(), before) << "the failed write delivered nothing";
+  EXPECT_TRUE(nodes_[l].log->propose_command("more", nullptr).IsIOError());
+  // The others carry on with a new leader.
+  ASSERT_TRUE(pump_until([&] { return leader() != 0 && leader() != l; }));
+}
+
+TEST_F(ThreeNodes, RestartKeepsTermVoteAndLog) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  core::NodeId l = leader();
+  core::ProposalId id;
+  ASSERT_TRUE(nodes_[l].log->propose_command("durable", &id).ok());
+  ASSERT_TRUE(pump_until([&] {
+    for (auto& [nid, n] : nodes_) {
+      if (n.committed.size() < id.index) return false;
+    }
+    return true;
+  }));
+  core::NodeId f = l == 1 ? 2 : 1;
+  LocalNode before = nodes_[f].log->local_node();
+  start(f);  // a fresh ReplicatedLog on the same store
+  LocalNode after = nodes_[f].log->local_node();
+  EXPECT_EQ(after.ballot, before.ballot);
+  EXPECT_EQ(nodes_[f].log->local_history().last, id.index);
+  EXPECT_EQ(nodes_[f].log->local_history().committed, id.index);
+}
+
+}  // namespace
+}  // namespace raftlog::testing

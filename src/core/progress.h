@@ -39,7 +39,7 @@ struct Progress {
   bool recent_active = false;  // heard from since the last check-quorum round
   int ticks_since_ack = 0;     // kReplicate: ticks without progress while messages are in flight
   uint64_t acked_seq = 0;      // highest heartbeat sequence number it echoed this term
-  LogIndex commit_sent = 0;    // leader_commit carried by the last AppendEntries sent
+  LogIndex commit_sent = 0;    // commit index the last AppendEntries let it learn
   Inflights inflights;
 
   void become_probe(LogIndex new_next);

@@ -599,7 +599,8 @@ void Raft::Impl::flush() {
     while (send_append(id, pr)) sent = true;
     // A follower with nothing new still learns the new commit index at once,
     // so that it (and its subscribers) need not wait for a heartbeat.
-    if (!sent && pr.state == Progress::State::kReplicate && pr.commit_sent < commit_) {
+    if (!sent && pr.state == Progress::State::kReplicate &&
+        std::min(commit_, pr.match) > pr.commit_sent) {
       send_anchored(id, pr);
     }
   }
@@ -626,7 +627,9 @@ bool Raft::Impl::send_append(NodeId to, Progress& pr) {
   if (ae.entries.empty() && !probing) return false;
   ae.leader_commit = commit_;
   ae.seq = seq_;
-  pr.commit_sent = commit_;
+  // A follower can learn a commit index only as far as what it holds.
+  pr.commit_sent =
+      std::min(commit_, ae.entries.empty() ? ae.prev_log_index : ae.entries.back().index);
   if (probing) {
     pr.probe_sent = true;
   } else if (!ae.entries.empty()) {
@@ -663,7 +666,7 @@ void Raft::Impl::send_anchored(NodeId to, Progress& pr) {
   ae.prev_log_term = log_.term(pr.match);
   ae.leader_commit = commit_;
   ae.seq = seq_;
-  pr.commit_sent = commit_;
+  pr.commit_sent = std::min(commit_, pr.match);
   send(to, std::move(ae));
 }
 

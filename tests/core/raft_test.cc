@@ -212,6 +212,18 @@ TEST(Replication, FollowerLearnsTheCommitIndexWithoutWaitingForAHeartbeat) {
   EXPECT_EQ(c.raft(3).commit_index(), 2u);
 }
 
+TEST(Replication, SlowerFollowerLearnsTheCommitIndexAsSoonAsItAcknowledges) {
+  Cluster c(3);
+  c.elect(1);
+  c.propose(1, "a");
+  // Node 2 acknowledges first and commits index 2; node 3's ack comes after.
+  while (c.deliver_if([](const Message& m) { return m.to == 2 || m.from == 2 || m.to == 1; }) > 0) {
+  }
+  ASSERT_EQ(c.raft(1).commit_index(), 2u);
+  c.deliver_all();  // node 3's entries and ack; no tick, so no heartbeat
+  EXPECT_EQ(c.raft(3).commit_index(), 2u);
+}
+
 TEST(Replication, CommitOnlyHardStateNeedsNoSync) {
   Cluster c(3);
   c.elect(1);

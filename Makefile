@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 SEEDS      ?= 1..20000
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan test test-asan soak format lint bench clean
+.PHONY: all deps build build-asan test test-asan soak format lint bench clean fuzz
 
 all: build
 
@@ -36,6 +36,23 @@ test-asan: build-asan
 # A longer simulator campaign: make soak SEEDS=1..100000
 soak: build
 	$(BUILD)/tests/sim/raftlog-sim --seeds $(SEEDS) --nodes 3,5,7
+
+# libFuzzer on every network decoder (fuzz/), FUZZ_SECONDS each, in a clang
+# build of its own. New inputs go to $(FUZZ_BUILD)/corpus; the checked-in
+# seeds are read only. Crashes land in $(FUZZ_BUILD) as crash-*.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := peer_message client_request client_reply
+
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DRAFTLOG_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
+	  ( cd $(FUZZ_BUILD) && ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      corpus/$$t $(CURDIR)/fuzz/corpus/$$t ) || exit 1; \
+	done
 
 bench: build
 	@for b in $(BUILD)/bench/*_bench; do [ -x "$$b" ] && "$$b"; done; true

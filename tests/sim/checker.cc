@@ -1,0 +1,229 @@
+#include "checker.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace raftlog::sim {
+
+std::string DescribeEntry(const core::Entry& e) {
+  std::string what;
+  switch (e.type) {
+    case core::EntryType::kNoop:
+      what = "noop";
+      break;
+    case core::EntryType::kConfig:
+      what = "config";
+      break;
+    case core::EntryType::kCommand:
+      what = Cat("'", e.data.size() > 24 ? e.data.substr(0, 24) + "..." : e.data, "'");
+      break;
+  }
+  return Cat(e.index, "/", e.term, " ", what);
+}
+
+Checker::Checker(const std::vector<std::unique_ptr<Node>>* nodes) : nodes_(nodes) {}
+
+core::LogIndex& Checker::commit_seen(core::NodeId id) {
+  // Sized on first use: the cluster adds its nodes after building the checker.
+  if (commit_seen_.size() < nodes_->size()) commit_seen_.resize(nodes_->size(), 0);
+  return commit_seen_[id - 1];
+}
+
+void Checker::fail(const std::string& invariant, const std::string& detail) {
+  if (failed()) return;
+  violation_ = {invariant, Cat("t=", now_, ": ", detail)};
+}
+
+void Checker::before_write(const Node& n, const std::vector<core::Entry>& entries) {
+  if (entries.empty()) return;
+  const core::LogIndex first = entries.front().index;
+  const core::LogIndex last = std::min<core::LogIndex>(n.log().last_index(), committed_.size());
+  for (core::LogIndex i = std::max<core::LogIndex>(first, 1); i <= last; ++i) {
+    const core::Entry& old = *n.log().at(i);
+    if (!(old == committed_[i - 1].entry)) continue;
+    const size_t k = i - first;
+    if (k >= entries.size() || !(entries[k] == old)) {
+      fail("state-machine-safety",
+           Cat("n", n.id(), " writes entries from ", first, " and so removes committed entry ",
+               DescribeEntry(old), " from its log",
+               k < entries.size() ? Cat(" (replaced by ", DescribeEntry(entries[k]), ")") : ""));
+      return;
+    }
+  }
+}
+
+void Checker::log_changed(const Node& n, core::LogIndex from) {
+  const LogView& mine = n.log();
+  for (const auto& other_ptr : *nodes_) {
+    const Node& other = *other_ptr;
+    if (other.id() == n.id()) continue;
+    const LogView& theirs = other.log();
+    const core::LogIndex common = std::min(mine.last_index(), theirs.last_index());
+    for (core::LogIndex i = std::max<core::LogIndex>(from, 1); i <= common; ++i) {
+      if (mine.term_at(i) != theirs.term_at(i)) continue;
+      if (mine.prefix_hash(i) == theirs.prefix_hash(i)) continue;
+      core::LogIndex d = 1;
+      while (*mine.at(d) == *theirs.at(d)) ++d;
+      fail("log-matching",
+           Cat("n", n.id(), " and n", other.id(), " both have an entry ", i, "/", mine.term_at(i),
+               " but differ at ", d, ": n", n.id(), " has ", DescribeEntry(*mine.at(d)), ", n",
+               other.id(), " has ", DescribeEntry(*theirs.at(d))));
+      return;
+    }
+  }
+}
+
+void Checker::vote_granted(core::NodeId voter, core::Term term, core::NodeId candidate,
+                           const char* how) {
+  auto [it, inserted] = votes_.emplace(std::make_pair(voter, term), candidate);
+  if (!inserted && it->second != candidate) {
+    fail("vote-safety", Cat("n", voter, " votes for n", candidate, " in term ", term, " (", how,
+                            ") after voting for n", it->second));
+  }
+}
+
+void Checker::applied(const Node& n, const core::Entry& e) {
+  if (e.index != n.applied() + 1) {
+    fail("state-machine-safety", Cat("n", n.id(), " applies ", DescribeEntry(e), " after ",
+                                     n.applied(), " (must be index after index)"));
+    return;
+  }
+  const core::Entry* c = committed(e.index);
+  if (c == nullptr) {
+    fail("state-machine-safety", Cat("n", n.id(), " applies ", DescribeEntry(e),
+                                     " though no node's commit index covers it"));
+  } else if (!(*c == e)) {
+    const Commit& first = committed_[e.index - 1];
+    fail("state-machine-safety", Cat("n", n.id(), " applies ", DescribeEntry(e), " but ",
+                                     DescribeEntry(*c), " was committed there (first seen by n",
+                                     first.first_seen_by, " at t=", first.first_seen_at, ")"));
+  }
+}
+
+void Checker::restarted(const Node& n) {
+  commit_seen(n.id()) = n.storage().hard_state().commit;
+}
+
+void Checker::after_step() {
+  for (const auto& n : *nodes_) {
+    if (failed()) return;
+    if (!n->up()) continue;
+    const core::Raft& raft = n->raft();
+    if (!raft.status().ok()) {
+      fail("core-error", Cat("n", n->id(), " stopped: ", raft.status().ToString()));
+      return;
+    }
+    observe_commits(*n);
+    if (raft.role() != core::Role::kLeader) continue;
+    auto [it, inserted] = leaders_.emplace(raft.term(), n->id());
+    if (!inserted && it->second != n->id()) {
+      fail("election-safety",
+           Cat("n", n->id(), " and n", it->second, " are both leaders of term ", raft.term()));
+      return;
+    }
+    check_leader_completeness(*n);
+  }
+  if (!failed()) check_electable();
+}
+
+void Checker::check_electable() {
+  const core::LogIndex committed = committed_.size();
+  if (committed == 0) return;
+  // Whether `voter` would find `candidate`'s log at least as up-to-date as
+  // its own (§5.4.1). Down nodes count with their durable logs: they vote
+  // again once restarted.
+  auto would_vote = [](const LogView& candidate, const LogView& voter) {
+    const core::Term ct = candidate.term_at(candidate.last_index());
+    const core::Term vt = voter.term_at(voter.last_index());
+    return ct > vt || (ct == vt && candidate.last_index() >= voter.last_index());
+  };
+  for (const auto& n : *nodes_) {
+    const LogView& log = n->log();
+    if (log.last_index() >= committed &&
+        log.prefix_hash(committed) == committed_hash_[committed - 1]) {
+      continue;
+    }
+    size_t votes = 0;
+    for (const auto& m : *nodes_) votes += would_vote(log, m->log()) ? 1 : 0;
+    if (2 * votes <= nodes_->size()) continue;
+    std::string voters;
+    for (const auto& m : *nodes_) {
+      if (would_vote(log, m->log())) voters += Cat(" n", m->id());
+    }
+    core::LogIndex i = 1;
+    while (i <= log.last_index() && *log.at(i) == committed_[i - 1].entry) ++i;
+    const Commit& c = committed_[i - 1];
+    fail(
+        "electable-without-commit",
+        Cat("n", n->id(), " lacks committed entry ", DescribeEntry(c.entry), " (first seen by n",
+            c.first_seen_by, " at t=", c.first_seen_at, "; its log ",
+            i <= log.last_index() ? Cat("has ", DescribeEntry(*log.at(i))) : Cat("ends at ", i - 1),
+            ") yet its log is as up-to-date as that of a majority:", voters, " would vote for it"));
+    return;
+  }
+}
+
+void Checker::observe_commits(const Node& n) {
+  core::LogIndex& seen = commit_seen(n.id());
+  const core::LogIndex commit = n.raft().commit_index();
+  if (commit < seen) {
+    fail("commit-monotonic",
+         Cat("n", n.id(), " commit index went back from ", seen, " to ", commit));
+    return;
+  }
+  if (commit > n.log().last_index()) {
+    fail("state-machine-safety", Cat("n", n.id(), " commit index ", commit,
+                                     " is beyond its log (last ", n.log().last_index(), ")"));
+    return;
+  }
+  if (commit > seen && n.raft().role() == core::Role::kLeader &&
+      n.log().term_at(commit) != n.raft().term()) {
+    ++old_term_commits_;
+  }
+  for (core::LogIndex i = seen + 1; i <= commit && !failed(); ++i) record_commit(n, *n.log().at(i));
+  seen = commit;
+}
+
+void Checker::record_commit(const Node& n, const core::Entry& e) {
+  const core::Term term = n.raft().term();
+  if (e.index <= committed_.size()) {
+    Commit& c = committed_[e.index - 1];
+    if (!(c.entry == e)) {
+      fail("state-machine-safety",
+           Cat("n", n.id(), " commits ", DescribeEntry(e), " but n", c.first_seen_by, " committed ",
+               DescribeEntry(c.entry), " at t=", c.first_seen_at));
+      return;
+    }
+    if (term >= c.term_bound) return;
+    c.term_bound = term;
+  } else {
+    // Commit indexes only grow from what was already seen, so this is the next one.
+    committed_.push_back({e, term, n.id(), now_});
+    committed_hash_.push_back(ChainHash(committed_hash_.empty() ? 0 : committed_hash_.back(), e));
+    bound_.push_back(UINT64_MAX);
+  }
+  for (size_t i = e.index; i > 0 && bound_[i - 1] > term; --i) bound_[i - 1] = term;
+}
+
+void Checker::check_leader_completeness(const Node& leader) {
+  const core::Term term = leader.raft().term();
+  // Every entry committed in a term below this one: a prefix, as bound_ is sorted.
+  const core::LogIndex must_have =
+      std::lower_bound(bound_.begin(), bound_.end(), term) - bound_.begin();
+  if (must_have == 0) return;
+  const LogView& log = leader.log();
+  if (log.last_index() >= must_have &&
+      log.prefix_hash(must_have) == committed_hash_[must_have - 1]) {
+    return;
+  }
+  core::LogIndex i = 1;
+  while (i <= log.last_index() && *log.at(i) == committed_[i - 1].entry) ++i;
+  const Commit& c = committed_[i - 1];
+  fail("leader-completeness",
+       Cat("n", leader.id(), " leads term ", term, " but its log ",
+           i <= log.last_index() ? Cat("has ", DescribeEntry(*log.at(i))) : Cat("ends at ", i - 1),
+           " where ", DescribeEntry(c.entry), " was committed in term <= ", bound_[i - 1],
+           " (first seen by n", c.first_seen_by, " at t=", c.first_seen_at, ")"));
+}
+
+}  // namespace raftlog::sim

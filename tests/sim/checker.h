@@ -1,0 +1,117 @@
+// Checker: Raft's safety properties, checked after every simulated step.
+//
+// The runtime reports what it sees (log writes, votes on the wire, applied
+// entries) through the hooks below and calls after_step() once per step; the
+// checker also reads every node's core and LogView. Checks are incremental,
+// so a step costs about O(nodes + new entries). The first violation sticks.
+//
+// Invariants (names as printed):
+//   election-safety       at most one leader per term
+//   vote-safety           a node grants at most one candidate a vote per term
+//                         (on the wire or on its disk), across restarts
+//   log-matching          two logs with an entry of the same index and term
+//                         are identical up to it
+//   leader-completeness   an entry committed in term T is in the log of every
+//                         leader of a term above T
+//   electable-without-commit
+//                         no node lacking a committed entry holds a log at
+//                         least as up-to-date as a majority's (it could win an
+//                         election and overwrite the entry): the predictive
+//                         form of leader completeness, true at every instant
+//                         in Raft because a majority holds an entry of the
+//                         committing term at or past every committed entry
+//   state-machine-safety  no two nodes commit or apply different entries at
+//                         one index; a node applies index after index; no
+//                         write removes a committed entry from a log
+//   commit-monotonic      a node's commit index never goes back in one life,
+//                         nor below its durable commit after a restart
+//   core-error            a core stopped itself (status() not ok)
+//   runtime-contract      a Ready broke raft.h's contract (a gap in entries...)
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "node.h"
+#include "trace.h"
+
+namespace raftlog::sim {
+
+struct Violation {
+  std::string invariant;
+  std::string detail;
+};
+
+// "5/3 'p17'", "6/4 noop".
+std::string DescribeEntry(const core::Entry& e);
+
+class Checker {
+ public:
+  // Node i+1 is nodes[i]; the vector outlives the checker.
+  explicit Checker(const std::vector<std::unique_ptr<Node>>* nodes);
+
+  bool failed() const { return !violation_.invariant.empty(); }
+  const Violation& violation() const { return violation_; }
+  void fail(const std::string& invariant, const std::string& detail);
+  void set_now(Time now) { now_ = now; }
+
+  // A Ready is about to replace node's log from entries.front().index on.
+  void before_write(const Node& node, const std::vector<core::Entry>& entries);
+  // node's log changed from index `from` on (a write, or a crash that lost
+  // writes): compare it with every other log.
+  void log_changed(const Node& node, core::LogIndex from);
+  // voter granted candidate its vote in term (seen on the wire or made
+  // durable in its hard state; `how` says which).
+  void vote_granted(core::NodeId voter, core::Term term, core::NodeId candidate, const char* how);
+  // node applies e (before Node::set_applied).
+  void applied(const Node& node, const core::Entry& e);
+  // node restarted from its durable state.
+  void restarted(const Node& node);
+  void after_step();
+
+  // Committed entries as far as any node knows: [1, committed_index()].
+  core::LogIndex committed_index() const { return committed_.size(); }
+  const core::Entry* committed(core::LogIndex index) const {
+    return index >= 1 && index <= committed_.size() ? &committed_[index - 1].entry : nullptr;
+  }
+  // How often a leader moved its commit index onto an entry of an earlier
+  // term (0 in a correct core; a figure showing the §5.4.2 window is reached).
+  uint64_t old_term_commits() const { return old_term_commits_; }
+  core::Term max_leader_term() const { return leaders_.empty() ? 0 : leaders_.rbegin()->first; }
+
+ private:
+  struct Commit {
+    core::Entry entry;
+    // Committed in this term or earlier: the lowest term a node was in when
+    // it first saw its commit index cover the entry.
+    core::Term term_bound;
+    core::NodeId first_seen_by;
+    Time first_seen_at;
+  };
+
+  const Node& node(core::NodeId id) const { return *(*nodes_)[id - 1]; }
+  core::LogIndex& commit_seen(core::NodeId id);
+  void observe_commits(const Node& n);
+  void record_commit(const Node& n, const core::Entry& e);
+  void check_leader_completeness(const Node& leader);
+  void check_electable();
+
+  const std::vector<std::unique_ptr<Node>>* nodes_;
+  Violation violation_;
+  Time now_ = 0;
+
+  uint64_t old_term_commits_ = 0;
+  std::map<core::Term, core::NodeId> leaders_;
+  std::map<std::pair<core::NodeId, core::Term>, core::NodeId> votes_;
+  std::vector<core::LogIndex> commit_seen_;  // per node, this life
+  std::vector<Commit> committed_;
+  std::vector<uint64_t> committed_hash_;  // prefix hashes of committed_
+  // bound_[i]: the least term_bound over committed entries i+1 and later
+  // (committing an entry commits everything before it). Non-decreasing.
+  std::vector<core::Term> bound_;
+};
+
+}  // namespace raftlog::sim

@@ -1,0 +1,513 @@
+#include "cluster.h"
+
+#include <algorithm>
+
+namespace raftlog::sim {
+namespace {
+
+core::ClusterConfig Members(int n) {
+  core::ClusterConfig c;
+  for (int i = 1; i <= n; ++i) c.voters.push_back(i);
+  return c;
+}
+
+std::string DescribeHardState(const core::HardState& hs) {
+  return Cat("t", hs.term, " vote=", hs.voted_for, " commit=", hs.commit);
+}
+
+std::string DescribeWrite(const PendingWrite& w) {
+  std::string out;
+  if (w.hard_state) out = Cat("hard state ", DescribeHardState(*w.hard_state));
+  if (!w.entries.empty()) {
+    out += Cat(out.empty() ? "" : ", ", "entries ", w.entries.front().index, "..",
+               w.entries.back().index, " (last ", DescribeEntry(w.entries.back()), ")");
+  }
+  return Cat(out, w.must_sync ? ", synced" : "");
+}
+
+}  // namespace
+
+Cluster::Cluster(const RunOptions& options)
+    : options_(options),
+      rng_(options.seed),
+      scenario_(Scenario::FromSeed(rng_, options.sizes)),
+      network_(scenario_.links),
+      checker_(&nodes_) {
+  const core::ClusterConfig members = Members(scenario_.nodes);
+  for (int i = 1; i <= scenario_.nodes; ++i) {
+    nodes_.push_back(std::make_unique<Node>(i, members, scenario_.core));
+  }
+  result_.scenario = scenario_.describe();
+}
+
+void Cluster::schedule(Time delay, Event e) {
+  queue_.emplace(std::make_pair(now_ + delay, next_seq_++), std::move(e));
+}
+
+RunResult Cluster::run() {
+  trace("seed ", options_.seed, ": ", scenario_.describe());
+  for (auto& n : nodes_) {
+    n->start(rng_.next());
+    checker_.restarted(*n);
+    // Ticks start out of phase, as real clocks would.
+    schedule(rng_.between(1, kUnitsPerTick), {Kind::kTick, n->id(), n->incarnation()});
+  }
+  if (scenario_.crash_every > 0) schedule(scenario_.crash_every, {Kind::kCrash});
+  if (scenario_.partition_every > 0) schedule(scenario_.partition_every, {Kind::kPartition});
+  schedule(rng_.between(1, scenario_.propose_every), {Kind::kPropose});
+
+  while (!checker_.failed() && !finished_) {
+    if (!healed_ && result_.steps >= options_.steps) heal();
+    step();
+  }
+  result_.ok = !checker_.failed();
+  result_.violation = checker_.violation();
+  result_.time = now_;
+  result_.committed = checker_.committed_index();
+  result_.max_term = checker_.max_leader_term();
+  result_.old_term_commits = checker_.old_term_commits();
+  return result_;
+}
+
+void Cluster::step() {
+  auto handle = queue_.extract(queue_.begin());
+  now_ = handle.key().first;
+  Event& e = handle.mapped();
+  checker_.set_now(now_);
+  ++result_.steps;
+  switch (e.kind) {
+    case Kind::kDeliver:
+      on_deliver(e);
+      break;
+    case Kind::kTick:
+      on_tick(e);
+      break;
+    case Kind::kDiskDone:
+      on_disk_done(e);
+      break;
+    case Kind::kCrash:
+      on_crash(e);
+      break;
+    case Kind::kRestart:
+      on_restart(e.node);
+      break;
+    case Kind::kPartition:
+      on_partition();
+      break;
+    case Kind::kPropose:
+      on_propose();
+      break;
+    case Kind::kClient:
+      on_client();
+      break;
+  }
+  checker_.after_step();
+}
+
+// --- The runtime ------------------------------------------------------------
+
+void Cluster::drain(Node& n) {
+  // A core that always has another Ready would hang the run.
+  for (int rounds = 0; n.up() && n.raft().has_ready(); ++rounds) {
+    if (checker_.failed()) return;
+    if (rounds == 1000) {
+      checker_.fail("runtime-contract", Cat("n", n.id(), " has_ready() stays true"));
+      return;
+    }
+    core::Ready rd = n.raft().take_ready();
+    for (const core::Event& ev : rd.events) {
+      if (tracing()) trace("n", n.id(), " ", core::Describe(ev));
+      const auto* role = std::get_if<core::RoleChanged>(&ev);
+      if (role != nullptr && role->role == core::Role::kLeader && !healed_ &&
+          rng_.chance(scenario_.crash_new_leader_ppm)) {
+        schedule(rng_.between(1, 10 * kUnitsPerTick), {Kind::kCrash, n.id(), n.incarnation()});
+      }
+    }
+    // 1. Messages that need nothing persisted go out at once.
+    for (const core::Message& m : rd.messages) send(m);
+
+    // 2. The write is queued; the runtime's view of the log and hard state
+    // changes now, the disk's when the write completes.
+    PendingWrite w;
+    w.hard_state = rd.hard_state;
+    w.must_sync = rd.must_sync;
+    w.entries = std::move(rd.entries);
+    w.after_persist = std::move(rd.messages_after_persist);
+    w.committed = std::move(rd.committed);
+    if (w.hard_state) {
+      const core::HardState& old = n.written_hard_state();
+      const core::HardState& hs = *w.hard_state;
+      if (!w.must_sync && (hs.term != old.term || hs.voted_for != old.voted_for)) {
+        checker_.fail("runtime-contract",
+                      Cat("n", n.id(), " writes hard state ", DescribeHardState(hs), " after ",
+                          DescribeHardState(old), " without must_sync"));
+      }
+      if (hs.voted_for != old.voted_for && hs.voted_for != core::kNoNode && !healed_ &&
+          rng_.chance(scenario_.crash_voter_ppm)) {
+        schedule(rng_.between(0, scenario_.disk_max), {Kind::kCrash, n.id(), n.incarnation()});
+      }
+      n.set_written_hard_state(hs);
+    }
+    if (!w.entries.empty()) {
+      if (!w.must_sync) {
+        checker_.fail("runtime-contract", Cat("n", n.id(), " writes entries without must_sync"));
+      }
+      checker_.before_write(n, w.entries);
+      Status s = n.log().append(w.entries);
+      if (!s.ok()) {
+        checker_.fail("runtime-contract", Cat("n", n.id(), " Ready.entries: ", s.message()));
+        return;
+      }
+      checker_.log_changed(n, w.entries.front().index);
+    }
+
+    // 3-5 happen when the write is durable. Writes complete in order; one
+    // that writes nothing completes with the one before it.
+    if (n.pending().empty() && !w.touches_disk()) {
+      complete_write(n, std::move(w));
+      continue;
+    }
+    Time done = now_;
+    if (w.touches_disk()) done += rng_.between(scenario_.disk_min, scenario_.disk_max);
+    if (!n.pending().empty()) done = std::max(done, n.pending().back().done_at);
+    w.done_at = done;
+    n.pending().push_back(std::move(w));
+    schedule(done - now_, {Kind::kDiskDone, n.id(), n.incarnation()});
+  }
+}
+
+void Cluster::persisted(const Node& n, const PendingWrite& w) {
+  if (w.touches_disk()) trace("n", n.id(), " disk: ", DescribeWrite(w));
+  // A vote on disk is a promise even if no reply went out before a crash.
+  if (w.hard_state && w.hard_state->voted_for != core::kNoNode) {
+    checker_.vote_granted(n.id(), w.hard_state->term, w.hard_state->voted_for, "on disk");
+  }
+}
+
+void Cluster::complete_write(Node& n, PendingWrite w) {
+  // 3. Acks and vote grants: what they promise is on disk now.
+  for (const core::Message& m : w.after_persist) send(m);
+  // 4. The core may now read these entries back from storage.
+  if (!w.entries.empty()) n.raft().on_persisted(w.entries.back().index, w.entries.back().term);
+  // 5. Apply.
+  for (const core::Entry& e : w.committed) {
+    checker_.applied(n, e);
+    n.set_applied(e.index);
+  }
+  if (!w.committed.empty()) {
+    trace("n", n.id(), " apply ", w.committed.front().index, "..", w.committed.back().index,
+          " (last ", DescribeEntry(w.committed.back()), ")");
+  }
+}
+
+void Cluster::send(const core::Message& m) {
+  if (m.type() == core::MessageType::kRequestVoteReply) {
+    const auto& reply = std::get<core::RequestVoteReply>(m.body);
+    if (reply.granted && !reply.pre_vote)
+      checker_.vote_granted(m.from, m.term, m.to, "on the wire");
+  }
+  const char* why = "";
+  const std::vector<Time> delays = network_.route(rng_, m.from, m.to, &why);
+  if (delays.empty()) {
+    if (tracing()) trace("drop ", core::Describe(m), " (", why, ")");
+    return;
+  }
+  if (delays.size() > 1 && tracing()) trace("duplicate ", core::Describe(m));
+  for (Time d : delays) schedule(d, {Kind::kDeliver, m.to, 0, m});
+}
+
+// --- Events -----------------------------------------------------------------
+
+void Cluster::on_deliver(Event& e) {
+  Node& n = node(e.node);
+  const core::Message& m = e.message;
+  if (!n.up()) {
+    if (tracing()) trace("lost ", core::Describe(m), " (n", n.id(), " is down)");
+    return;
+  }
+  if (network_.blocked(m.from, m.to)) {
+    if (tracing()) trace("drop ", core::Describe(m), " (partition)");
+    return;
+  }
+  if (tracing()) trace("n", n.id(), " recv ", core::Describe(m));
+  Status s = n.raft().step(m);
+  if (!s.ok()) trace("n", n.id(), " step: ", s.ToString());
+  drain(n);
+}
+
+void Cluster::on_tick(Event& e) {
+  Node& n = node(e.node);
+  if (!n.up() || n.incarnation() != e.incarnation) return;
+  n.raft().tick();
+  drain(n);
+  schedule(kUnitsPerTick, std::move(e));
+}
+
+void Cluster::on_disk_done(Event& e) {
+  Node& n = node(e.node);
+  if (!n.up() || n.incarnation() != e.incarnation) return;
+  PendingWrite w = n.persist_front();
+  persisted(n, w);
+  complete_write(n, std::move(w));
+  drain(n);
+}
+
+void Cluster::on_crash(Event& e) {
+  if (healed_) return;
+  if (e.node != core::kNoNode) {  // a targeted crash
+    Node& n = node(e.node);
+    if (n.up() && n.incarnation() == e.incarnation) crash(n);
+    return;
+  }
+  schedule(rng_.between(scenario_.crash_every / 2, scenario_.crash_every * 3 / 2), {Kind::kCrash});
+  std::vector<Node*> up, unpersisted;
+  for (auto& n : nodes_) {
+    if (!n->up()) continue;
+    up.push_back(n.get());
+    if (n->has_unpersisted_state()) unpersisted.push_back(n.get());
+  }
+  if (up.empty()) return;
+  // Crashes with writes in flight are the interesting ones (a vote or an
+  // entry the node has not yet been told is durable), so favour them; and
+  // the leader, whose loss forces an election with a half-replicated tail.
+  Node* victim = rng_.pick(up);
+  const uint64_t r = rng_.below(100);
+  Node* leader = current_leader();
+  if (r < 45 && !unpersisted.empty()) {
+    victim = rng_.pick(unpersisted);
+  } else if (r < 75 && leader != nullptr) {
+    victim = leader;
+  }
+  crash(*victim);
+}
+
+void Cluster::crash(Node& n) {
+  Node* victim = &n;
+  const size_t queued = victim->pending().size();
+  const size_t reach_disk = rng_.below(queued + 1);
+  const bool lose_unsynced = rng_.chance(500000);
+  for (size_t i = 0; i < reach_disk; ++i) persisted(*victim, victim->persist_front());
+  // Half the crashes are power losses: what the node sent and the network
+  // has not delivered yet is lost with it (a dying new leader's Noop...).
+  size_t unsent = 0;
+  if (rng_.chance(500000)) {
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      const bool from_victim =
+          it->second.kind == Kind::kDeliver && it->second.message.from == victim->id();
+      it = from_victim ? (++unsent, queue_.erase(it)) : std::next(it);
+    }
+  }
+  const core::LogIndex changed = victim->crash(lose_unsynced);
+  ++result_.crashes;
+  trace("n", victim->id(), " CRASH: ", reach_disk, " of ", queued,
+        " queued writes reached the disk, ", unsent, " messages in flight lost; durable ",
+        DescribeHardState(victim->storage().hard_state()),
+        " last=", victim->storage().last_index());
+  if (changed != 0) checker_.log_changed(*victim, changed);
+  // Often back at once (before in-flight messages land), sometimes long gone.
+  const uint64_t r2 = rng_.below(100);
+  const Time down = r2 < 40   ? rng_.between(1, kUnitsPerTick)
+                    : r2 < 80 ? rng_.between(kUnitsPerTick, 5 * kUnitsPerTick)
+                              : rng_.between(5 * kUnitsPerTick, 40 * kUnitsPerTick);
+  schedule(down, {Kind::kRestart, victim->id()});
+}
+
+void Cluster::on_restart(core::NodeId id) {
+  Node& n = node(id);
+  if (n.up()) return;  // healing restarted it already
+  n.start(rng_.next());
+  checker_.restarted(n);
+  trace("n", id, " RESTART from ", DescribeHardState(n.storage().hard_state()),
+        " last=", n.storage().last_index());
+  schedule(rng_.between(1, kUnitsPerTick), {Kind::kTick, id, n.incarnation()});
+  drain(n);
+}
+
+void Cluster::on_partition() {
+  if (healed_) return;
+  if (network_.partitioned()) {
+    network_.heal();
+    trace("PARTITION healed");
+    schedule(rng_.between(scenario_.partition_every / 2, scenario_.partition_every * 3 / 2),
+             {Kind::kPartition});
+    return;
+  }
+  start_partition();
+  ++result_.partitions;
+  trace("PARTITION blocks ", network_.describe_blocks());
+  schedule(rng_.between(2 * kUnitsPerTick, 40 * kUnitsPerTick), {Kind::kPartition});
+}
+
+void Cluster::start_partition() {
+  const core::NodeId n = scenario_.nodes;
+  auto isolate = [&](core::NodeId v, bool in, bool out) {
+    for (core::NodeId x = 1; x <= n; ++x) {
+      if (x == v) continue;
+      if (in) network_.block(x, v);
+      if (out) network_.block(v, x);
+    }
+  };
+  Node* leader = current_leader();
+  const core::NodeId some = rng_.between(1, n);
+  const core::NodeId victim = leader != nullptr && rng_.chance(500000) ? leader->id() : some;
+  switch (rng_.below(4)) {
+    case 0:  // one node cut off both ways
+      isolate(victim, true, true);
+      break;
+    case 1: {  // a minority and a majority
+      const uint64_t minority = rng_.between(1, n / 2);
+      std::vector<core::NodeId> ids;
+      for (core::NodeId x = 1; x <= n; ++x) ids.push_back(x);
+      for (uint64_t i = 0; i < minority; ++i) std::swap(ids[i], ids[i + rng_.below(n - i)]);
+      for (uint64_t i = 0; i < minority; ++i) {
+        for (uint64_t j = minority; j < n; ++j) {
+          network_.block(ids[i], ids[j]);
+          network_.block(ids[j], ids[i]);
+        }
+      }
+      break;
+    }
+    case 2:  // one node hears but is not heard, or the other way round
+      if (rng_.chance(500000)) {
+        isolate(victim, true, false);
+      } else {
+        isolate(victim, false, true);
+      }
+      break;
+    default:  // random one-way links
+      for (core::NodeId a = 1; a <= n; ++a) {
+        for (core::NodeId b = 1; b <= n; ++b) {
+          if (a != b && rng_.chance(300000)) network_.block(a, b);
+        }
+      }
+      if (!network_.partitioned()) network_.block(some, some == 1 ? 2 : 1);
+      break;
+  }
+}
+
+void Cluster::on_propose() {
+  // Liveness is measured without background load: under a load above what
+  // the scenario's batches, windows and disks can carry, no bound holds.
+  if (healed_) return;
+  schedule(rng_.between(1, 2 * scenario_.propose_every), {Kind::kPropose});
+  std::vector<Node*> up;
+  for (auto& n : nodes_) {
+    if (n->up()) up.push_back(n.get());
+  }
+  if (up.empty()) return;
+  Node* target = current_leader();
+  if (target == nullptr || rng_.chance(300000)) target = rng_.pick(up);
+  core::ProposalId id;
+  bool accepted = false;
+  propose(*target, Cat("p", ++proposal_seq_), &id, &accepted);
+}
+
+void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id, bool* accepted) {
+  Status s = n.raft().propose_command(payload, id);
+  *accepted = s.ok();
+  if (s.ok()) {
+    ++result_.proposals_accepted;
+    trace("n", n.id(), " propose '", payload, "' -> ", id->index, "/", id->term);
+  } else {
+    trace("n", n.id(), " propose '", payload, "': ", s.ToString());
+  }
+  drain(n);
+}
+
+Node* Cluster::current_leader() {
+  core::Term top = 0;
+  for (auto& n : nodes_) {
+    if (n->up()) top = std::max(top, n->raft().term());
+  }
+  for (auto& n : nodes_) {
+    if (n->up() && n->raft().term() == top && n->raft().role() == core::Role::kLeader) {
+      return n.get();
+    }
+  }
+  return nullptr;
+}
+
+// --- Healing and liveness ---------------------------------------------------
+
+void Cluster::heal() {
+  healed_ = true;
+  healed_at_ = now_;
+  network_.heal();
+  LinkFaults calm = scenario_.links;
+  calm.drop_ppm = 0;
+  calm.duplicate_ppm = 0;
+  calm.long_delay_ppm = 0;
+  network_.set_faults(calm);
+  trace("HEAL: the network is healed and crashes stop; liveness is checked from here");
+  for (auto& n : nodes_) {
+    if (!n->up()) on_restart(n->id());
+  }
+  schedule(kUnitsPerTick, {Kind::kClient});
+}
+
+void Cluster::on_client() {
+  schedule(kUnitsPerTick, {Kind::kClient});
+  Node* leader = current_leader();
+  if (leader_at_ == 0) {
+    if (leader == nullptr) {
+      if (now_ - healed_at_ > kLeaderBoundTicks * kUnitsPerTick) {
+        checker_.fail("liveness", Cat("no leader ", kLeaderBoundTicks,
+                                      " ticks after the network healed at t=", healed_at_));
+      }
+      return;
+    }
+    leader_at_ = now_;
+    result_.leader_after_heal = (now_ - healed_at_) / kUnitsPerTick;
+    trace("liveness: n", leader->id(), " leads term ", leader->raft().term());
+    for (int i = 0; i < kLivenessProposals; ++i) {
+      ClientProposal p;
+      p.payload = Cat("live", i + 1);
+      p.first_try = now_ + i * kUnitsPerTick;
+      client_.push_back(p);
+    }
+  }
+  bool all_done = true;
+  for (ClientProposal& p : client_) {
+    if (p.done) continue;
+    all_done = false;
+    if (now_ < p.first_try) continue;
+    const Time waited = (now_ - p.first_try) / kUnitsPerTick;
+    if (p.proposed) {
+      const core::Entry* c = checker_.committed(p.id.index);
+      // Lost if another entry was committed there, or a later leader's log
+      // does not have it (then it never will): the client retries.
+      const bool superseded = leader != nullptr && leader->raft().term() > p.id.term &&
+                              leader->log().term_at(p.id.index) != p.id.term;
+      if ((c != nullptr && c->data != p.payload) || (c == nullptr && superseded)) {
+        p.proposed = false;
+        trace("liveness: '", p.payload, "' at ", p.id.index, " lost; retrying");
+      } else if (c != nullptr) {
+        if (!p.committed) result_.max_commit_ticks = std::max(result_.max_commit_ticks, waited);
+        p.committed = true;
+        p.done = std::all_of(nodes_.begin(), nodes_.end(),
+                             [&](const auto& n) { return n->applied() >= p.id.index; });
+        if (p.done) {
+          result_.max_apply_ticks = std::max(result_.max_apply_ticks, waited);
+          continue;
+        }
+      }
+    }
+    if (!p.proposed && leader != nullptr) propose(*leader, p.payload, &p.id, &p.proposed);
+    if (!p.committed && waited > kCommitBoundTicks) {
+      checker_.fail("liveness", Cat("'", p.payload, "' (first proposed at t=", p.first_try,
+                                    ") is not committed ", kCommitBoundTicks, " ticks later"));
+      return;
+    }
+    if (waited > kApplyBoundTicks) {
+      std::string applied;
+      for (auto& n : nodes_) applied += Cat(" n", n->id(), "=", n->applied());
+      checker_.fail("liveness", Cat("'", p.payload, "' (first proposed at t=", p.first_try,
+                                    ") is not applied on every node ", kApplyBoundTicks,
+                                    " ticks later; applied:", applied));
+      return;
+    }
+  }
+  finished_ = all_done;
+}
+
+}  // namespace raftlog::sim

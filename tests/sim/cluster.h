@@ -1,0 +1,145 @@
+// Cluster: one whole simulated run. N nodes, a network, disks and a clock in
+// one process, every random choice drawn from one seed, so a seed replays
+// exactly.
+//
+// A run has two phases. Chaos: for `steps` steps messages are lost,
+// duplicated, delayed and reordered, partitions come and go, nodes crash and
+// restart, and proposals arrive at random nodes. Then the network heals,
+// crashed nodes restart and crashes stop, and liveness is required: a leader
+// within a bounded number of ticks, then every new proposal committed on
+// every node within a bounded number of ticks. A step is one event: a
+// message delivered, a node's tick, a disk write completing, a crash, a
+// restart, a partition change or a proposal. The Checker runs after each.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checker.h"
+#include "network.h"
+#include "node.h"
+#include "rng.h"
+#include "scenario.h"
+#include "trace.h"
+
+namespace raftlog::sim {
+
+struct RunOptions {
+  uint64_t seed = 1;
+  std::vector<int> sizes = {3, 5, 7};  // the cluster size is drawn from these
+  uint64_t steps = 3000;               // chaos steps before the network heals
+  Trace* trace = nullptr;              // nullptr: no trace
+};
+
+struct RunResult {
+  bool ok = true;
+  Violation violation;  // when !ok
+  std::string scenario;
+  uint64_t steps = 0;  // steps taken in all
+  Time time = 0;       // simulated time at the end
+  // Figures for the run's summary line.
+  uint64_t crashes = 0;
+  uint64_t partitions = 0;
+  uint64_t proposals_accepted = 0;
+  core::LogIndex committed = 0;
+  core::Term max_term = 0;
+  uint64_t old_term_commits = 0;  // see Checker::old_term_commits()
+  Time leader_after_heal = 0;     // ticks from healing to a leader
+  Time max_commit_ticks = 0;      // worst commit latency of a proposal after healing, in ticks
+  Time max_apply_ticks = 0;       // ... and until every node applied it
+};
+
+// Liveness bounds, in ticks (election_ticks is 10). A proposal must be
+// committed within kCommitBoundTicks of its first try, and applied on every
+// node within kApplyBoundTicks (a node back from a long crash may have
+// hundreds of entries to catch up, one per message with batch=1).
+constexpr Time kLeaderBoundTicks = 100;
+constexpr Time kCommitBoundTicks = 200;
+constexpr Time kApplyBoundTicks = 2000;
+// Proposals made after healing whose commit is awaited.
+constexpr int kLivenessProposals = 5;
+
+class Cluster {
+ public:
+  explicit Cluster(const RunOptions& options);
+  RunResult run();
+
+ private:
+  enum class Kind { kDeliver, kTick, kDiskDone, kCrash, kRestart, kPartition, kPropose, kClient };
+  struct Event {
+    Event(Kind k, core::NodeId n = core::kNoNode, uint64_t inc = 0, core::Message m = {})
+        : kind(k), node(n), incarnation(inc), message(std::move(m)) {}
+    Kind kind;
+    core::NodeId node = core::kNoNode;
+    uint64_t incarnation = 0;
+    core::Message message;
+  };
+  // A proposal made after healing, followed until every node applied it.
+  struct ClientProposal {
+    std::string payload;
+    Time first_try = 0;
+    bool proposed = false;
+    core::ProposalId id;
+    bool committed = false;
+    bool done = false;
+  };
+
+  Node& node(core::NodeId id) { return *nodes_[id - 1]; }
+  void schedule(Time delay, Event e);
+  void step();
+  bool tracing() const { return options_.trace != nullptr && options_.trace->on(); }
+  // Formats only when tracing; guard costly arguments with tracing().
+  template <class... Args>
+  void trace(const Args&... args) {
+    if (tracing()) options_.trace->add(now_, Cat(args...));
+  }
+
+  // The runtime: Ready batches, in raft.h's order.
+  void drain(Node& n);
+  void send(const core::Message& m);
+  // A write reached the disk.
+  void persisted(const Node& n, const PendingWrite& w);
+  // Loop steps 3-5 for a write that is durable.
+  void complete_write(Node& n, PendingWrite w);
+
+  void on_deliver(Event& e);
+  void on_tick(Event& e);
+  void on_disk_done(Event& e);
+  void on_crash(Event& e);
+  void crash(Node& victim);
+  void on_restart(core::NodeId id);
+  void on_partition();
+  void on_propose();
+  void on_client();
+
+  void start_partition();
+  void heal();
+  // The up node that leads the highest term any up node is in, if any.
+  Node* current_leader();
+  void propose(Node& n, const std::string& payload, core::ProposalId* id, bool* accepted);
+
+  RunOptions options_;
+  Rng rng_;
+  Scenario scenario_;
+  Network network_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  Checker checker_;
+
+  Time now_ = 0;
+  uint64_t next_seq_ = 0;
+  std::map<std::pair<Time, uint64_t>, Event> queue_;
+  uint64_t proposal_seq_ = 0;
+
+  bool healed_ = false;
+  Time healed_at_ = 0;
+  Time leader_at_ = 0;  // when a leader first appeared after healing (0: not yet)
+  std::vector<ClientProposal> client_;
+  bool finished_ = false;
+  RunResult result_;
+};
+
+}  // namespace raftlog::sim

@@ -1,0 +1,40 @@
+// Scenario: the shape of one simulated run, drawn from its seed: cluster
+// size, the core's settings, and how hostile the network, disks and
+// operators are. Varying these per seed is what lets a few thousand seeds
+// cover calm clusters, lossy ones, partitioned ones and crash storms.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "network.h"
+#include "raftlog/core/raft.h"
+#include "rng.h"
+#include "trace.h"
+
+namespace raftlog::sim {
+
+struct Scenario {
+  int nodes = 3;
+  // The core's settings (id, applied and random_seed are set per node).
+  core::Config core;
+  LinkFaults links;
+  // A disk write completes after a delay uniform in [disk_min, disk_max].
+  Time disk_min = 1;
+  Time disk_max = 10;
+  // Mean time between crashes and between partition changes; 0: never.
+  Time crash_every = 0;
+  Time partition_every = 0;
+  // Targeted crashes, as parts per million: a node that just became leader
+  // (before its Noop is replicated: the §5.4.2 window), and a node writing a
+  // new vote (before the vote is durable). Random timing rarely hits these.
+  uint32_t crash_new_leader_ppm = 0;
+  uint32_t crash_voter_ppm = 0;
+  // Mean time between proposals (to a random node, usually the leader).
+  Time propose_every = 10;
+
+  static Scenario FromSeed(Rng& rng, const std::vector<int>& sizes);
+  std::string describe() const;
+};
+
+}  // namespace raftlog::sim

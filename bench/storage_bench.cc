@@ -142,7 +142,7 @@ void BM_SyncedAppend(benchmark::State& state) {
   for (int i = 0; i < kWarmUpWrites && ok; ++i) ok = store.write() && raw.write();
   double store_seconds = 0, raw_seconds = 0;
   bool store_first = true;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the benchmark idiom
     if (!ok) break;
     if (store_first) {
       store_seconds += Timed(store, &ok);

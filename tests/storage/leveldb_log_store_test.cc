@@ -127,6 +127,21 @@ TEST_F(LevelDbLogStoreTest, ReopenRestoresLogHardStateAndSnapshot) {
   EXPECT_EQ(out, expected);
 }
 
+TEST_F(LevelDbLogStoreTest, AppendWithTruncationAndHardStateIsOneSync) {
+  LevelDbOptions options;
+  options.env = &fault_env_;
+  Open(options);
+  Append(MakeEntries(1, 10, 1));
+  const int before = fault_env_.syncs;
+  Append(MakeEntries(6, 300, 2), HardState{2, 1, 5});
+  EXPECT_EQ(fault_env_.syncs - before, 1);
+  Open(options);
+  EXPECT_EQ(store_->last_index(), 300u);
+  Term t = 0;
+  ASSERT_TRUE(store_->term(6, &t).ok());
+  EXPECT_EQ(t, 2u);
+}
+
 TEST_F(LevelDbLogStoreTest, ReopenAfterASnapshotReplacedTheLogFindsNoOldEntries) {
   Open();
   Append(MakeEntries(1, 30, 1));

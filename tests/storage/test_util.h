@@ -70,6 +70,7 @@ class FaultEnv : public leveldb::EnvWrapper {
   FaultEnv() : EnvWrapper(leveldb::Env::Default()) {}
   std::atomic<bool> fail_append{false};
   std::atomic<bool> fail_sync{false};
+  std::atomic<int> syncs{0};  // successful syncs so far
 
   leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override {
     leveldb::WritableFile* file = nullptr;
@@ -93,7 +94,9 @@ class FaultEnv : public leveldb::EnvWrapper {
     }
     leveldb::Status Sync() override {
       if (env_->fail_sync) return leveldb::Status::IOError("injected", "fsync: Input/output error");
-      return f_->Sync();
+      leveldb::Status s = f_->Sync();
+      if (s.ok()) ++env_->syncs;
+      return s;
     }
 
    private:

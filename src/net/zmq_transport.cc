@@ -1,0 +1,241 @@
+#include "net/zmq_transport.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "raftlog/wire/peer_codec.h"
+
+namespace raftlog::net {
+
+namespace {
+
+std::string IdString(core::NodeId id) {
+  return std::to_string(id);
+}
+
+bool ParseId(const zmq::message_t& frame, core::NodeId* id) {
+  const char* begin = static_cast<const char*>(frame.data());
+  const char* end = begin + frame.size();
+  auto [ptr, ec] = std::from_chars(begin, end, *id);
+  return ec == std::errc() && ptr == end && *id != core::kNoNode;
+}
+
+// Reads one monitor event: frame 1 = uint16 event + uint32 value, frame 2 = endpoint.
+bool ReadMonitorEvent(zmq::socket_t& monitor, uint16_t* event) {
+  zmq::message_t head;
+  if (!monitor.recv(head, zmq::recv_flags::dontwait)) return false;
+  zmq::message_t address;
+  if (head.more()) (void)monitor.recv(address, zmq::recv_flags::dontwait);
+  if (head.size() < 6) return false;
+  std::memcpy(event, head.data(), sizeof(*event));
+  return true;
+}
+
+std::unique_ptr<zmq::socket_t> Monitor(zmq::context_t* context, zmq::socket_t& socket,
+                                       const std::string& name, int events) {
+  std::string address = "inproc://monitor-" + name;
+  if (zmq_socket_monitor(socket.handle(), address.c_str(), events) != 0) return nullptr;
+  auto pair = std::make_unique<zmq::socket_t>(*context, zmq::socket_type::pair);
+  pair->connect(address);
+  return pair;
+}
+
+}  // namespace
+
+ZmqTransport::ZmqTransport(zmq::context_t* context, const ZmqTransportOptions& options)
+    : context_(context), options_(options), router_(*context, zmq::socket_type::router) {}
+
+Status ZmqTransport::Create(zmq::context_t* context, const ZmqTransportOptions& options,
+                            std::unique_ptr<ZmqTransport>* out) {
+  if (options.self == core::kNoNode) return Status::InvalidInput("transport: self id must be set");
+  if (options.bind_endpoint.empty()) return Status::InvalidInput("transport: no peer endpoint");
+  for (const PeerAddress& p : options.peers) {
+    if (p.id == core::kNoNode || p.id == options.self || p.endpoint.empty()) {
+      return Status::InvalidInput("transport: bad peer " + IdString(p.id) + " '" + p.endpoint +
+                                  "'");
+    }
+  }
+  std::unique_ptr<ZmqTransport> t(new ZmqTransport(context, options));
+  Status s = t->start();
+  if (!s.ok()) return s;
+  *out = std::move(t);
+  return Status::Ok();
+}
+
+Status ZmqTransport::start() {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Status::IOError(std::string("eventfd: ") + std::strerror(errno));
+  try {
+    router_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
+    router_.set(zmq::sockopt::sndhwm, options_.send_hwm);
+    router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.limits.max_frame_bytes));
+    // A restarted peer reconnects with the same routing id; let it take over.
+    router_.set(zmq::sockopt::router_handover, 1);
+    router_.set(zmq::sockopt::linger, 0);
+    router_monitor_ = Monitor(context_, router_,
+                              "router-" + IdString(options_.self) + "-" +
+                                  std::to_string(reinterpret_cast<uintptr_t>(this)),
+                              ZMQ_EVENT_DISCONNECTED);
+    router_.bind(options_.bind_endpoint);
+    for (const PeerAddress& p : options_.peers) {
+      Peer peer{p.id, std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer),
+                nullptr};
+      zmq::socket_t& d = *peer.dealer;
+      d.set(zmq::sockopt::routing_id, IdString(options_.self));
+      d.set(zmq::sockopt::sndhwm, options_.send_hwm);
+      d.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
+      d.set(zmq::sockopt::immediate, 1);
+      d.set(zmq::sockopt::linger, 0);
+      d.set(zmq::sockopt::reconnect_ivl, options_.reconnect_ivl_ms);
+      d.set(zmq::sockopt::reconnect_ivl_max, options_.reconnect_ivl_max_ms);
+      peer.monitor = Monitor(context_, d,
+                             "dealer-" + IdString(options_.self) + "-" + IdString(p.id) + "-" +
+                                 std::to_string(reinterpret_cast<uintptr_t>(this)),
+                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+      d.connect(p.endpoint);
+      peers_.emplace(p.id, std::move(peer));
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::IOError("peer socket " + options_.bind_endpoint + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+ZmqTransport::~ZmqTransport() {
+  // Stop the monitors before their sockets close.
+  for (auto& [id, p] : peers_) zmq_socket_monitor(p.dealer->handle(), nullptr, 0);
+  zmq_socket_monitor(router_.handle(), nullptr, 0);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ZmqTransport::warn(const std::string& what) {
+  if (log_) log_(what);
+}
+
+void ZmqTransport::send(const core::Message& m) {
+  auto it = peers_.find(m.to);
+  if (it == peers_.end()) {
+    ++counters_.dropped_unknown_sender;
+    return;
+  }
+  encode_buffer_.clear();
+  wire::EncodeMessage(m, &encode_buffer_);
+  zmq::message_t frame(encode_buffer_.data(), encode_buffer_.size());
+  auto sent = it->second.dealer->send(frame, zmq::send_flags::dontwait);
+  if (sent) {
+    ++counters_.sent;
+  } else {
+    ++counters_.dropped_send_queue_full;
+  }
+}
+
+void ZmqTransport::wake() {
+  uint64_t one = 1;
+  // Async-signal-safe; a full counter still leaves the fd readable.
+  ssize_t n = write(wake_fd_, &one, sizeof(one));
+  (void)n;
+}
+
+void ZmqTransport::add_socket(zmq::socket_t* socket, std::function<void()> on_readable) {
+  extras_.push_back(Extra{socket, std::move(on_readable)});
+}
+
+Status ZmqTransport::receive(std::chrono::milliseconds timeout, std::vector<core::Message>* out) {
+  // Poll order: peer ROUTER, wake fd, monitors, then the server's sockets.
+  std::vector<zmq::pollitem_t> items;
+  items.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
+  items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
+  std::vector<std::pair<zmq::socket_t*, core::NodeId>> monitors;
+  if (router_monitor_) monitors.emplace_back(router_monitor_.get(), core::kNoNode);
+  for (auto& [id, p] : peers_) {
+    if (p.monitor) monitors.emplace_back(p.monitor.get(), id);
+  }
+  for (auto& [socket, id] : monitors) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
+  for (Extra& e : extras_) items.push_back({e.socket->handle(), 0, ZMQ_POLLIN, 0});
+  try {
+    zmq::poll(items.data(), items.size(), timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return Status::Ok();  // a signal: let the loop look at it
+    return Status::IOError(std::string("zmq poll: ") + e.what());
+  }
+  size_t i = 0;
+  if (items[i++].revents & ZMQ_POLLIN) read_peer_socket(out);
+  if (items[i++].revents & ZMQ_POLLIN) {
+    uint64_t value;
+    ssize_t n = read(wake_fd_, &value, sizeof(value));
+    (void)n;
+  }
+  for (auto& [socket, id] : monitors) {
+    if (items[i++].revents & ZMQ_POLLIN) read_monitor(*socket, id);
+  }
+  for (Extra& e : extras_) {
+    if (items[i++].revents & ZMQ_POLLIN) e.on_readable();
+  }
+  return Status::Ok();
+}
+
+void ZmqTransport::read_peer_socket(std::vector<core::Message>* out) {
+  // Bounded per call so one busy peer cannot starve the rest of the loop.
+  for (int n = 0; n < 4096; ++n) {
+    std::vector<zmq::message_t> frames;
+    zmq::message_t frame;
+    if (!router_.recv(frame, zmq::recv_flags::dontwait)) return;
+    bool more = frame.more();
+    frames.push_back(std::move(frame));
+    while (more) {
+      zmq::message_t part;
+      if (!router_.recv(part, zmq::recv_flags::dontwait)) break;
+      more = part.more();
+      if (frames.size() < 3) frames.push_back(std::move(part));
+    }
+    core::NodeId sender = core::kNoNode;
+    if (!ParseId(frames[0], &sender) || !peers_.count(sender)) {
+      ++counters_.dropped_unknown_sender;
+      warn("peer socket: dropped a frame from unknown sender '" +
+           std::string(frames[0].to_string_view().substr(0, 32)) + "'");
+      continue;
+    }
+    if (frames.size() != 2) {
+      ++counters_.dropped_malformed;
+      warn("peer socket: dropped a message of " + std::to_string(frames.size()) +
+           " frames from node " + IdString(sender));
+      continue;
+    }
+    core::Message m;
+    Status s = wire::DecodeMessage(static_cast<const char*>(frames[1].data()), frames[1].size(),
+                                   options_.limits, &m);
+    if (!s.ok()) {
+      ++counters_.dropped_malformed;
+      warn("peer socket: dropped a frame from node " + IdString(sender) + ": " + s.ToString());
+      continue;
+    }
+    if (m.from != sender || m.to != options_.self) {
+      ++counters_.dropped_forged;
+      warn("peer socket: dropped a message " + IdString(m.from) + "->" + IdString(m.to) +
+           " that arrived from node " + IdString(sender));
+      continue;
+    }
+    ++counters_.received;
+    out->push_back(std::move(m));
+  }
+}
+
+void ZmqTransport::read_monitor(zmq::socket_t& monitor, core::NodeId peer) {
+  uint16_t event = 0;
+  while (ReadMonitorEvent(monitor, &event)) {
+    if (peer == core::kNoNode) {
+      if (event == ZMQ_EVENT_DISCONNECTED) ++counters_.connections_closed;
+      continue;
+    }
+    if (peer_listener_ && (event == ZMQ_EVENT_CONNECTED || event == ZMQ_EVENT_DISCONNECTED)) {
+      peer_listener_(peer, event == ZMQ_EVENT_CONNECTED);
+    }
+  }
+}
+
+}  // namespace raftlog::net

@@ -1,0 +1,113 @@
+// ZmqTransport: Raft messages over ZeroMQ, as docs/protocol.md specifies.
+//
+// Each node binds one ROUTER socket for its peers and reaches every peer
+// through a DEALER of its own whose routing id is this node's id (decimal).
+// Sends never block: queues are bounded (high-water marks) and a message to
+// a peer that is not connected is dropped (ZMQ_IMMEDIATE), so an unreachable
+// peer costs no memory; Raft's retransmission covers the loss. libzmq
+// reconnects by itself. Frames that are malformed, too large, from an
+// unknown sender or claiming another sender are dropped and counted.
+//
+// receive() also polls any sockets the server adds (its client endpoint),
+// so one thread serves everything. Not thread-safe, except wake().
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "raftlog/transport.h"
+#include "raftlog/wire/limits.h"
+
+namespace raftlog::net {
+
+struct PeerAddress {
+  core::NodeId id = core::kNoNode;
+  std::string endpoint;  // e.g. tcp://127.0.0.1:7001
+};
+
+struct ZmqTransportOptions {
+  core::NodeId self = core::kNoNode;
+  std::string bind_endpoint;       // this node's peer endpoint
+  std::vector<PeerAddress> peers;  // every other member
+  // Messages queued per peer before sends are dropped.
+  int send_hwm = 10000;
+  int receive_hwm = 10000;
+  // Limits for decoding; max_frame_bytes is also ZMQ_MAXMSGSIZE, so libzmq
+  // closes a connection that sends a larger frame before reading it.
+  wire::DecodeLimits limits;
+  int reconnect_ivl_ms = 100;
+  int reconnect_ivl_max_ms = 1000;
+};
+
+// What the transport dropped, by reason, and what it moved.
+struct TransportCounters {
+  uint64_t sent = 0;
+  uint64_t received = 0;
+  uint64_t dropped_send_queue_full = 0;  // peer not connected or its queue full
+  uint64_t dropped_malformed = 0;        // undecodable frame or wrong frame count
+  uint64_t dropped_unknown_sender = 0;   // routing id is no member
+  uint64_t dropped_forged = 0;           // message's from/to disagree with the connection
+  uint64_t connections_closed = 0;       // peer socket connections ended (restart, or a
+                                         // frame over the size limit)
+};
+
+class ZmqTransport : public Transport {
+ public:
+  using PeerListener = std::function<void(core::NodeId peer, bool up)>;
+  using LogSink = std::function<void(const std::string& warning)>;
+
+  // Binds and connects. InvalidInput for bad options, IOError if the bind fails.
+  static Status Create(zmq::context_t* context, const ZmqTransportOptions& options,
+                       std::unique_ptr<ZmqTransport>* out);
+  ~ZmqTransport() override;
+
+  void send(const core::Message& m) override;
+  Status receive(std::chrono::milliseconds timeout, std::vector<core::Message>* out) override;
+  void wake() override;
+
+  // Polls `socket` in receive(); calls on_readable (on the loop thread)
+  // whenever it has input. The socket must outlive this transport's use.
+  void add_socket(zmq::socket_t* socket, std::function<void()> on_readable);
+  // Told when a peer connection comes up or goes down.
+  void set_peer_listener(PeerListener listener) { peer_listener_ = std::move(listener); }
+  // Told about every dropped frame, with the reason.
+  void set_log_sink(LogSink sink) { log_ = std::move(sink); }
+
+  const TransportCounters& counters() const { return counters_; }
+
+ private:
+  struct Peer {
+    core::NodeId id;
+    std::unique_ptr<zmq::socket_t> dealer;
+    std::unique_ptr<zmq::socket_t> monitor;  // PAIR receiving the dealer's events
+  };
+  struct Extra {
+    zmq::socket_t* socket;
+    std::function<void()> on_readable;
+  };
+
+  ZmqTransport(zmq::context_t* context, const ZmqTransportOptions& options);
+  Status start();
+  void read_peer_socket(std::vector<core::Message>* out);
+  void read_monitor(zmq::socket_t& monitor, core::NodeId peer);
+  void warn(const std::string& what);
+
+  zmq::context_t* context_;
+  ZmqTransportOptions options_;
+  zmq::socket_t router_;
+  std::unique_ptr<zmq::socket_t> router_monitor_;
+  std::map<core::NodeId, Peer> peers_;
+  std::vector<Extra> extras_;
+  int wake_fd_ = -1;  // eventfd
+  TransportCounters counters_;
+  PeerListener peer_listener_;
+  LogSink log_;
+  std::string encode_buffer_;
+};
+
+}  // namespace raftlog::net

@@ -1,0 +1,154 @@
+#include "server/options.h"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace raftlog::server {
+
+const Member* ServerOptions::member(core::NodeId node) const {
+  for (const Member& m : members) {
+    if (m.id == node) return &m;
+  }
+  return nullptr;
+}
+
+const Member* ServerOptions::self() const {
+  return member(id);
+}
+
+Status ParseMember(const std::string& text, Member* out) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidInput("peer '" + text + "': " + why +
+                                " (expected ID=PEER_ENDPOINT,CLIENT_ENDPOINT)");
+  };
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) return bad("no '='");
+  const char* begin = text.data();
+  auto [ptr, ec] = std::from_chars(begin, begin + eq, out->id);
+  if (ec != std::errc() || ptr != begin + eq || out->id == core::kNoNode) {
+    return bad("the id must be a positive integer");
+  }
+  std::string rest = text.substr(eq + 1);
+  size_t comma = rest.find(',');
+  if (comma == std::string::npos) return bad("no client endpoint");
+  out->peer_endpoint = rest.substr(0, comma);
+  out->client_endpoint = rest.substr(comma + 1);
+  if (out->peer_endpoint.empty() || out->client_endpoint.empty()) return bad("empty endpoint");
+  return Status::Ok();
+}
+
+ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) {
+  ParseResult result;
+  ServerOptions& o = *out;
+  std::vector<std::string> peers;
+  std::string config_file;
+  std::string pre_vote = "true", check_quorum = "true";
+
+  po::options_description generic("Command line only");
+  generic.add_options()("help,h", "print this help and exit")(
+      "config,c", po::value(&config_file), "read options from this INI file too");
+
+  po::options_description node("Node (command line or config file)");
+  node.add_options()("id", po::value(&o.id)->required(), "this node's id, a positive integer")(
+      "peer", po::value(&peers)->composing()->required(),
+      "a cluster member, this node included, as ID=PEER_ENDPOINT,CLIENT_ENDPOINT; repeat for "
+      "each member")("data-dir", po::value(&o.data_dir)->required(),
+                     "directory of this node's LevelDB log")(
+      "tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "milliseconds per Raft tick")(
+      "election-ticks", po::value(&o.election_ticks)->default_value(o.election_ticks),
+      "ticks without a leader before a follower stands (randomized up to twice this)")(
+      "heartbeat-ticks", po::value(&o.heartbeat_ticks)->default_value(o.heartbeat_ticks),
+      "ticks between the leader's heartbeats")("pre-vote",
+                                               po::value(&pre_vote)->default_value(pre_vote),
+                                               "ask for a pre-vote before standing (true/false)")(
+      "check-quorum", po::value(&check_quorum)->default_value(check_quorum),
+      "a leader without a quorum steps down (true/false)")(
+      "max-entries-per-msg",
+      po::value(&o.max_entries_per_msg)->default_value(o.max_entries_per_msg),
+      "entries in one AppendEntries")(
+      "max-bytes-per-msg", po::value(&o.max_bytes_per_msg)->default_value(o.max_bytes_per_msg),
+      "bytes of entries in one AppendEntries")(
+      "max-inflight-msgs", po::value(&o.max_inflight_msgs)->default_value(o.max_inflight_msgs),
+      "AppendEntries in flight per follower (pipelining window)")(
+      "max-frame-bytes", po::value(&o.max_frame_bytes)->default_value(o.max_frame_bytes),
+      "largest frame accepted on any socket; larger ones are rejected")(
+      "send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
+      "messages queued per peer before sends are dropped")(
+      "log-level", po::value(&o.log_level)->default_value(o.log_level),
+      "debug, info, warn or error");
+
+  po::options_description all;
+  all.add(generic).add(node);
+  std::ostringstream help;
+  help << "Usage: raftlogd --config FILE | --id N --peer ... --data-dir DIR [options]\n\n" << all;
+
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, all), vm);
+    if (vm.count("help")) {
+      result.action = ParseResult::Action::kExitOk;
+      result.output = help.str();
+      return result;
+    }
+    if (vm.count("config")) {
+      std::ifstream in(vm["config"].as<std::string>());
+      if (!in) {
+        throw po::error("cannot read config file '" + vm["config"].as<std::string>() + "'");
+      }
+      po::store(po::parse_config_file(in, node, /*allow_unregistered=*/false), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    result.action = ParseResult::Action::kExitError;
+    result.status = Status::InvalidInput(e.what());
+    return result;
+  }
+
+  auto fail = [&](const std::string& msg) {
+    result.action = ParseResult::Action::kExitError;
+    result.status = Status::InvalidInput(msg);
+    return result;
+  };
+  auto parse_bool = [](const std::string& s, bool* b) {
+    if (s == "true" || s == "1" || s == "yes" || s == "on") return *b = true, true;
+    if (s == "false" || s == "0" || s == "no" || s == "off") return *b = false, true;
+    return false;
+  };
+  if (!parse_bool(pre_vote, &o.pre_vote)) return fail("pre-vote: expected true or false");
+  if (!parse_bool(check_quorum, &o.check_quorum))
+    return fail("check-quorum: expected true or false");
+
+  std::set<core::NodeId> seen;
+  for (const std::string& p : peers) {
+    Member m;
+    Status s = ParseMember(p, &m);
+    if (!s.ok()) return fail(s.message());
+    if (!seen.insert(m.id).second) return fail("peer " + std::to_string(m.id) + " listed twice");
+    o.members.push_back(m);
+  }
+  if (o.id == core::kNoNode) return fail("id must be a positive integer");
+  if (o.self() == nullptr) {
+    return fail("this node's id " + std::to_string(o.id) + " is not in the peer list");
+  }
+  if (o.tick_ms <= 0) return fail("tick-ms must be positive");
+  if (o.heartbeat_ticks <= 0 || o.election_ticks <= o.heartbeat_ticks) {
+    return fail("need 0 < heartbeat-ticks < election-ticks");
+  }
+  if (o.max_entries_per_msg == 0 || o.max_bytes_per_msg == 0 || o.max_inflight_msgs == 0) {
+    return fail("max-entries-per-msg, max-bytes-per-msg and max-inflight-msgs must be positive");
+  }
+  if (o.max_frame_bytes < o.max_bytes_per_msg + 1024) {
+    return fail("max-frame-bytes must exceed max-bytes-per-msg (by at least 1 KiB of headers)");
+  }
+  if (o.send_hwm <= 0) return fail("send-hwm must be positive");
+  static const std::set<std::string> levels = {"debug", "info", "warn", "error"};
+  if (!levels.count(o.log_level)) return fail("log-level must be debug, info, warn or error");
+  return result;
+}
+
+}  // namespace raftlog::server

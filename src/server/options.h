@@ -1,0 +1,54 @@
+// raftlogd's configuration: every option is a command-line flag and a key
+// of the INI file given with --config (flags win). See README.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raftlog/core/types.h"
+#include "raftlog/status.h"
+
+namespace raftlog::server {
+
+struct Member {
+  core::NodeId id = core::kNoNode;
+  std::string peer_endpoint;    // where its peer ROUTER listens
+  std::string client_endpoint;  // where its client ROUTER listens
+};
+
+struct ServerOptions {
+  core::NodeId id = core::kNoNode;
+  std::vector<Member> members;  // the whole cluster, this node included
+  std::string data_dir;
+  int tick_ms = 50;
+  int election_ticks = 20;
+  int heartbeat_ticks = 2;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  size_t max_entries_per_msg = 4096;
+  size_t max_bytes_per_msg = 1 << 20;
+  size_t max_inflight_msgs = 64;
+  size_t max_frame_bytes = size_t{64} << 20;
+  int send_hwm = 10000;
+  std::string log_level = "info";
+
+  const Member* self() const;
+  const Member* member(core::NodeId id) const;
+};
+
+// What parsing decided: run with the options, or exit (after --help, or on
+// an error, whose message is in status).
+struct ParseResult {
+  enum class Action { kRun, kExitOk, kExitError } action = Action::kRun;
+  Status status;
+  std::string output;  // --help text
+};
+
+ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out);
+
+// "ID=PEER_ENDPOINT,CLIENT_ENDPOINT", e.g. "1=tcp://127.0.0.1:7001,tcp://127.0.0.1:7101".
+Status ParseMember(const std::string& text, Member* out);
+
+}  // namespace raftlog::server

@@ -1,0 +1,158 @@
+// raftlogd: one node of a raftlog cluster. See README.md for running it and
+// docs/protocol.md for what it speaks.
+//
+// One loop thread does everything but disk writes: it polls the peer and
+// client sockets, ticks the Raft core from a monotonic clock, sends, and
+// answers clients; ReplicatedLog's storage thread syncs LevelDB. SIGTERM and
+// SIGINT stop the loop; the storage thread then finishes the write in
+// progress (and any queued) before the process exits 0.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include "net/zmq_transport.h"
+#include "raftlog/replicated_log.h"
+#include "raftlog/storage/leveldb_store.h"
+#include "server/client_service.h"
+#include "server/log.h"
+#include "server/options.h"
+
+namespace {
+
+using raftlog::Status;
+using namespace raftlog::server;
+
+volatile std::sig_atomic_t g_stop = 0;
+raftlog::Transport* g_transport = nullptr;
+
+void OnSignal(int) {
+  g_stop = 1;
+  if (g_transport != nullptr) g_transport->wake();
+}
+
+void LogEvent(const raftlog::Event& event) {
+  using namespace raftlog::core;
+  if (const auto* r = std::get_if<RoleChanged>(&event)) {
+    RAFTLOG_LOG(kInfo) << "role " << RoleName(r->role);
+  } else if (const auto* t = std::get_if<TermChanged>(&event)) {
+    RAFTLOG_LOG(kInfo) << "term " << t->ballot.term << " voted_for=" << t->ballot.voted_for;
+  } else if (const auto* l = std::get_if<NewLeaderElected>(&event)) {
+    RAFTLOG_LOG(kInfo) << "leader " << l->leader << " elected for term " << l->term;
+  }
+}
+
+int Run(const ServerOptions& options) {
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(options.log_level, &level);
+  SetLogLevel(level);
+  SetLogNode(options.id);
+
+  std::unique_ptr<raftlog::storage::LogStore> store;
+  Status s = raftlog::storage::OpenLevelDbLogStore(options.data_dir, {}, &store);
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << "cannot open the log in " << options.data_dir << ": " << s.ToString();
+    return 1;
+  }
+
+  zmq::context_t context(1);
+  raftlog::net::ZmqTransportOptions topts;
+  topts.self = options.id;
+  topts.bind_endpoint = options.self()->peer_endpoint;
+  topts.send_hwm = options.send_hwm;
+  topts.limits.max_frame_bytes = options.max_frame_bytes;
+  for (const Member& m : options.members) {
+    if (m.id != options.id) topts.peers.push_back({m.id, m.peer_endpoint});
+  }
+  std::unique_ptr<raftlog::net::ZmqTransport> transport;
+  s = raftlog::net::ZmqTransport::Create(&context, topts, &transport);
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << s.ToString();
+    return 1;
+  }
+  raftlog::net::ZmqTransport* net = transport.get();
+  net->set_peer_listener([](raftlog::core::NodeId peer, bool up) {
+    RAFTLOG_LOG(kInfo) << "peer " << peer << (up ? " up" : " down");
+  });
+  net->set_log_sink([](const std::string& warning) { RAFTLOG_LOG(kWarn) << warning; });
+
+  raftlog::ReplicatedLogOptions lopts;
+  lopts.core.id = options.id;
+  lopts.core.election_ticks = options.election_ticks;
+  lopts.core.heartbeat_ticks = options.heartbeat_ticks;
+  lopts.core.pre_vote = options.pre_vote;
+  lopts.core.check_quorum = options.check_quorum;
+  lopts.core.max_entries_per_msg = options.max_entries_per_msg;
+  lopts.core.max_bytes_per_msg = options.max_bytes_per_msg;
+  lopts.core.max_inflight_msgs = options.max_inflight_msgs;
+  lopts.core.random_seed = std::random_device{}() ^ (options.id << 32);
+  lopts.tick_interval = std::chrono::milliseconds(options.tick_ms);
+  for (const Member& m : options.members) lopts.members.voters.push_back(m.id);
+
+  std::unique_ptr<raftlog::ReplicatedLog> log;
+  s = raftlog::ReplicatedLog::Open(lopts, std::move(store), std::move(transport), &log);
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << "cannot start: " << s.ToString();
+    return 1;
+  }
+  ClientService clients(&context, options, log.get(), net);
+  s = clients.start();
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << s.ToString();
+    return 1;
+  }
+
+  g_transport = net;
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  raftlog::LocalHistory h = log->local_history();
+  RAFTLOG_LOG(kInfo) << "started: peer " << options.self()->peer_endpoint << ", client "
+                     << options.self()->client_endpoint << ", log " << options.data_dir
+                     << " (last index " << h.last << ", commit " << h.committed << ", term "
+                     << log->local_node().ballot.term << ")";
+
+  int exit_code = 0;
+  while (!g_stop) {
+    s = log->run_once(std::chrono::milliseconds(100));
+    raftlog::Event event;
+    while (log->next_event(&event)) {
+      LogEvent(event);
+      clients.on_event(event);
+    }
+    if (!s.ok()) {
+      RAFTLOG_LOG(kError) << "stopping: " << s.ToString()
+                          << "; nothing further is acknowledged or written";
+      exit_code = 1;
+      break;
+    }
+  }
+  g_transport = nullptr;
+  if (exit_code == 0) RAFTLOG_LOG(kInfo) << "shutting down: finishing writes in progress";
+  log.reset();  // joins the storage thread after its last write
+  if (exit_code == 0) RAFTLOG_LOG(kInfo) << "stopped cleanly";
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ServerOptions options;
+  ParseResult parsed = ParseOptions(argc, argv, &options);
+  switch (parsed.action) {
+    case ParseResult::Action::kExitOk:
+      std::cout << parsed.output;
+      return 0;
+    case ParseResult::Action::kExitError:
+      std::cerr << "raftlogd: " << parsed.status.message() << "\n"
+                << "Try 'raftlogd --help'.\n";
+      return 2;
+    case ParseResult::Action::kRun:
+      break;
+  }
+  return Run(options);
+}

@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 SEEDS      ?= 1..20000
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan test test-asan soak format lint bench clean fuzz
+.PHONY: all deps build build-asan test test-asan soak format lint bench demo clean fuzz
 
 all: build
 
@@ -32,6 +32,10 @@ test: build build-asan
 
 test-asan: build-asan
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# A local 3-node cluster on 127.0.0.1: events in, status and a follower's copy out.
+demo: build
+	BUILD=$(BUILD) tools/demo.sh
 
 # A longer simulator campaign: make soak SEEDS=1..100000
 soak: build

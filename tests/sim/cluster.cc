@@ -445,6 +445,12 @@ void Cluster::heal() {
   schedule(kUnitsPerTick, {Kind::kClient});
 }
 
+Time Cluster::shipping_ticks(uint64_t entries) const {
+  const uint64_t window = scenario_.core.max_entries_per_msg * scenario_.core.max_inflight_msgs;
+  const Time round_trip = 2 * scenario_.links.max_delay + scenario_.disk_max;
+  return (entries + window - 1) / window * round_trip / kUnitsPerTick;
+}
+
 void Cluster::on_client() {
   schedule(kUnitsPerTick, {Kind::kClient});
   Node* leader = current_leader();
@@ -463,6 +469,10 @@ void Cluster::on_client() {
       ClientProposal p;
       p.payload = Cat("live", i + 1);
       p.first_try = now_ + i * kUnitsPerTick;
+      const uint64_t backlog =
+          leader->log().last_index() - checker_.committed_index() + kLivenessProposals;
+      p.commit_bound = kCommitBaseTicks + shipping_ticks(backlog);
+      p.apply_bound = p.commit_bound + shipping_ticks(leader->log().last_index() + backlog);
       client_.push_back(p);
     }
   }
@@ -493,16 +503,16 @@ void Cluster::on_client() {
       }
     }
     if (!p.proposed && leader != nullptr) propose(*leader, p.payload, &p.id, &p.proposed);
-    if (!p.committed && waited > kCommitBoundTicks) {
+    if (!p.committed && waited > p.commit_bound) {
       checker_.fail("liveness", Cat("'", p.payload, "' (first proposed at t=", p.first_try,
-                                    ") is not committed ", kCommitBoundTicks, " ticks later"));
+                                    ") is not committed ", p.commit_bound, " ticks later"));
       return;
     }
-    if (waited > kApplyBoundTicks) {
+    if (waited > p.apply_bound) {
       std::string applied;
       for (auto& n : nodes_) applied += Cat(" n", n->id(), "=", n->applied());
       checker_.fail("liveness", Cat("'", p.payload, "' (first proposed at t=", p.first_try,
-                                    ") is not applied on every node ", kApplyBoundTicks,
+                                    ") is not applied on every node ", p.apply_bound,
                                     " ticks later; applied:", applied));
       return;
     }

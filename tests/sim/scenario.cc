@@ -24,7 +24,7 @@ Scenario Scenario::FromSeed(Rng& rng, const std::vector<int>& sizes) {
   s.core.pre_vote = rng.chance(800000);
   s.core.check_quorum = rng.chance(800000);
 
-  s.links.drop_ppm = rng.pick(std::vector<uint32_t>{0, 10000, 50000, 150000});
+  s.links.drop_ppm = rng.pick(std::vector<uint32_t>{0, 10000, 50000, 150000, 150000});
   s.links.duplicate_ppm = rng.pick(std::vector<uint32_t>{0, 10000, 50000});
   s.links.min_delay = 1;
   s.links.max_delay = rng.pick(std::vector<Time>{5, 10, 20});
@@ -33,8 +33,8 @@ Scenario Scenario::FromSeed(Rng& rng, const std::vector<int>& sizes) {
 
   s.disk_min = 1;
   s.disk_max = rng.pick(std::vector<Time>{5, 20, 60});
-  s.crash_every = rng.pick(std::vector<Time>{0, 150, 300, 600, 1500});
-  s.crash_new_leader_ppm = rng.pick(std::vector<uint32_t>{0, 0, 250000, 600000});
+  s.crash_every = rng.pick(std::vector<Time>{0, 150, 150, 300, 600});
+  s.crash_new_leader_ppm = rng.pick(std::vector<uint32_t>{0, 250000, 600000});
   s.crash_voter_ppm = rng.pick(std::vector<uint32_t>{0, 0, 100000, 300000});
   s.partition_every = rng.pick(std::vector<Time>{0, 300, 1000});
   s.propose_every = rng.pick(std::vector<Time>{3, 10, 30});

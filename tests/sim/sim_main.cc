@@ -26,7 +26,7 @@ struct Args {
   uint64_t last = 100;
   bool single = false;
   std::vector<int> sizes = {3, 5, 7};
-  uint64_t steps = 3000;
+  uint64_t steps = 5000;
   size_t tail = 40;
   bool verbose = false;
   bool quiet = false;

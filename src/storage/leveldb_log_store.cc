@@ -198,11 +198,11 @@ Status LevelDbLogStore::entries(LogIndex lo, LogIndex hi, size_t max_bytes,
   size_t bytes = 0;
   for (LogIndex i = lo; i < hi; ++i, it->Next()) {
     LogIndex key_index = 0;
-    if (!it->Valid()) {
+    if (!it->Valid() || !ParseEntryKey(View(it->key()), &key_index) || key_index != i) {
+      // LevelDB's iterator steps over a block it cannot read and keeps the
+      // error: report that rather than the gap it leaves.
       s = it->status().ok() ? Status::Corruption(EntryContext(i) + ": missing from the log")
                             : FromLevelDb(EntryContext(i), it->status());
-    } else if (!ParseEntryKey(View(it->key()), &key_index) || key_index != i) {
-      s = Status::Corruption(EntryContext(i) + ": missing from the log");
     } else {
       Entry e;
       s = DecodeEntry(View(it->value()), i, &e);

@@ -5,6 +5,7 @@
 #include "raftlog/wire/peer_codec.h"
 
 #include <algorithm>
+#include <iterator>
 #include <variant>
 
 #include "wire/msgpack_util.h"
@@ -23,19 +24,16 @@ constexpr size_t kNoEntry = SIZE_MAX;
 // The deepest a valid frame nests: message, entries, entry, config, id list.
 constexpr size_t kPeerDepth = 5;
 
-// Fields after the header, per core::MessageType.
-constexpr size_t BodyFields(core::MessageType type) {
-  switch (type) {
-    case core::MessageType::kRequestVote:
-      return 4;  // last_log_index, last_log_term, pre_vote, transfer
-    case core::MessageType::kRequestVoteReply:
-      return 2;  // granted, pre_vote
-    case core::MessageType::kAppendEntries:
-      return 5;  // prev_log_index, prev_log_term, leader_commit, seq, entries
-    case core::MessageType::kAppendEntriesReply:
-      return 5;  // success, match_index, hint_index, hint_term, seq
-  }
-  return 0;
+// Fields after the header, indexed by core::MessageType:
+//   1 RequestVote: last_log_index, last_log_term, pre_vote, transfer
+//   2 RequestVoteReply: granted, pre_vote
+//   3 AppendEntries: prev_log_index, prev_log_term, leader_commit, seq, entries
+//   4 AppendEntriesReply: success, match_index, hint_index, hint_term, seq
+constexpr size_t kBodyFields[] = {0, 4, 2, 5, 5};
+static_assert(std::size(kBodyFields) == std::variant_size_v<core::Message::Body> + 1);
+
+size_t BodyFields(core::MessageType type) {
+  return kBodyFields[static_cast<size_t>(type)];
 }
 
 // ---- encoding ----

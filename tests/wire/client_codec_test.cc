@@ -341,7 +341,7 @@ TEST(StatusOp, UnknownKeysAreIgnored) {
 }
 
 TEST(StatusOp, BadBodiesAreErrors) {
-  auto expect_error = [](Value::Map body, const char* fragment) {
+  auto expect_error = [](const Value::Map& body, const char* fragment) {
     NodeStatus out;
     Status s = DecodeStatusBody(body, &out);
     ASSERT_TRUE(s.IsCorruption()) << s.ToString();

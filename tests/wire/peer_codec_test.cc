@@ -190,6 +190,14 @@ TEST(PeerCodec, RequestVoteBytesMatchTheProtocolDocument) {
   EXPECT_EQ(EncodeMessage(m), expected);
 }
 
+TEST(PeerCodec, HeartbeatBytesMatchTheProtocolDocument) {
+  Message m = Make(
+      AppendEntries{
+          .prev_log_index = 9, .prev_log_term = 4, .leader_commit = 9, .entries = {}, .seq = 12},
+      5);
+  EXPECT_EQ(EncodeMessage(m), std::string("\x9a\x01\x03\x05\x01\x02\x09\x04\x09\x0c\x90", 11));
+}
+
 // ---- versions ----
 
 TEST(PeerCodec, UnknownVersionIsNotSupported) {

@@ -239,6 +239,12 @@ void BM_AppendDuringCleanup(benchmark::State& state) {
   if (!s.ok()) state.SkipWithError(s.message().c_str());
 }
 
+BENCHMARK(BM_AppendDuringCleanup)
+    ->Name("append_during_cleanup")
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 // Prints the usual table, then the medians of each configuration.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
@@ -292,10 +298,6 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMicrosecond);
     }
   }
-  benchmark::RegisterBenchmark("append_during_cleanup", BM_AppendDuringCleanup)
-      ->Iterations(1)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   SummaryReporter reporter;

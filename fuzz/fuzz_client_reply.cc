@@ -7,6 +7,7 @@
 
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/log_ops.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace raftlog::wire;
@@ -25,6 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   NotLeaderInfo info;
   (void)DecodeNotLeaderBody(reply.body, &info);
+  AppendResult append;
+  (void)DecodeAppendResult(reply.body, &append);
+  FetchResult fetch;
+  (void)DecodeFetchResult(reply.body, &fetch);
   std::string again;
   EncodeReply(reply, &again);
   ClientReply reply2;

@@ -11,6 +11,7 @@
 
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/log_ops.h"
 #include "raftlog/wire/peer_codec.h"
 
 namespace {
@@ -106,6 +107,13 @@ void ClientSeeds() {
   const char* t = "client_request";
   const std::string status = Request({.request_id = 1, .op = kStatusOp, .args = {}});
   Write(t, "status", status);
+  Write(
+      t, "append",
+      Request({.request_id = 3, .op = kAppendOp, .args = EncodeAppendArgs({.payload = "event"})}));
+  Write(t, "fetch",
+        Request({.request_id = 4,
+                 .op = kFetchOp,
+                 .args = EncodeFetchArgs({.from = 1, .max_count = 10, .max_bytes = 4096})}));
   Write(t, "every_kind", Request({.request_id = 2, .op = "echo", .args = {{"v", EveryKind()}}}));
   Write(t, "version_2", std::string("\x94\x02\x01\xa6status\x80", 11));
   Write(t, "truncated", status.substr(0, status.size() - 1));
@@ -138,6 +146,15 @@ void ClientSeeds() {
                .body = EncodeNotLeaderBody({.leader = 1,
                                             .leader_endpoint = "tcp://127.0.0.1:7101",
                                             .message = "not the leader"})}));
+  Write(
+      t, "append_result",
+      Reply({.request_id = 3, .code = kOk, .body = EncodeAppendResult({.index = 12, .term = 5})}));
+  FetchResult fetched{.entries = {MakeEntry(11, core::EntryType::kNoop),
+                                  MakeEntry(12, core::EntryType::kCommand, "event")},
+                      .commit_index = 12,
+                      .head_index = 10};
+  Write(t, "fetch_result",
+        Reply({.request_id = 4, .code = kOk, .body = EncodeFetchResult(fetched)}));
   Write(t, "busy", Reply(ErrorReply(4, Status::Busy("too many proposals in flight"))));
   Write(t, "every_kind", Reply({.request_id = 5, .code = kOk, .body = {{"v", EveryKind()}}}));
   Write(t, "version_2", std::string("\x94\x02\x01\xa2ok\x80", 7));

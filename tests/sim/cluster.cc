@@ -451,13 +451,18 @@ Time Cluster::shipping_ticks(uint64_t entries) const {
   return (entries + window - 1) / window * round_trip / kUnitsPerTick;
 }
 
+Time Cluster::leader_bound_ticks() const {
+  const Time election_round_trip = 2 * (scenario_.links.max_delay + scenario_.disk_max);
+  return kLeaderBaseTicks + 10 * election_round_trip / kUnitsPerTick;
+}
+
 void Cluster::on_client() {
   schedule(kUnitsPerTick, {Kind::kClient});
   Node* leader = current_leader();
   if (leader_at_ == 0) {
     if (leader == nullptr) {
-      if (now_ - healed_at_ > kLeaderBoundTicks * kUnitsPerTick) {
-        checker_.fail("liveness", Cat("no leader ", kLeaderBoundTicks,
+      if (now_ - healed_at_ > leader_bound_ticks() * kUnitsPerTick) {
+        checker_.fail("liveness", Cat("no leader ", leader_bound_ticks(),
                                       " ticks after the network healed at t=", healed_at_));
       }
       return;

@@ -120,7 +120,8 @@ void Cluster::drain(Node& n) {
       const auto* role = std::get_if<core::RoleChanged>(&ev);
       if (role != nullptr && role->role == core::Role::kLeader && !healed_ &&
           rng_.chance(scenario_.crash_new_leader_ppm)) {
-        schedule(rng_.between(1, 10 * kUnitsPerTick), {Kind::kCrash, n.id(), n.incarnation()});
+        schedule(rng_.between(1, 10 * kUnitsPerTick),
+                 {Kind::kCrash, n.id(), n.incarnation(), {}, "new leader"});
       }
     }
     // 1. Messages that need nothing persisted go out at once.
@@ -144,7 +145,8 @@ void Cluster::drain(Node& n) {
       }
       if (hs.voted_for != old.voted_for && hs.voted_for != core::kNoNode && !healed_ &&
           rng_.chance(scenario_.crash_voter_ppm)) {
-        schedule(rng_.between(0, scenario_.disk_max), {Kind::kCrash, n.id(), n.incarnation()});
+        schedule(rng_.between(0, scenario_.disk_max),
+                 {Kind::kCrash, n.id(), n.incarnation(), {}, "writing a vote"});
       }
       n.set_written_hard_state(hs);
     }
@@ -256,7 +258,7 @@ void Cluster::on_crash(Event& e) {
   if (healed_) return;
   if (e.node != core::kNoNode) {  // a targeted crash
     Node& n = node(e.node);
-    if (n.up() && n.incarnation() == e.incarnation) crash(n);
+    if (n.up() && n.incarnation() == e.incarnation) crash(n, e.why);
     return;
   }
   schedule(rng_.between(scenario_.crash_every / 2, scenario_.crash_every * 3 / 2), {Kind::kCrash});
@@ -278,10 +280,10 @@ void Cluster::on_crash(Event& e) {
   } else if (r < 75 && leader != nullptr) {
     victim = leader;
   }
-  crash(*victim);
+  crash(*victim, "timer");
 }
 
-void Cluster::crash(Node& n) {
+void Cluster::crash(Node& n, const char* why) {
   Node* victim = &n;
   const size_t queued = victim->pending().size();
   const size_t reach_disk = rng_.below(queued + 1);
@@ -299,7 +301,7 @@ void Cluster::crash(Node& n) {
   }
   const core::LogIndex changed = victim->crash(lose_unsynced);
   ++result_.crashes;
-  trace("n", victim->id(), " CRASH: ", reach_disk, " of ", queued,
+  trace("n", victim->id(), " CRASH (", why, "): ", reach_disk, " of ", queued,
         " queued writes reached the disk, ", unsent, " messages in flight lost; durable ",
         DescribeHardState(victim->storage().hard_state()),
         " last=", victim->storage().last_index());

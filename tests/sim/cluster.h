@@ -75,12 +75,14 @@ class Cluster {
  private:
   enum class Kind { kDeliver, kTick, kDiskDone, kCrash, kRestart, kPartition, kPropose, kClient };
   struct Event {
-    Event(Kind k, core::NodeId n = core::kNoNode, uint64_t inc = 0, core::Message m = {})
-        : kind(k), node(n), incarnation(inc), message(std::move(m)) {}
+    Event(Kind k, core::NodeId n = core::kNoNode, uint64_t inc = 0, core::Message m = {},
+          const char* why = "")
+        : kind(k), node(n), incarnation(inc), message(std::move(m)), why(why) {}
     Kind kind;
     core::NodeId node = core::kNoNode;
     uint64_t incarnation = 0;
     core::Message message;
+    const char* why;  // for the trace: why a targeted crash was scheduled
   };
   // A proposal made after healing, followed until every node applied it.
   struct ClientProposal {
@@ -116,7 +118,7 @@ class Cluster {
   void on_tick(Event& e);
   void on_disk_done(Event& e);
   void on_crash(Event& e);
-  void crash(Node& victim);
+  void crash(Node& victim, const char* why);
   void on_restart(core::NodeId id);
   void on_partition();
   void on_propose();

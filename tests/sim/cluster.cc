@@ -410,7 +410,7 @@ void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id,
   if (s.ok()) {
     ++result_.proposals_accepted;
     trace("n", n.id(), " propose '", payload, "' -> ", id->index, "/", id->term);
-  } else {
+  } else if (!s.IsNotLeader()) {  // NotLeader is routine; Busy is worth seeing
     trace("n", n.id(), " propose '", payload, "': ", s.ToString());
   }
   drain(n);

@@ -4,7 +4,8 @@
 //   raftlog-sim --seed 17                        one seed, printing its whole trace
 //
 // Options: --steps N (chaos steps per seed), --tail N (trace lines shown for
-// a failure), --verbose (a line per seed), --quiet (no trace for --seed),
+// a failure), --trace (with --seeds: the whole trace of a failing seed),
+// --verbose (a line per seed), --quiet (no trace for --seed),
 // --expect-violation (succeed only if some seed finds a violation: the
 // checker's own test, run against a core built with a deliberate bug).
 // Exit status: 0 when every seed passed (or, with --expect-violation, when
@@ -30,13 +31,15 @@ struct Args {
   size_t tail = 40;
   bool verbose = false;
   bool quiet = false;
+  bool full_trace = false;
   bool expect_violation = false;
 };
 
 int Usage(const std::string& problem) {
-  std::cerr << "raftlog-sim: " << problem << "\n"
-            << "usage: raftlog-sim [--seed N | --seeds A..B] [--nodes 3,5,7] [--steps N]\n"
-            << "                   [--tail N] [--verbose] [--quiet] [--expect-violation]\n";
+  std::cerr
+      << "raftlog-sim: " << problem << "\n"
+      << "usage: raftlog-sim [--seed N | --seeds A..B] [--nodes 3,5,7] [--steps N]\n"
+      << "                   [--tail N] [--trace] [--verbose] [--quiet] [--expect-violation]\n";
   return 2;
 }
 
@@ -102,6 +105,7 @@ int Parse(int argc, char** argv, Args* args) {
       args->quiet = true;
     } else if (flag == "--trace") {
       args->quiet = false;
+      args->full_trace = true;
     } else if (flag == "--expect-violation") {
       args->expect_violation = true;
     } else {
@@ -133,7 +137,7 @@ void PrintSummaryLine(uint64_t seed, const RunResult& r) {
 // Prints a failure with its replay command and the trace that led there
 // (replaying the seed with the trace on; it must fail the same way).
 void PrintFailure(const Args& args, const char* argv0, uint64_t seed, const RunResult& r) {
-  Trace trace(args.tail, nullptr);
+  Trace trace(args.full_trace ? SIZE_MAX : args.tail, nullptr);
   const RunResult again = Cluster(Options(args, seed, &trace)).run();
   std::cout << "FAIL seed " << seed << ": " << r.violation.invariant << "\n"
             << "  " << r.violation.detail << "\n"

@@ -20,6 +20,8 @@
 //                         form of leader completeness, true at every instant
 //                         in Raft because a majority holds an entry of the
 //                         committing term at or past every committed entry
+//                         (for a fixed voter set, which is all the core
+//                         supports until membership changes arrive)
 //   state-machine-safety  no two nodes commit or apply different entries at
 //                         one index; a node applies index after index; no
 //                         write removes a committed entry from a log

@@ -115,15 +115,53 @@ void Checker::after_step() {
     }
     observe_commits(*n);
     if (raft.role() != core::Role::kLeader) continue;
-    auto [it, inserted] = leaders_.emplace(raft.term(), n->id());
-    if (!inserted && it->second != n->id()) {
+    auto [it, inserted] = leaders_.emplace(raft.term(), Leader{n->id(), now_});
+    if (!inserted && it->second.id != n->id()) {
       fail("election-safety",
-           Cat("n", n->id(), " and n", it->second, " are both leaders of term ", raft.term()));
+           Cat("n", n->id(), " and n", it->second.id, " are both leaders of term ", raft.term()));
       return;
     }
     check_leader_completeness(*n);
   }
   if (!failed()) check_electable();
+  if (!failed()) check_heartbeats();
+}
+
+void Checker::heartbeat_sent(const Node& n, core::Term term, uint64_t seq) {
+  heartbeats_.push_back({n.id(), n.incarnation(), term, seq, now_});
+}
+
+void Checker::check_heartbeats() {
+  if (acks_seen_.size() < nodes_->size()) acks_seen_.resize(nodes_->size(), {0, 0});
+  for (const auto& n : *nodes_) {
+    if (!n->up() || n->raft().role() != core::Role::kLeader) continue;
+    auto& [term, ack] = acks_seen_[n->id() - 1];
+    const uint64_t now_ack = n->raft().last_heartbeat_ack();
+    if (term == n->raft().term() && now_ack < ack) {
+      fail("read-index-safety", Cat("n", n->id(), " last_heartbeat_ack went back from ", ack,
+                                    " to ", now_ack, " in term ", term));
+      return;
+    }
+    term = n->raft().term();
+    ack = now_ack;
+  }
+  std::erase_if(heartbeats_, [&](const Heartbeat& h) {
+    const Node& n = node(h.node);
+    if (!n.up() || n.incarnation() != h.incarnation || n.raft().term() != h.term) return true;
+    if (n.raft().last_heartbeat_ack() < h.seq) return false;
+    // Acknowledged: a quorum was still in h.term after the call.
+    ++heartbeats_acked_;
+    for (auto it = leaders_.upper_bound(h.term); it != leaders_.end(); ++it) {
+      if (it->second.since < h.sent_at) {
+        fail("read-index-safety",
+             Cat("n", h.node, " (term ", h.term, ") has heartbeat ", h.seq, " of t=", h.sent_at,
+                 " acknowledged, but n", it->second.id, " was elected in term ", it->first,
+                 " at t=", it->second.since));
+        break;
+      }
+    }
+    return true;
+  });
 }
 
 void Checker::check_electable() {

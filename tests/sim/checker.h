@@ -25,6 +25,10 @@
 //   state-machine-safety  no two nodes commit or apply different entries at
 //                         one index; a node applies index after index; no
 //                         write removes a committed entry from a log
+//   read-index-safety     once last_heartbeat_ack() covers a heartbeat()
+//                         made at time t, no leader of a higher term was
+//                         elected before t (a quorum confirmed leadership
+//                         after the call); the ack never goes back in a term
 //   commit-monotonic      a node's commit index never goes back in one life,
 //                         nor below its durable commit after a restart
 //   core-error            a core stopped itself (status() not ok)
@@ -73,6 +77,8 @@ class Checker {
   // node restarted from its durable state.
   void restarted(const Node& node);
   void after_step();
+  // node, leader of term, called heartbeat() now and got seq.
+  void heartbeat_sent(const Node& node, core::Term term, uint64_t seq);
 
   // Committed entries as far as any node knows: [1, committed_index()].
   core::LogIndex committed_index() const { return committed_.size(); }
@@ -82,6 +88,7 @@ class Checker {
   // How often a leader moved its commit index onto an entry of an earlier
   // term (0 in a correct core; a figure showing the §5.4.2 window is reached).
   uint64_t old_term_commits() const { return old_term_commits_; }
+  uint64_t heartbeats_acked() const { return heartbeats_acked_; }
   core::Term max_leader_term() const { return leaders_.empty() ? 0 : leaders_.rbegin()->first; }
 
  private:
@@ -106,7 +113,23 @@ class Checker {
   Time now_ = 0;
 
   uint64_t old_term_commits_ = 0;
-  std::map<core::Term, core::NodeId> leaders_;
+  struct Leader {
+    core::NodeId id;
+    Time since;  // when first seen leading
+  };
+  std::map<core::Term, Leader> leaders_;
+  struct Heartbeat {
+    core::NodeId node;
+    uint64_t incarnation;
+    core::Term term;
+    uint64_t seq;
+    Time sent_at;
+  };
+  std::vector<Heartbeat> heartbeats_;  // awaiting their ack
+  uint64_t heartbeats_acked_ = 0;
+  // Per node: the term and value of the last last_heartbeat_ack() seen.
+  std::vector<std::pair<core::Term, uint64_t>> acks_seen_;
+  void check_heartbeats();
   std::map<std::pair<core::NodeId, core::Term>, core::NodeId> votes_;
   std::vector<core::LogIndex> commit_seen_;  // per node, this life
   std::vector<Commit> committed_;

@@ -66,6 +66,7 @@ RunResult Cluster::run() {
   result_.committed = checker_.committed_index();
   result_.max_term = checker_.max_leader_term();
   result_.old_term_commits = checker_.old_term_commits();
+  result_.heartbeats_acked = checker_.heartbeats_acked();
   return result_;
 }
 
@@ -398,6 +399,21 @@ void Cluster::on_propose() {
   }
   if (up.empty()) return;
   Node* target = current_leader();
+  std::vector<Node*> leaders;  // stale ones too, cut off from the rest
+  for (Node* n : up) {
+    if (n->raft().role() == core::Role::kLeader) leaders.push_back(n);
+  }
+  if (!leaders.empty() && rng_.chance(200000)) {
+    // A ReadIndex-style heartbeat round instead of a proposal.
+    target = rng_.pick(leaders);
+    uint64_t seq = 0;
+    if (target->raft().heartbeat(&seq).ok()) {
+      checker_.heartbeat_sent(*target, target->raft().term(), seq);
+      trace("n", target->id(), " heartbeat ", seq);
+    }
+    drain(*target);
+    return;
+  }
   if (target == nullptr || rng_.chance(300000)) target = rng_.pick(up);
   core::ProposalId id;
   bool accepted = false;

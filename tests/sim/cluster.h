@@ -48,6 +48,7 @@ struct RunResult {
   core::LogIndex committed = 0;
   core::Term max_term = 0;
   uint64_t old_term_commits = 0;  // see Checker::old_term_commits()
+  uint64_t heartbeats_acked = 0;  // heartbeat() rounds a quorum confirmed
   Time leader_after_heal = 0;     // ticks from healing to a leader
   Time max_commit_ticks = 0;      // worst commit latency of a proposal after healing, in ticks
   Time max_apply_ticks = 0;       // ... and until every node applied it

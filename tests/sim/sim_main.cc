@@ -129,6 +129,7 @@ void PrintSummaryLine(uint64_t seed, const RunResult& r) {
             << " t=" << r.time << " max_term=" << r.max_term << " committed=" << r.committed
             << " accepted=" << r.proposals_accepted << " crashes=" << r.crashes
             << " partitions=" << r.partitions << " old_term_commits=" << r.old_term_commits
+            << " heartbeats_acked=" << r.heartbeats_acked
             << " leader_after_heal=" << r.leader_after_heal
             << " ticks, commit<=" << r.max_commit_ticks << " apply<=" << r.max_apply_ticks
             << " ticks\n";

@@ -206,8 +206,9 @@ void Cluster::complete_write(Node& n, PendingWrite w) {
 void Cluster::send(const core::Message& m) {
   if (m.type() == core::MessageType::kRequestVoteReply) {
     const auto& reply = std::get<core::RequestVoteReply>(m.body);
-    if (reply.granted && !reply.pre_vote)
+    if (reply.granted && !reply.pre_vote) {
       checker_.vote_granted(m.from, m.term, m.to, "on the wire");
+    }
   }
   const char* why = "";
   const std::vector<Time> delays = network_.route(rng_, m.from, m.to, &why);

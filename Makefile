@@ -66,9 +66,10 @@ SOURCES = $(shell git ls-files '*.h' '*.cc')
 format: deps
 	clang-format -i $(SOURCES)
 
+# clang-tidy runs on every core (run-clang-tidy); the checks are in .clang-tidy.
 lint: build
 	clang-format --dry-run --Werror $(SOURCES)
-	clang-tidy -p $(BUILD) --quiet $(filter %.cc,$(SOURCES))
+	run-clang-tidy -quiet -j $(JOBS) -p $(BUILD) $(addprefix $(CURDIR)/,$(filter %.cc,$(SOURCES)))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

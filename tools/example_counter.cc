@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> done{false};
   std::atomic<int> proposed{0};
   std::vector<std::thread> threads;
+  threads.reserve(nodes.size());
   for (CounterNode& node : nodes) {
     threads.emplace_back([&, n = &node] {
       while (!done) {

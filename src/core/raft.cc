@@ -186,12 +186,11 @@ Status Raft::Impl::step(const Message& m) {
       // vote requests, so a removed or partitioned node cannot disrupt it.
       return Status::Ok();
     }
-    if (rv != nullptr && rv->pre_vote) {
-      // A pre-vote request carries the term the sender would stand in;
-      // nobody's term changes for it.
-    } else if (rv_reply != nullptr && rv_reply->pre_vote && rv_reply->granted) {
-      // A granted pre-vote echoes the future term; counted below.
-    } else {
+    // A pre-vote request carries the term its sender would stand in, and a
+    // granted pre-vote echoes it: neither changes anyone's term.
+    bool future_term = (rv != nullptr && rv->pre_vote) ||
+                       (rv_reply != nullptr && rv_reply->pre_vote && rv_reply->granted);
+    if (!future_term) {
       bool from_leader = std::holds_alternative<AppendEntries>(m.body);
       become_follower(m.term, from_leader ? m.from : kNoNode);
     }

@@ -83,8 +83,9 @@ Status ZmqTransport::start() {
                               ZMQ_EVENT_DISCONNECTED);
     router_.bind(options_.bind_endpoint);
     for (const PeerAddress& p : options_.peers) {
-      Peer peer{p.id, std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer),
-                nullptr};
+      Peer& peer = peers_[p.id];
+      peer.id = p.id;
+      peer.dealer = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
       zmq::socket_t& d = *peer.dealer;
       d.set(zmq::sockopt::routing_id, IdString(options_.self));
       d.set(zmq::sockopt::sndhwm, options_.send_hwm);
@@ -98,7 +99,6 @@ Status ZmqTransport::start() {
                                  std::to_string(reinterpret_cast<uintptr_t>(this)),
                              ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
       d.connect(p.endpoint);
-      peers_.emplace(p.id, std::move(peer));
     }
   } catch (const zmq::error_t& e) {
     return Status::IOError("peer socket " + options_.bind_endpoint + ": " + e.what());

@@ -82,7 +82,7 @@ class ZmqTransport : public Transport {
 
  private:
   struct Peer {
-    core::NodeId id;
+    core::NodeId id = core::kNoNode;
     std::unique_ptr<zmq::socket_t> dealer;
     std::unique_ptr<zmq::socket_t> monitor;  // PAIR receiving the dealer's events
   };

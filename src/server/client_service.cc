@@ -62,7 +62,9 @@ void ClientService::on_readable() {
                                              std::to_string(frames.size() - 1));
     if (!s.ok()) {
       ++counters_.rejected_malformed;
-      RAFTLOG_LOG(kWarn) << "client socket: rejected a request: " << s.ToString();
+      if (LogEnabled(LogLevel::kWarn)) {
+        warnings_.warn("client socket: rejected a request: " + s.ToString());
+      }
       if (shape_ok || frames.size() >= 2) {
         if (!shape_ok) envelope.resize(1);
         send_reply(envelope,

@@ -11,6 +11,7 @@
 #include "net/zmq_transport.h"
 #include "raftlog/replicated_log.h"
 #include "raftlog/wire/client_codec.h"
+#include "server/log.h"
 #include "server/options.h"
 
 namespace raftlog::server {
@@ -58,6 +59,7 @@ class ClientService {
   wire::DecodeLimits limits_;
   std::map<core::LogIndex, PendingAppend> pending_;  // by log index
   ClientCounters counters_;
+  WarnLimiter warnings_{10};
   std::string buffer_;
 };
 

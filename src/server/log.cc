@@ -61,4 +61,25 @@ void LogLine(LogLevel level, const std::string& message) {
   (void)n;
 }
 
+void WarnLimiter::warn(const std::string& message) {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  if (now != window_) {
+    window_ = now;
+    count_ = 0;
+  }
+  if (++count_ > per_second_) {
+    ++held_back_;
+    return;
+  }
+  if (held_back_ > 0) {
+    LogLine(LogLevel::kWarn,
+            message + " (and " + std::to_string(held_back_) + " similar warnings held back)");
+    held_back_ = 0;
+  } else {
+    LogLine(LogLevel::kWarn, message);
+  }
+}
+
 }  // namespace raftlog::server

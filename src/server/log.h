@@ -3,6 +3,7 @@
 // Thread-safe (one write per line).
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -33,6 +34,21 @@ class LogStream {
   std::ostringstream out_;
 };
 
+// Lets at most `per_second` warnings a second through; the next one let
+// through says how many were held back. For messages a peer or client can
+// trigger at will (dropped frames), so that a flood cannot flood the log.
+class WarnLimiter {
+ public:
+  explicit WarnLimiter(int per_second) : per_second_(per_second) {}
+  void warn(const std::string& message);
+
+ private:
+  int per_second_;
+  int64_t window_ = -1;  // the current second
+  int count_ = 0;        // warnings in it
+  uint64_t held_back_ = 0;
+};
+
 // Lower precedence than <<, so the whole stream expression is built first.
 struct LogVoidify {
   void operator&(const LogStream&) {}
@@ -40,9 +56,12 @@ struct LogVoidify {
 
 }  // namespace raftlog::server
 
-// A conditional expression, not an if: safe inside an unbraced if/else.
+// A conditional expression, not an if: safe inside an unbraced if/else. It
+// cannot be parenthesized: the caller's << operands complete it.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define RAFTLOG_LOG(level)                                           \
   !::raftlog::server::LogEnabled(::raftlog::server::LogLevel::level) \
       ? (void)0                                                      \
       : ::raftlog::server::LogVoidify() &                            \
             ::raftlog::server::LogStream(::raftlog::server::LogLevel::level)
+// NOLINTEND(bugprone-macro-parentheses)

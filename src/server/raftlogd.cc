@@ -74,7 +74,10 @@ int Run(const ServerOptions& options) {
   net->set_peer_listener([](raftlog::core::NodeId peer, bool up) {
     RAFTLOG_LOG(kInfo) << "peer " << peer << (up ? " up" : " down");
   });
-  net->set_log_sink([](const std::string& warning) { RAFTLOG_LOG(kWarn) << warning; });
+  WarnLimiter transport_warnings(10);
+  net->set_log_sink([&](const std::string& warning) {
+    if (LogEnabled(LogLevel::kWarn)) transport_warnings.warn(warning);
+  });
 
   raftlog::ReplicatedLogOptions lopts;
   lopts.core.id = options.id;

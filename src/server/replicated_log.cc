@@ -89,7 +89,7 @@ void ReplicatedLog::Impl::drain_ready() {
     core::Ready ready = raft_->take_ready();
     for (const core::Message& m : ready.messages) transport_->send(m);
     if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty()) {
-      persister_->submit(server::PersistJob{std::move(ready.hard_state), std::move(ready.entries),
+      persister_->submit(server::PersistJob{ready.hard_state, std::move(ready.entries),
                                             std::move(ready.messages_after_persist)});
     }
     for (core::Event& e : ready.events) {

@@ -30,6 +30,7 @@ std::vector<core::LogIndex> AppendMany(const ProcessCluster& c, int count, size_
                                        int threads, const std::string& tag) {
   std::vector<std::vector<core::LogIndex>> acked(threads);
   std::vector<std::thread> workers;
+  workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       ClientOptions o;
@@ -256,7 +257,8 @@ TEST(Cluster, GarbageAndOversizedFramesAreCountedAndHarmless) {
     s->connect(endpoint);
     return s;
   };
-  std::string garbage = "\xc1\xff garbage \x00\x01";
+  const char kGarbage[] = "\xc1\xff garbage \x00\x01";  // 0xc1 is never valid msgpack
+  std::string garbage(kGarbage, sizeof(kGarbage) - 1);
   std::string oversized(3000000, 'x');
   // Peer socket: garbage under a member's identity, a stranger, an oversized frame.
   auto p1 = dealer(c.peer_endpoint(target), std::to_string(known_peer) + "x");

@@ -121,6 +121,7 @@ void ProcessCluster::start(core::NodeId id) {
   std::vector<std::string> args = {RAFTLOGD_PATH, "--config", config_path(id)};
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int rc = posix_spawn(&n.pid, RAFTLOGD_PATH, &actions, nullptr, argv.data(), environ);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <thread>
 
 #include "local_transport.h"
 #include "raftlog/storage/memory_log_store.h"
@@ -31,8 +32,10 @@ class SharedStore : public storage::LogStore {
   Status load_snapshot(storage::SnapshotMeta* m) const override { return s_->load_snapshot(m); }
   Status append(const std::optional<core::HardState>& hs,
                 std::span<const core::Entry> entries) override {
+    if (write_delay_.count() > 0) std::this_thread::sleep_for(write_delay_);  // a slow disk
     return s_->append(hs, entries);
   }
+  std::chrono::milliseconds write_delay_{0};
   Status save_snapshot(const storage::SnapshotMeta& m) override { return s_->save_snapshot(m); }
   Status compact(core::LogIndex head) override { return s_->compact(head); }
   Status status() const override { return s_->status(); }
@@ -43,6 +46,7 @@ class SharedStore : public storage::LogStore {
 
 struct TestNode {
   std::shared_ptr<storage::MemoryLogStore> store = std::make_shared<storage::MemoryLogStore>();
+  std::chrono::milliseconds write_delay{0};
   std::unique_ptr<ReplicatedLog> log;
   std::vector<Committed> committed;
   Status stopped;
@@ -65,8 +69,9 @@ class ThreeNodes : public ::testing::Test {
     TestNode& n = nodes_[id];
     n.log.reset();
     n.stopped = Status::Ok();
-    ASSERT_TRUE(
-        ReplicatedLog::Open(o, std::make_unique<SharedStore>(n.store), net_.join(id), &n.log).ok());
+    auto store = std::make_unique<SharedStore>(n.store);
+    store->write_delay_ = n.write_delay;
+    ASSERT_TRUE(ReplicatedLog::Open(o, std::move(store), net_.join(id), &n.log).ok());
   }
 
   // Drives every node until pred holds or the deadline passes.
@@ -173,6 +178,22 @@ TEST_F(ThreeNodes, RestartKeepsTermVoteAndLog) {
   EXPECT_EQ(after.ballot, before.ballot);
   EXPECT_EQ(nodes_[f].log->local_history().last, id.index);
   EXPECT_EQ(nodes_[f].log->local_history().committed, id.index);
+}
+
+TEST_F(ThreeNodes, AFollowersSlowDiskDoesNotMakeItStandForElection) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  core::NodeId l = leader();
+  core::NodeId f = l == 1 ? 2 : 1;
+  core::Term term = nodes_[l].log->local_node().ballot.term;
+  // Every write of the follower now takes three election timeouts (at most
+  // 2 * 10 ticks of 5 ms), while the leader keeps sending heartbeats.
+  nodes_[f].write_delay = 300ms;
+  start(f);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(nodes_[l].log->propose_command("slow", nullptr).ok());
+  pump_until([] { return false; }, 1500ms);
+  EXPECT_EQ(nodes_[f].log->local_node().role, core::Role::kFollower);
+  EXPECT_EQ(nodes_[f].log->local_node().ballot.term, term) << "the slow node never stood";
+  EXPECT_EQ(leader(), l);
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+// The event layer of the protocol (docs/protocol.md, "Event records", "Op
+// push", "The PUB stream"): what a Command entry holds, the push op's
+// bodies, and the two PUB message kinds. Decoders are strict, never throw,
+// and return Corruption naming what and where.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "raftlog/core/types.h"
+#include "raftlog/status.h"
+#include "raftlog/wire/limits.h"
+#include "raftlog/wire/value.h"
+
+namespace raftlog::wire {
+
+inline constexpr uint64_t kEventRecordVersion = 1;
+inline constexpr size_t kMaxTopicBytes = 1024;
+inline constexpr size_t kMaxProducerBytes = 256;
+// Topics with this prefix are the cluster's own (heartbeats).
+inline constexpr const char* kReservedTopicPrefix = "_raftlog.";
+inline constexpr const char* kHeartbeatTopic = "_raftlog.heartbeat";
+// The sequence numbers a producer table remembers per producer.
+inline constexpr uint64_t kProducerWindow = 65536;
+
+// What a Command entry written by raftlogd holds.
+struct EventRecord {
+  std::string topic;
+  std::string producer;  // empty: pushed without exactly-once
+  uint64_t seq = 0;      // 0 without producer
+  uint64_t timestamp_ms = 0;
+  std::string payload;
+  bool operator==(const EventRecord&) const = default;
+};
+
+void EncodeEventRecord(const EventRecord& record, std::string* out);
+Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
+                         EventRecord* out);
+
+// InvalidInput unless topic is 1..kMaxTopicBytes and not reserved.
+Status CheckTopic(const std::string& topic);
+
+// op "push".
+inline constexpr const char* kPushOp = "push";
+
+struct PushArgs {
+  std::string topic;
+  std::string payload;
+  std::string producer;  // empty: none
+  uint64_t seq = 0;
+};
+Value::Map EncodePushArgs(const PushArgs& args);
+// Checks the rules too (topic, producer length, seq present and >= 1 with a
+// producer): InvalidInput for a rule, Corruption for a wrong type.
+Status DecodePushArgs(const Value::Map& args, PushArgs* out);
+
+struct PushResult {
+  core::LogIndex index = 0;
+  core::Term term = 0;
+  bool duplicate = false;
+};
+Value::Map EncodePushResult(const PushResult& result);
+Status DecodePushResult(const Value::Map& body, PushResult* out);
+
+// Frame 2 of a PUB message for a committed event (frame 1 is its topic).
+struct PublishedEvent {
+  core::LogIndex index = 0;
+  core::Term term = 0;
+  uint64_t timestamp_ms = 0;
+  std::string payload;
+  std::string producer;
+  uint64_t seq = 0;
+  core::LogIndex prev_index = 0;  // the previous Command entry's index, 0 if none
+  bool operator==(const PublishedEvent&) const = default;
+};
+void EncodePublishedEvent(const PublishedEvent& event, std::string* out);
+Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
+                            PublishedEvent* out);
+
+// Frame 2 of a PUB message on kHeartbeatTopic.
+struct PublishedHeartbeat {
+  core::LogIndex last_index = 0;  // last Command entry published, 0 if none
+  core::LogIndex commit_index = 0;
+  core::NodeId node = 0;
+  bool operator==(const PublishedHeartbeat&) const = default;
+};
+void EncodePublishedHeartbeat(const PublishedHeartbeat& heartbeat, std::string* out);
+Status DecodePublishedHeartbeat(const char* data, size_t size, const DecodeLimits& limits,
+                                PublishedHeartbeat* out);
+
+}  // namespace raftlog::wire

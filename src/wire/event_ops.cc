@@ -1,0 +1,245 @@
+#include "raftlog/wire/event_ops.h"
+
+#include "wire/msgpack_util.h"
+
+namespace raftlog::wire {
+
+namespace {
+
+using detail::Packer;
+using detail::StringSink;
+
+msgpack::unpack_limit Limit(const DecodeLimits& l) {
+  // Flat arrays of scalars: no maps, depth 1.
+  return msgpack::unpack_limit(16, 0, l.max_string_bytes, l.max_entry_bytes, 0, 2);
+}
+
+// Reads a fixed-shape array of scalars, checking each element's type.
+class Row {
+ public:
+  Row(const msgpack::object& o, size_t n, std::string what) : what_(std::move(what)) {
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != n) {
+      status_ = Status::Corruption(what_ + ": expected an array of " + std::to_string(n));
+    } else {
+      items_ = o.via.array.ptr;
+    }
+  }
+  uint64_t Uint(size_t i, const char* name) {
+    if (!Check(i, msgpack::type::POSITIVE_INTEGER, name)) return 0;
+    return items_[i].via.u64;
+  }
+  std::string Str(size_t i, const char* name, msgpack::type::object_type type) {
+    if (!Check(i, type, name)) return {};
+    return std::string(items_[i].via.str.ptr, items_[i].via.str.size);
+  }
+  std::string Bytes(size_t i, const char* name) {
+    // bin is the format; str is accepted for payloads written by lenient clients.
+    if (ok() && items_[i].type == msgpack::type::STR) return Str(i, name, msgpack::type::STR);
+    return Str(i, name, msgpack::type::BIN);
+  }
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+
+ private:
+  bool Check(size_t i, msgpack::type::object_type type, const char* name) {
+    if (!ok()) return false;
+    // Non-negative integers are POSITIVE_INTEGER whatever width they were packed in.
+    if (items_[i].type != type) {
+      status_ =
+          Status::Corruption(what_ + " field '" + name + "': expected " + detail::TypeName(type) +
+                             ", got " + detail::TypeName(items_[i].type));
+      return false;
+    }
+    return true;
+  }
+  std::string what_;
+  const msgpack::object* items_ = nullptr;
+  Status status_;
+};
+
+Status Parse(const char* data, size_t size, const DecodeLimits& limits, const char* what,
+             msgpack::object_handle* handle) {
+  if (size > limits.max_frame_bytes) {
+    return Status::Corruption(std::string(what) + ": " + std::to_string(size) +
+                              " bytes is over the frame limit");
+  }
+  return detail::Unpack(data, size, Limit(limits), what, handle);
+}
+
+const Value* Lookup(const Value::Map& map, const char* key) {
+  for (const auto& [k, v] : map) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Status CheckTopic(const std::string& topic) {
+  if (topic.empty() || topic.size() > kMaxTopicBytes) {
+    return Status::InvalidInput("topic must be 1.." + std::to_string(kMaxTopicBytes) + " bytes");
+  }
+  if (topic.rfind(kReservedTopicPrefix, 0) == 0) {
+    return Status::InvalidInput(std::string("topics starting with '") + kReservedTopicPrefix +
+                                "' are reserved");
+  }
+  return Status::Ok();
+}
+
+void EncodeEventRecord(const EventRecord& r, std::string* out) {
+  StringSink sink(out);
+  Packer pk(sink);
+  pk.pack_array(6);
+  pk.pack_uint64(kEventRecordVersion);
+  pk.pack_str(static_cast<uint32_t>(r.topic.size()));
+  pk.pack_str_body(r.topic.data(), r.topic.size());
+  pk.pack_str(static_cast<uint32_t>(r.producer.size()));
+  pk.pack_str_body(r.producer.data(), r.producer.size());
+  pk.pack_uint64(r.seq);
+  pk.pack_uint64(r.timestamp_ms);
+  pk.pack_bin(static_cast<uint32_t>(r.payload.size()));
+  pk.pack_bin_body(r.payload.data(), r.payload.size());
+}
+
+Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
+                         EventRecord* out) {
+  uint64_t version = 0;
+  if (detail::PeekVersion(data, size, &version) && version != kEventRecordVersion) {
+    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
+  }
+  msgpack::object_handle h;
+  Status s = Parse(data, size, limits, "event record", &h);
+  if (!s.ok()) return s;
+  Row row(h.get(), 6, "event record");
+  row.Uint(0, "version");
+  out->topic = row.Str(1, "topic", msgpack::type::STR);
+  out->producer = row.Str(2, "producer", msgpack::type::STR);
+  out->seq = row.Uint(3, "seq");
+  out->timestamp_ms = row.Uint(4, "timestamp");
+  out->payload = row.Bytes(5, "payload");
+  return row.status();
+}
+
+Value::Map EncodePushArgs(const PushArgs& a) {
+  Value::Map m = {{"topic", Value::Str(a.topic)}, {"payload", Value::Bin(a.payload)}};
+  if (!a.producer.empty()) {
+    m.emplace_back("producer", Value::Str(a.producer));
+    m.emplace_back("seq", Value::Uint(a.seq));
+  }
+  return m;
+}
+
+Status DecodePushArgs(const Value::Map& args, PushArgs* out) {
+  *out = PushArgs();
+  const Value* topic = Lookup(args, "topic");
+  const Value* payload = Lookup(args, "payload");
+  const Value* producer = Lookup(args, "producer");
+  const Value* seq = Lookup(args, "seq");
+  if (topic == nullptr || topic->kind() != Value::Kind::kStr) {
+    return Status::InvalidInput("push: 'topic' (str) is required");
+  }
+  if (payload == nullptr ||
+      (payload->kind() != Value::Kind::kBin && payload->kind() != Value::Kind::kStr)) {
+    return Status::InvalidInput("push: 'payload' (bin) is required");
+  }
+  out->topic = topic->as_str();
+  out->payload = payload->as_str();
+  Status s = CheckTopic(out->topic);
+  if (!s.ok()) return Status::InvalidInput("push: " + s.message());
+  if (producer != nullptr) {
+    if (producer->kind() != Value::Kind::kStr || producer->as_str().empty() ||
+        producer->as_str().size() > kMaxProducerBytes) {
+      return Status::InvalidInput("push: 'producer' must be a str of 1.." +
+                                  std::to_string(kMaxProducerBytes) + " bytes");
+    }
+    if (seq == nullptr || seq->kind() != Value::Kind::kUint || seq->as_uint() == 0) {
+      return Status::InvalidInput("push: 'seq' (uint >= 1) is required with 'producer'");
+    }
+    out->producer = producer->as_str();
+    out->seq = seq->as_uint();
+  } else if (seq != nullptr) {
+    return Status::InvalidInput("push: 'seq' without 'producer'");
+  }
+  return Status::Ok();
+}
+
+Value::Map EncodePushResult(const PushResult& r) {
+  return {{"index", Value::Uint(r.index)},
+          {"term", Value::Uint(r.term)},
+          {"duplicate", Value::Bool(r.duplicate)}};
+}
+
+Status DecodePushResult(const Value::Map& body, PushResult* out) {
+  *out = PushResult();
+  const Value* index = Lookup(body, "index");
+  const Value* term = Lookup(body, "term");
+  const Value* dup = Lookup(body, "duplicate");
+  if (index == nullptr || index->kind() != Value::Kind::kUint || term == nullptr ||
+      term->kind() != Value::Kind::kUint) {
+    return Status::Corruption("push reply: 'index' and 'term' (uint) are required");
+  }
+  if (dup != nullptr && dup->kind() != Value::Kind::kBool) {
+    return Status::Corruption("push reply: 'duplicate' must be a bool");
+  }
+  out->index = index->as_uint();
+  out->term = term->as_uint();
+  out->duplicate = dup != nullptr && dup->as_bool();
+  return Status::Ok();
+}
+
+void EncodePublishedEvent(const PublishedEvent& e, std::string* out) {
+  StringSink sink(out);
+  Packer pk(sink);
+  pk.pack_array(7);
+  pk.pack_uint64(e.index);
+  pk.pack_uint64(e.term);
+  pk.pack_uint64(e.timestamp_ms);
+  pk.pack_bin(static_cast<uint32_t>(e.payload.size()));
+  pk.pack_bin_body(e.payload.data(), e.payload.size());
+  pk.pack_str(static_cast<uint32_t>(e.producer.size()));
+  pk.pack_str_body(e.producer.data(), e.producer.size());
+  pk.pack_uint64(e.seq);
+  pk.pack_uint64(e.prev_index);
+}
+
+Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
+                            PublishedEvent* out) {
+  msgpack::object_handle h;
+  Status s = Parse(data, size, limits, "published event", &h);
+  if (!s.ok()) return s;
+  Row row(h.get(), 7, "published event");
+  out->index = row.Uint(0, "index");
+  out->term = row.Uint(1, "term");
+  out->timestamp_ms = row.Uint(2, "timestamp");
+  out->payload = row.Bytes(3, "payload");
+  out->producer = row.Str(4, "producer", msgpack::type::STR);
+  out->seq = row.Uint(5, "seq");
+  out->prev_index = row.Uint(6, "prev_index");
+  if (row.ok() && out->prev_index >= out->index) {
+    return Status::Corruption("published event: prev_index must be below index");
+  }
+  return row.status();
+}
+
+void EncodePublishedHeartbeat(const PublishedHeartbeat& hb, std::string* out) {
+  StringSink sink(out);
+  Packer pk(sink);
+  pk.pack_array(3);
+  pk.pack_uint64(hb.last_index);
+  pk.pack_uint64(hb.commit_index);
+  pk.pack_uint64(hb.node);
+}
+
+Status DecodePublishedHeartbeat(const char* data, size_t size, const DecodeLimits& limits,
+                                PublishedHeartbeat* out) {
+  msgpack::object_handle h;
+  Status s = Parse(data, size, limits, "heartbeat", &h);
+  if (!s.ok()) return s;
+  Row row(h.get(), 3, "heartbeat");
+  out->last_index = row.Uint(0, "last_index");
+  out->commit_index = row.Uint(1, "commit_index");
+  out->node = row.Uint(2, "node");
+  return row.status();
+}
+
+}  // namespace raftlog::wire

@@ -127,6 +127,22 @@ void Checker::after_step() {
   if (!failed()) check_heartbeats();
 }
 
+void Checker::proposal_accepted(const core::ProposalId& id, const std::string& payload) {
+  if (const core::Entry* c = committed(id.index)) {
+    check_proposal(id, payload, *c);
+  } else {
+    proposals_[id.index].emplace_back(id.term, payload);
+  }
+}
+
+void Checker::check_proposal(const core::ProposalId& id, const std::string& payload,
+                             const core::Entry& committed) {
+  if (committed.term != id.term) return;  // dropped: another term's entry won the index
+  if (committed.type == core::EntryType::kCommand && committed.data == payload) return;
+  fail("proposal-id", Cat("'", payload, "' was given id ", id.index, "/", id.term, " but ",
+                          DescribeEntry(committed), " is committed there"));
+}
+
 void Checker::heartbeat_sent(const Node& n, core::Term term, uint64_t seq) {
   heartbeats_.push_back({n.id(), n.incarnation(), term, seq, now_});
 }
@@ -237,6 +253,10 @@ void Checker::record_commit(const Node& n, const core::Entry& e) {
   } else {
     // Commit indexes only grow from what was already seen, so this is the next one.
     committed_.push_back({e, term, n.id(), now_});
+    if (auto it = proposals_.find(e.index); it != proposals_.end()) {
+      for (const auto& [t, payload] : it->second) check_proposal({t, e.index}, payload, e);
+      proposals_.erase(it);
+    }
     committed_hash_.push_back(ChainHash(committed_hash_.empty() ? 0 : committed_hash_.back(), e));
     bound_.push_back(UINT64_MAX);
   }

@@ -29,6 +29,9 @@
 //                         made at time t, no leader of a higher term was
 //                         elected before t (a quorum confirmed leadership
 //                         after the call); the ack never goes back in a term
+//   proposal-id           the ProposalId a leader returns names the entry: if
+//                         an entry of that term is committed at that index,
+//                         it is the proposed command
 //   commit-monotonic      a node's commit index never goes back in one life,
 //                         nor below its durable commit after a restart
 //   core-error            a core stopped itself (status() not ok)
@@ -77,6 +80,8 @@ class Checker {
   // node restarted from its durable state.
   void restarted(const Node& node);
   void after_step();
+  // A leader accepted a command and returned id for it.
+  void proposal_accepted(const core::ProposalId& id, const std::string& payload);
   // node, leader of term, called heartbeat() now and got seq.
   void heartbeat_sent(const Node& node, core::Term term, uint64_t seq);
 
@@ -113,6 +118,10 @@ class Checker {
   Time now_ = 0;
 
   uint64_t old_term_commits_ = 0;
+  // Accepted proposals whose index is not committed yet: index -> (term, payload).
+  std::map<core::LogIndex, std::vector<std::pair<core::Term, std::string>>> proposals_;
+  void check_proposal(const core::ProposalId& id, const std::string& payload,
+                      const core::Entry& committed);
   struct Leader {
     core::NodeId id;
     Time since;  // when first seen leading

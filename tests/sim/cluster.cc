@@ -426,6 +426,7 @@ void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id,
   *accepted = s.ok();
   if (s.ok()) {
     ++result_.proposals_accepted;
+    checker_.proposal_accepted(*id, payload);
     trace("n", n.id(), " propose '", payload, "' -> ", id->index, "/", id->term);
   } else if (!s.IsNotLeader()) {  // NotLeader is routine; Busy is worth seeing
     trace("n", n.id(), " propose '", payload, "': ", s.ToString());

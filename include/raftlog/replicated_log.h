@@ -94,6 +94,10 @@ class ReplicatedLog {
   LocalHistory local_history() const;
   const core::ClusterConfig& cluster_config() const;
   std::vector<core::PeerProgress> progress() const;
+  // Entries [lo, hi) of the local log as it stands, durable or not (see
+  // core::Raft::entries); for reading the uncommitted suffix.
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                 std::vector<core::Entry>* out) const;
   // Ok, or the error that stopped this node.
   Status status() const;
 

@@ -789,6 +789,17 @@ const ClusterConfig& Raft::cluster_config() const {
   return impl_->members_;
 }
 
+Status Raft::entries(LogIndex lo, LogIndex hi, size_t max_bytes, std::vector<Entry>* out) const {
+  const RaftLog& log = impl_->log_;
+  if (lo <= log.head_index() || lo > hi || hi > log.last_index() + 1) {
+    return Status::InvalidInput("entries [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                ") outside the log (" + std::to_string(log.head_index()) + ", " +
+                                std::to_string(log.last_index()) + "]");
+  }
+  *out = log.entries(lo, hi, max_bytes);
+  return log.error();
+}
+
 std::vector<PeerProgress> Raft::progress() const {
   std::vector<PeerProgress> out;
   if (impl_->role_ != Role::kLeader) return out;

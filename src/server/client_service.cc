@@ -1,17 +1,20 @@
 #include "server/client_service.h"
 
 #include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/log_ops.h"
 #include "server/log.h"
 
 namespace raftlog::server {
 
 ClientService::ClientService(zmq::context_t* context, const ServerOptions& options,
-                             ReplicatedLog* log, net::ZmqTransport* transport)
+                             ReplicatedLog* log, net::ZmqTransport* transport,
+                             const ProducerTable* producers)
     : context_(context),
       options_(options),
       log_(log),
       transport_(transport),
+      producers_(producers),
       socket_(*context, zmq::socket_type::router) {
   limits_.max_frame_bytes = options.max_frame_bytes;
 }
@@ -81,8 +84,10 @@ void ClientService::handle(const Envelope& envelope, const wire::ClientRequest& 
     send_reply(envelope, handle_status(request));
   } else if (request.op == wire::kFetchOp) {
     send_reply(envelope, handle_fetch(request));
+  } else if (request.op == wire::kPushOp) {
+    handle_push(envelope, request, false);
   } else if (request.op == wire::kAppendOp) {
-    handle_append(envelope, request);
+    handle_push(envelope, request, true);
   } else {
     send_reply(envelope, error_reply(request.request_id,
                                      Status::InvalidInput("unknown op '" + request.op + "'")));
@@ -135,6 +140,9 @@ wire::ClientReply ClientService::handle_status(const wire::ClientRequest& reques
       {"client_requests", wire::Value::Uint(counters_.requests)},
       {"client_rejected_malformed", wire::Value::Uint(counters_.rejected_malformed)},
   };
+  if (extra_) {
+    for (auto& kv : extra_()) counters.push_back(std::move(kv));
+  }
   reply.body.emplace_back("counters", wire::Value::MakeMap(std::move(counters)));
   return reply;
 }
@@ -168,56 +176,174 @@ wire::ClientReply ClientService::handle_fetch(const wire::ClientRequest& request
   return reply;
 }
 
-void ClientService::handle_append(const Envelope& envelope, const wire::ClientRequest& request) {
-  wire::AppendArgs args;
-  Status s = wire::DecodeAppendArgs(request.args, &args);
+void ClientService::handle_push(const Envelope& envelope, const wire::ClientRequest& request,
+                                bool append_op) {
+  wire::PushArgs args;
+  Status s;
+  if (append_op) {
+    wire::AppendArgs a;
+    s = wire::DecodeAppendArgs(request.args, &a);
+    args.topic = "default";
+    args.payload = std::move(a.payload);
+  } else {
+    s = wire::DecodePushArgs(request.args, &args);
+  }
   if (!s.ok()) {
     send_reply(envelope, error_reply(request.request_id, Status::InvalidInput(s.message())));
     return;
   }
+  if (log_->local_node().role != core::Role::kLeader) {
+    send_reply(envelope,
+               error_reply(request.request_id, Status::NotLeader(log_->local_node().leader)));
+    return;
+  }
+  Waiter waiter{envelope, request.request_id, false, !append_op};
+  if (!args.producer.empty()) {
+    // Exactly-once: a (producer, seq) already committed, or still in flight
+    // in this leader's log, is answered with the original's index.
+    ProducerTable::Where where;
+    switch (producers_->find(args.producer, args.seq, &where)) {
+      case ProducerTable::Found::kSeen: {
+        wire::ClientReply reply;
+        reply.request_id = request.request_id;
+        reply.body = wire::EncodePushResult({where.index, where.term, true});
+        send_reply(envelope, reply);
+        return;
+      }
+      case ProducerTable::Found::kTooOld:
+        send_reply(
+            envelope,
+            error_reply(request.request_id,
+                        Status::InvalidInput("push: seq " + std::to_string(args.seq) +
+                                             " is older than the window remembered for producer '" +
+                                             args.producer + "'; its outcome cannot be told")));
+        return;
+      case ProducerTable::Found::kNew:
+        break;
+    }
+    auto in = inflight_.find({args.producer, args.seq});
+    if (in != inflight_.end()) {
+      waiter.duplicate = true;
+      pending_[in->second].waiters.push_back(std::move(waiter));
+      return;
+    }
+  }
+  wire::EventRecord record{
+      std::move(args.topic), args.producer, args.seq,
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()),
+      std::move(args.payload)};
+  std::string data;
+  wire::EncodeEventRecord(record, &data);
   core::ProposalId id;
-  s = log_->propose_command(std::move(args.payload), &id);
+  s = log_->propose_command(std::move(data), &id);
   if (!s.ok()) {
     send_reply(envelope, error_reply(request.request_id, s));
     return;
   }
-  pending_[id.index] = PendingAppend{envelope, request.request_id, id.term};
+  Pending& p = pending_[id.index];
+  p.term = id.term;
+  p.producer = args.producer;
+  p.seq = args.seq;
+  p.waiters.push_back(std::move(waiter));
+  if (!args.producer.empty()) inflight_[{args.producer, args.seq}] = id.index;
 }
 
 void ClientService::on_event(const Event& event) {
   if (const auto* c = std::get_if<Committed>(&event)) {
-    auto it = pending_.begin();
-    while (it != pending_.end() && it->first <= c->index) {
-      const PendingAppend& p = it->second;
-      if (it->first == c->index && c->entry.term == p.term) {
-        wire::ClientReply reply;
-        reply.request_id = p.request_id;
-        reply.body = wire::EncodeAppendResult(wire::AppendResult{c->index, c->entry.term});
-        send_reply(p.envelope, reply);
-      } else {
-        // Another leader's entry took the index: this append was dropped.
-        send_reply(p.envelope,
-                   error_reply(p.request_id, Status::InconsistentState(
-                                                 "the append was dropped by a leader change; "
-                                                 "it was not committed")));
-      }
-      it = pending_.erase(it);
-    }
+    on_committed(*c);
   } else if (const auto* r = std::get_if<core::RoleChanged>(&event)) {
-    if (r->role != core::Role::kLeader) fail_pending("leadership lost");
+    if (r->role == core::Role::kLeader) {
+      on_became_leader();
+    } else {
+      fail_pending("leadership lost");
+    }
+  }
+}
+
+void ClientService::on_became_leader() {
+  // Events this leader inherited uncommitted: a retry of one of them must
+  // wait for it, not append it again.
+  LocalHistory h = log_->local_history();
+  for (core::LogIndex next = h.committed + 1; next <= h.last;) {
+    std::vector<core::Entry> entries;
+    Status s = log_->entries(next, h.last + 1, 4 << 20, &entries);
+    if (!s.ok() || entries.empty()) {
+      RAFTLOG_LOG(kError) << "cannot read the uncommitted log from " << next << ": "
+                          << s.ToString();
+      return;
+    }
+    for (const core::Entry& e : entries) {
+      wire::EventRecord r;
+      if (e.type == core::EntryType::kCommand &&
+          wire::DecodeEventRecord(e.data.data(), e.data.size(), limits_, &r).ok() &&
+          !r.producer.empty()) {
+        Pending& p = pending_[e.index];
+        p.term = e.term;
+        p.producer = r.producer;
+        p.seq = r.seq;
+        inflight_[{r.producer, r.seq}] = e.index;
+      }
+    }
+    next = entries.back().index + 1;
+  }
+}
+
+void ClientService::on_committed(const Committed& c) {
+  auto it = pending_.begin();
+  while (it != pending_.end() && it->first <= c.index) {
+    Pending& p = it->second;
+    bool landed = it->first == c.index && c.entry.term == p.term;
+    ProducerTable::Where where{c.index, c.entry.term};
+    bool duplicate_entry = false;
+    if (landed && !p.producer.empty()) {
+      // Normally this entry is the one the table recorded; if the log held
+      // the same (producer, seq) earlier, that earlier one is the event.
+      ProducerTable::Where original;
+      if (producers_->find(p.producer, p.seq, &original) == ProducerTable::Found::kSeen &&
+          original.index != c.index) {
+        where = original;
+        duplicate_entry = true;
+      }
+    }
+    for (const Waiter& w : p.waiters) {
+      if (!landed) {
+        // Another leader's entry took the index: this push was dropped.
+        send_reply(w.envelope,
+                   error_reply(w.request_id, Status::InconsistentState(
+                                                 "the push was dropped by a leader change; it "
+                                                 "was not committed")));
+        continue;
+      }
+      wire::ClientReply reply;
+      reply.request_id = w.request_id;
+      if (w.with_flag) {
+        reply.body =
+            wire::EncodePushResult({where.index, where.term, w.duplicate || duplicate_entry});
+      } else {
+        reply.body = wire::EncodeAppendResult({where.index, where.term});
+      }
+      send_reply(w.envelope, reply);
+    }
+    if (!p.producer.empty()) inflight_.erase({p.producer, p.seq});
+    it = pending_.erase(it);
   }
 }
 
 void ClientService::fail_pending(const std::string& why) {
   for (auto& [index, p] : pending_) {
-    // The entry may still commit under the next leader: the outcome is unknown.
-    send_reply(
-        p.envelope,
-        error_reply(p.request_id, Status::NotLeader(log_->local_node().leader,
-                                                    why + " before index " + std::to_string(index) +
-                                                        " committed; its outcome is unknown")));
+    for (const Waiter& w : p.waiters) {
+      // The entry may still commit under the next leader: the outcome is unknown.
+      send_reply(w.envelope,
+                 error_reply(w.request_id,
+                             Status::NotLeader(log_->local_node().leader,
+                                               why + " before index " + std::to_string(index) +
+                                                   " committed; its outcome is unknown")));
+    }
   }
   pending_.clear();
+  inflight_.clear();
 }
 
 void ClientService::send_reply(const Envelope& envelope, const wire::ClientReply& reply) {

@@ -3,6 +3,7 @@
 // (committed entries; any node). docs/protocol.md is the contract.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "raftlog/wire/client_codec.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "server/producer_table.h"
 
 namespace raftlog::server {
 
@@ -23,30 +25,46 @@ struct ClientCounters {
 
 class ClientService {
  public:
+  // The table is the applier's (read here to answer retried pushes); the
+  // applier must see each Committed event before on_event does.
   ClientService(zmq::context_t* context, const ServerOptions& options, ReplicatedLog* log,
-                net::ZmqTransport* transport);
+                net::ZmqTransport* transport, const ProducerTable* producers);
 
   // Binds the client endpoint and has the transport poll it. IOError if the bind fails.
   Status start();
   // Feeds every ReplicatedLog event through here (acks, leadership changes).
   void on_event(const Event& event);
   const ClientCounters& counters() const { return counters_; }
+  // Extra counters for the status reply (the applier's, the publisher's).
+  void set_extra_counters(std::function<wire::Value::Map()> extra) { extra_ = std::move(extra); }
 
  private:
   // The frames before the payload (routing id, and REQ's empty delimiter).
   using Envelope = std::vector<std::string>;
-  struct PendingAppend {
+  struct Waiter {
     Envelope envelope;
     uint64_t request_id;
-    core::Term term;
+    bool duplicate;  // a retry of a (producer, seq) already in the log
+    bool with_flag;  // reply carries `duplicate` (push; not append)
   };
+  // An entry this leader waits to see committed: its own proposals, and
+  // events with a producer found in the log it inherited.
+  struct Pending {
+    core::Term term;
+    std::string producer;  // empty: none
+    uint64_t seq;
+    std::vector<Waiter> waiters;
+  };
+  using ProducerSeq = std::pair<std::string, uint64_t>;
 
   void on_readable();
   void handle(const Envelope& envelope, const wire::ClientRequest& request);
   wire::ClientReply handle_status(const wire::ClientRequest& request);
   wire::ClientReply handle_fetch(const wire::ClientRequest& request);
-  // Replies now (errors) or later, once the entry commits.
-  void handle_append(const Envelope& envelope, const wire::ClientRequest& request);
+  // Replies now (errors, known duplicates) or once the entry commits.
+  void handle_push(const Envelope& envelope, const wire::ClientRequest& request, bool append_op);
+  void on_committed(const Committed& c);
+  void on_became_leader();
   void send_reply(const Envelope& envelope, const wire::ClientReply& reply);
   wire::ClientReply error_reply(uint64_t request_id, const Status& status);
   void fail_pending(const std::string& why);
@@ -55,11 +73,14 @@ class ClientService {
   const ServerOptions& options_;
   ReplicatedLog* log_;
   net::ZmqTransport* transport_;
+  const ProducerTable* producers_;
   zmq::socket_t socket_;
   wire::DecodeLimits limits_;
-  std::map<core::LogIndex, PendingAppend> pending_;  // by log index
+  std::map<core::LogIndex, Pending> pending_;       // by log index
+  std::map<ProducerSeq, core::LogIndex> inflight_;  // (producer, seq) of pending_ entries
   ClientCounters counters_;
   WarnLimiter warnings_{10};
+  std::function<wire::Value::Map()> extra_;
   std::string buffer_;
 };
 

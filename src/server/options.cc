@@ -24,7 +24,7 @@ const Member* ServerOptions::self() const {
 Status ParseMember(const std::string& text, Member* out) {
   auto bad = [&](const std::string& why) {
     return Status::InvalidInput("peer '" + text + "': " + why +
-                                " (expected ID=PEER_ENDPOINT,CLIENT_ENDPOINT)");
+                                " (expected ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT])");
   };
   size_t eq = text.find('=');
   if (eq == std::string::npos) return bad("no '='");
@@ -38,6 +38,13 @@ Status ParseMember(const std::string& text, Member* out) {
   if (comma == std::string::npos) return bad("no client endpoint");
   out->peer_endpoint = rest.substr(0, comma);
   out->client_endpoint = rest.substr(comma + 1);
+  out->pub_endpoint.clear();
+  size_t second = out->client_endpoint.find(',');
+  if (second != std::string::npos) {
+    out->pub_endpoint = out->client_endpoint.substr(second + 1);
+    out->client_endpoint.resize(second);
+    if (out->pub_endpoint.empty()) return bad("empty pub endpoint");
+  }
   if (out->peer_endpoint.empty() || out->client_endpoint.empty()) return bad("empty endpoint");
   return Status::Ok();
 }
@@ -56,9 +63,9 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   po::options_description node("Node (command line or config file)");
   node.add_options()("id", po::value(&o.id)->required(), "this node's id, a positive integer")(
       "peer", po::value(&peers)->composing()->required(),
-      "a cluster member, this node included, as ID=PEER_ENDPOINT,CLIENT_ENDPOINT; repeat for "
-      "each member")("data-dir", po::value(&o.data_dir)->required(),
-                     "directory of this node's LevelDB log")(
+      "a cluster member, this node included, as ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT]; "
+      "repeat for each member")("data-dir", po::value(&o.data_dir)->required(),
+                                "directory of this node's LevelDB log")(
       "tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "milliseconds per Raft tick")(
       "election-ticks", po::value(&o.election_ticks)->default_value(o.election_ticks),
       "ticks without a leader before a follower stands (randomized up to twice this)")(
@@ -79,6 +86,10 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "largest frame accepted on any socket; larger ones are rejected")(
       "send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
       "messages queued per peer before sends are dropped")(
+      "pub-connect", po::value(&o.pub_connect),
+      "also publish to this broker XSUB endpoint (raftlog-broker)")(
+      "pub-hwm", po::value(&o.pub_hwm)->default_value(o.pub_hwm),
+      "messages queued per subscriber before the PUB socket drops (subscribers then fetch)")(
       "log-level", po::value(&o.log_level)->default_value(o.log_level),
       "debug, info, warn or error");
 
@@ -146,6 +157,7 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
     return fail("max-frame-bytes must exceed max-bytes-per-msg (by at least 1 KiB of headers)");
   }
   if (o.send_hwm <= 0) return fail("send-hwm must be positive");
+  if (o.pub_hwm <= 0) return fail("pub-hwm must be positive");
   static const std::set<std::string> levels = {"debug", "info", "warn", "error"};
   if (!levels.count(o.log_level)) return fail("log-level must be debug, info, warn or error");
   return result;

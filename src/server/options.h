@@ -16,6 +16,7 @@ struct Member {
   core::NodeId id = core::kNoNode;
   std::string peer_endpoint;    // where its peer ROUTER listens
   std::string client_endpoint;  // where its client ROUTER listens
+  std::string pub_endpoint;     // where its PUB socket publishes; may be empty
 };
 
 struct ServerOptions {
@@ -32,6 +33,8 @@ struct ServerOptions {
   size_t max_inflight_msgs = 64;
   size_t max_frame_bytes = size_t{64} << 20;
   int send_hwm = 10000;
+  std::string pub_connect;  // a broker's XSUB endpoint to publish to as well
+  int pub_hwm = 100000;     // messages queued per subscriber before the PUB drops
   std::string log_level = "info";
 
   const Member* self() const;
@@ -48,7 +51,8 @@ struct ParseResult {
 
 ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out);
 
-// "ID=PEER_ENDPOINT,CLIENT_ENDPOINT", e.g. "1=tcp://127.0.0.1:7001,tcp://127.0.0.1:7101".
+// "ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT]", e.g.
+// "1=tcp://127.0.0.1:7001,tcp://127.0.0.1:7101,tcp://127.0.0.1:7201".
 Status ParseMember(const std::string& text, Member* out);
 
 }  // namespace raftlog::server

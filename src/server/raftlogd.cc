@@ -15,8 +15,11 @@
 #include "raftlog/replicated_log.h"
 #include "raftlog/storage/leveldb_store.h"
 #include "server/client_service.h"
+#include "server/event_applier.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "server/producer_table.h"
+#include "server/publisher.h"
 
 namespace {
 
@@ -90,6 +93,9 @@ int Run(const ServerOptions& options) {
   lopts.core.max_inflight_msgs = options.max_inflight_msgs;
   lopts.core.random_seed = std::random_device{}() ^ (options.id << 32);
   lopts.tick_interval = std::chrono::milliseconds(options.tick_ms);
+  // The producer table is rebuilt by re-applying the log from its head (it
+  // is not persisted until snapshots exist); see EventApplier.
+  lopts.resume_from_commit = false;
   for (const Member& m : options.members) lopts.members.voters.push_back(m.id);
 
   std::unique_ptr<raftlog::ReplicatedLog> log;
@@ -98,12 +104,31 @@ int Run(const ServerOptions& options) {
     RAFTLOG_LOG(kError) << "cannot start: " << s.ToString();
     return 1;
   }
-  ClientService clients(&context, options, log.get(), net);
+  Publisher publisher(&context, options);
+  s = publisher.start();
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << s.ToString();
+    return 1;
+  }
+  ProducerTable producers;
+  // What was committed before this start was published then (or is there to fetch).
+  EventApplier applier(&producers, &publisher, log->local_history().committed);
+  ClientService clients(&context, options, log.get(), net, &producers);
   s = clients.start();
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
   }
+  clients.set_extra_counters([&] {
+    const ApplierCounters& a = applier.counters();
+    return raftlog::wire::Value::Map{
+        {"events_applied", raftlog::wire::Value::Uint(a.events_applied)},
+        {"events_published", raftlog::wire::Value::Uint(publisher.published())},
+        {"events_duplicates_skipped", raftlog::wire::Value::Uint(a.duplicates_skipped)},
+        {"entries_undecodable", raftlog::wire::Value::Uint(a.undecodable)},
+        {"producers", raftlog::wire::Value::Uint(producers.producers())},
+    };
+  });
 
   g_transport = net;
   struct sigaction sa = {};
@@ -120,12 +145,21 @@ int Run(const ServerOptions& options) {
                      << log->local_node().ballot.term << ")";
 
   int exit_code = 0;
+  constexpr auto kHeartbeatEvery = std::chrono::milliseconds(200);
+  auto next_heartbeat = std::chrono::steady_clock::now();
   while (!g_stop) {
-    s = log->run_once(std::chrono::milliseconds(100));
+    s = log->run_once(std::chrono::milliseconds(50));
     raftlog::Event event;
     while (log->next_event(&event)) {
       LogEvent(event);
+      // The applier first: a retried push must find what just committed.
+      if (const auto* c = std::get_if<raftlog::Committed>(&event)) applier.apply(*c);
       clients.on_event(event);
+    }
+    if (std::chrono::steady_clock::now() >= next_heartbeat) {
+      publisher.heartbeat(
+          {applier.last_command_index(), log->local_history().committed, options.id});
+      next_heartbeat = std::chrono::steady_clock::now() + kHeartbeatEvery;
     }
     if (!s.ok()) {
       RAFTLOG_LOG(kError) << "stopping: " << s.ToString()

@@ -85,7 +85,9 @@ void ReplicatedLog::Impl::finish_writes() {
 }
 
 void ReplicatedLog::Impl::drain_ready() {
-  while (error_.ok() && raft_->has_ready()) {
+  // A few Readies per turn: replaying a long log after a restart must not
+  // queue all of it as events at once (the next turn does not wait).
+  for (int i = 0; i < 4 && error_.ok() && raft_->has_ready(); ++i) {
     core::Ready ready = raft_->take_ready();
     for (const core::Message& m : ready.messages) transport_->send(m);
     if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty()) {
@@ -182,6 +184,10 @@ const core::ClusterConfig& ReplicatedLog::cluster_config() const {
 }
 std::vector<core::PeerProgress> ReplicatedLog::progress() const {
   return impl_->raft_->progress();
+}
+Status ReplicatedLog::entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                              std::vector<core::Entry>* out) const {
+  return impl_->raft_->entries(lo, hi, max_bytes, out);
 }
 Status ReplicatedLog::status() const {
   return impl_->error_;

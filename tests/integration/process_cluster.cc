@@ -48,7 +48,7 @@ ProcessCluster::ProcessCluster(int size, ClusterTiming timing, std::vector<std::
   char tmpl[] = "/tmp/raftlog-it-XXXXXX";
   dir_ = mkdtemp(tmpl);
   for (int i = 1; i <= size; ++i)
-    nodes_[i] = Node{static_cast<core::NodeId>(i), FreePort(), FreePort()};
+    nodes_[i] = Node{static_cast<core::NodeId>(i), FreePort(), FreePort(), FreePort()};
   for (auto& [id, n] : nodes_) {
     std::ofstream conf(config_path(id));
     conf << "id = " << id << "\n"
@@ -57,7 +57,8 @@ ProcessCluster::ProcessCluster(int size, ClusterTiming timing, std::vector<std::
          << "election-ticks = " << timing_.election_ticks << "\n"
          << "heartbeat-ticks = " << timing_.heartbeat_ticks << "\n";
     for (auto& [pid, p] : nodes_) {
-      conf << "peer = " << pid << "=" << peer_endpoint(pid) << "," << client_endpoint(pid) << "\n";
+      conf << "peer = " << pid << "=" << peer_endpoint(pid) << "," << client_endpoint(pid) << ","
+           << pub_endpoint(pid) << "\n";
     }
   }
   ClientOptions copts;
@@ -89,6 +90,14 @@ std::string ProcessCluster::client_endpoint(core::NodeId id) const {
 }
 std::string ProcessCluster::peer_endpoint(core::NodeId id) const {
   return "tcp://127.0.0.1:" + std::to_string(nodes_.at(id).peer_port);
+}
+std::string ProcessCluster::pub_endpoint(core::NodeId id) const {
+  return "tcp://127.0.0.1:" + std::to_string(nodes_.at(id).pub_port);
+}
+std::vector<std::string> ProcessCluster::pub_endpoints() const {
+  std::vector<std::string> out;
+  for (const auto& [id, n] : nodes_) out.push_back(pub_endpoint(id));
+  return out;
 }
 std::vector<std::string> ProcessCluster::client_endpoints() const {
   std::vector<std::string> out;

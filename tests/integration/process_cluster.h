@@ -44,6 +44,10 @@ class ProcessCluster {
 
   std::string client_endpoint(core::NodeId id) const;
   std::string peer_endpoint(core::NodeId id) const;
+  std::string pub_endpoint(core::NodeId id) const;
+  std::vector<std::string> pub_endpoints() const;
+  // A node's config file (peer lines name every endpoint), for -c in tools.
+  std::string config_path(core::NodeId id) const;
   std::string data_dir(core::NodeId id) const;
   std::string log_text(core::NodeId id) const;
   std::vector<std::string> client_endpoints() const;
@@ -63,9 +67,9 @@ class ProcessCluster {
     core::NodeId id;
     int peer_port;
     int client_port;
+    int pub_port;
     pid_t pid = -1;
   };
-  std::string config_path(core::NodeId id) const;
 
   ClusterTiming timing_;
   std::vector<std::string> extra_flags_;

@@ -70,7 +70,7 @@ struct Config {
   // A leader refuses proposals (Busy) while this many entries are uncommitted.
   size_t max_uncommitted_entries = 1 << 20;
   // Committed entries handed out per Ready, by bytes (at least one entry).
-  size_t max_committed_bytes_per_ready = 64 << 20;
+  size_t max_committed_bytes_per_ready = 8 << 20;
   // Entries up to this index were applied before a restart; committed
   // entries are delivered from applied + 1 (0: from the log head on).
   LogIndex applied = 0;
@@ -186,6 +186,10 @@ class Raft {
   Term last_term() const;
   LogIndex persisted_index() const;
   const ClusterConfig& cluster_config() const;
+  // Entries [lo, hi) of this node's log as it stands (durable or not), up to
+  // max_bytes (at least one). InvalidInput outside head_index < lo <= hi <=
+  // last_index + 1; the read error of a damaged store.
+  Status entries(LogIndex lo, LogIndex hi, size_t max_bytes, std::vector<Entry>* out) const;
   // The leader's view of every member (empty on other roles).
   std::vector<PeerProgress> progress() const;
 

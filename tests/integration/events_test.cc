@@ -1,0 +1,179 @@
+// The event layer of raftlogd, from the outside: exactly-once push and the
+// PUB stream (docs/protocol.md "Op push", "The PUB stream").
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <zmq.hpp>
+
+#include "process_cluster.h"
+#include "raftlog/wire/event_ops.h"
+
+namespace raftlog::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Pushes (producer, seq) to the leader, following redirects, until the deadline.
+Status Push(ProcessCluster& c, const std::string& producer, uint64_t seq,
+            const std::string& payload, wire::PushResult* out) {
+  auto end = std::chrono::steady_clock::now() + 10s;
+  std::string endpoint = c.client_endpoints()[0];
+  Status last;
+  while (std::chrono::steady_clock::now() < end) {
+    wire::ClientReply reply;
+    wire::PushArgs args{"orders", payload, producer, seq};
+    last = c.client().call(endpoint, wire::kPushOp, wire::EncodePushArgs(args), &reply);
+    if (last.ok()) last = ReplyStatus(reply);
+    if (last.ok()) return wire::DecodePushResult(reply.body, out);
+    wire::NotLeaderInfo info;
+    if (last.IsNotLeader() && wire::DecodeNotLeaderBody(reply.body, &info).ok() &&
+        !info.leader_endpoint.empty()) {
+      endpoint = info.leader_endpoint;
+    } else {
+      ProcessCluster::wait_for([] { return false; }, 20ms);  // an election: wait a moment
+      endpoint = c.client_endpoints()[seq % c.size()];
+    }
+  }
+  return last;
+}
+
+TEST(Push, ARetriedSequenceNumberGetsTheOriginalIndexEvenAfterALeaderChange) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId leader = 0;
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return (leader = c.agreed_leader()) != 0; }, 10s));
+
+  wire::PushResult first, again;
+  ASSERT_TRUE(Push(c, "p1", 1, "a", &first).ok());
+  EXPECT_FALSE(first.duplicate);
+  ASSERT_TRUE(Push(c, "p1", 1, "a", &again).ok());
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.index, first.index);
+
+  c.signal(leader, SIGKILL);
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s));
+  ASSERT_TRUE(Push(c, "p1", 1, "a", &again).ok());
+  EXPECT_TRUE(again.duplicate) << "the new leader knows it from the replicated table";
+  EXPECT_EQ(again.index, first.index);
+  EXPECT_EQ(again.term, first.term);
+
+  wire::PushResult second;
+  ASSERT_TRUE(Push(c, "p1", 2, "b", &second).ok());
+  EXPECT_FALSE(second.duplicate);
+  EXPECT_GT(second.index, first.index);
+  // Another producer's seq 1 is its own.
+  wire::PushResult other;
+  ASSERT_TRUE(Push(c, "p2", 1, "a", &other).ok());
+  EXPECT_FALSE(other.duplicate);
+}
+
+TEST(Push, RestartedClusterStillKnowsEveryProducer) {
+  ProcessCluster c(3);
+  c.start_all();
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s));
+  wire::PushResult first;
+  ASSERT_TRUE(Push(c, "p1", 7, "x", &first).ok());
+  for (core::NodeId id = 1; id <= 3; ++id) ASSERT_EQ(WEXITSTATUS(c.signal(id, SIGTERM)), 0);
+  c.start_all();
+  wire::PushResult again;
+  ASSERT_TRUE(Push(c, "p1", 7, "x", &again).ok());
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.index, first.index);
+}
+
+TEST(Push, BadRequestsAreRejectedAndChangeNothing) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId leader = 0;
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return (leader = c.agreed_leader()) != 0; }, 10s));
+  wire::NodeStatus before;
+  ASSERT_TRUE(c.status(leader, &before).ok());
+  std::vector<wire::Value::Map> bad = {
+      {{"payload", wire::Value::Bin("x")}},  // no topic
+      {{"topic", wire::Value::Str("_raftlog.heartbeat")}, {"payload", wire::Value::Bin("x")}},
+      {{"topic", wire::Value::Str("t")},
+       {"payload", wire::Value::Bin("x")},
+       {"producer", wire::Value::Str("p")}},  // no seq
+      {{"topic", wire::Value::Str("t")},
+       {"payload", wire::Value::Bin("x")},
+       {"producer", wire::Value::Str("p")},
+       {"seq", wire::Value::Uint(0)}},  // seq 0
+  };
+  for (const auto& args : bad) {
+    wire::ClientReply reply;
+    ASSERT_TRUE(c.client().call(c.client_endpoint(leader), wire::kPushOp, args, &reply).ok());
+    EXPECT_EQ(reply.code, wire::kInvalidInput);
+  }
+  wire::NodeStatus after;
+  ASSERT_TRUE(c.status(leader, &after).ok());
+  EXPECT_EQ(after.last_index, before.last_index) << "nothing was appended";
+}
+
+TEST(Publish, EveryNodePublishesCommittedEventsChainedByPrevIndexAndHeartbeats) {
+  ProcessCluster c(3);
+  c.start_all();
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s));
+  zmq::context_t ctx(1);
+  std::vector<std::unique_ptr<zmq::socket_t>> subs;
+  for (core::NodeId id = 1; id <= 3; ++id) {
+    auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::sub);
+    s->set(zmq::sockopt::subscribe, "");
+    s->connect(c.pub_endpoint(id));
+    subs.push_back(std::move(s));
+  }
+  // A slow joiner misses what is published before its subscription is in
+  // place: wait until each SUB hears a heartbeat.
+  auto receive = [&](zmq::socket_t& s, std::string* topic, std::string* body) {
+    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, 3000ms) <= 0) return false;
+    zmq::message_t t, b;
+    if (!s.recv(t) || !s.recv(b)) return false;
+    *topic = t.to_string();
+    *body = b.to_string();
+    return true;
+  };
+  std::string topic, body;
+  for (auto& s : subs) {
+    bool heard = false;
+    for (int i = 0; i < 10 && !heard; ++i) {
+      heard = receive(*s, &topic, &body) && topic == wire::kHeartbeatTopic;
+    }
+    ASSERT_TRUE(heard);
+  }
+  std::vector<wire::PushResult> pushed(5);
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    ASSERT_TRUE(Push(c, "pub-test", seq, "payload-" + std::to_string(seq), &pushed[seq - 1]).ok());
+  }
+  for (auto& s : subs) {
+    std::vector<wire::PublishedEvent> got;
+    while (got.size() < 5 && receive(*s, &topic, &body)) {
+      if (topic == wire::kHeartbeatTopic) continue;
+      EXPECT_EQ(topic, "orders");
+      wire::PublishedEvent e;
+      ASSERT_TRUE(wire::DecodePublishedEvent(body.data(), body.size(), {}, &e).ok());
+      got.push_back(e);
+    }
+    ASSERT_EQ(got.size(), 5u);
+    for (size_t i = 0; i < 5; ++i) {
+      EXPECT_EQ(got[i].index, pushed[i].index);
+      EXPECT_EQ(got[i].payload, "payload-" + std::to_string(i + 1));
+      EXPECT_EQ(got[i].producer, "pub-test");
+      EXPECT_EQ(got[i].seq, i + 1);
+      if (i > 0) {
+        EXPECT_EQ(got[i].prev_index, got[i - 1].index) << "the chain has no hole";
+      }
+    }
+    // The next heartbeat names the last event.
+    bool seen = false;
+    for (int i = 0; i < 10 && !seen; ++i) {
+      wire::PublishedHeartbeat hb;
+      seen = receive(*s, &topic, &body) && topic == wire::kHeartbeatTopic &&
+             wire::DecodePublishedHeartbeat(body.data(), body.size(), {}, &hb).ok() &&
+             hb.last_index == pushed[4].index;
+    }
+    EXPECT_TRUE(seen);
+  }
+}
+
+}  // namespace
+}  // namespace raftlog::testing

@@ -1,0 +1,425 @@
+#include "raftlog/subscriber.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "raftlog/client.h"
+#include "raftlog/wire/event_ops.h"
+
+namespace raftlog {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+// How long to wait before asking the nodes again when none could serve a
+// needed fetch (all down, or all behind the index the stream announced).
+constexpr milliseconds kFetchRetryDelay{50};
+
+std::string IndexString(core::LogIndex i) {
+  return std::to_string(i);
+}
+
+// The position file holds one decimal number and a newline.
+// Sets *found = false (and returns ok) when the file does not exist.
+Status ReadPositionFile(const std::string& path, bool* found, core::LogIndex* out) {
+  std::ifstream in(path);
+  if (!in) {
+    *found = false;
+    if (errno == ENOENT) return Status::Ok();
+    return Status::InvalidInput("cannot read position file '" + path +
+                                "': " + std::strerror(errno));
+  }
+  *found = true;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    return Status::InvalidInput("position file '" + path + "' does not hold an index: '" + text +
+                                "'");
+  }
+  return Status::Ok();
+}
+
+Status WriteFully(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError("write " + path + ": " + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Write-then-rename, so that a crash leaves the old position or the new one,
+// never a torn file.
+Status WritePositionFile(const std::string& path, core::LogIndex position, bool sync) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("open " + tmp + ": " + std::strerror(errno));
+  Status s = WriteFully(fd, IndexString(position) + "\n", tmp);
+  if (s.ok() && sync && ::fsync(fd) != 0)
+    s = Status::IOError("fsync " + tmp + ": " + std::strerror(errno));
+  ::close(fd);
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Status::IOError("rename " + tmp + ": " + std::strerror(errno));
+  }
+  if (s.ok() && sync) {
+    // The rename is durable once the directory is.
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      (void)::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+  return s;
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+class Subscriber::Impl {
+ public:
+  explicit Impl(SubscriberOptions options)
+      : options_(std::move(options)),
+        client_(ClientOptions{options_.client_endpoints, options_.fetch_timeout}),
+        context_(1),
+        sub_(context_, zmq::socket_type::sub) {}
+
+  Status open();
+  Status next(Event* out, milliseconds wait);
+  core::LogIndex position() const { return ready_.empty() ? last_ : ready_.front().index - 1; }
+  Status close();
+
+ private:
+  // Live messages.
+  void on_message(const std::vector<zmq::message_t>& frames);
+  void on_heartbeat(const wire::PublishedHeartbeat& hb);
+  void on_event(const std::string& topic, const wire::PublishedEvent& ev);
+  // Fetching: one page from the first node able to serve it.
+  void begin_fetch(core::LogIndex target);
+  Status fetch_page();
+  Status apply_page(const wire::FetchResult& page);
+
+  bool wanted(const std::string& topic) const;
+  Status maybe_write_position(bool force);
+
+  SubscriberOptions options_;
+  Client client_;
+  zmq::context_t context_;
+  zmq::socket_t sub_;
+  wire::DecodeLimits limits_;
+  bool closed_ = false;
+
+  // Every Command entry with an index <= last_ has been queued in ready_ or
+  // skipped. last_ may be the index of a Noop or Config entry: fetched pages
+  // cover every entry type.
+  core::LogIndex last_ = 0;
+  // False only while a kLatest start waits for its first live message.
+  bool started_ = false;
+  // While fetching_, pages are fetched from last_ + 1 until last_ reaches
+  // fetch_target_ (0: until a node has nothing more to give).
+  bool fetching_ = false;
+  core::LogIndex fetch_target_ = 0;
+  size_t endpoint_ = 0;  // the client endpoint fetched from; moves on failure
+  std::deque<Event> ready_;
+  Status error_;  // a hard error, returned by every later next()
+
+  core::LogIndex written_ = 0;  // what the position file holds
+  Clock::time_point written_at_{};
+};
+
+Status Subscriber::Impl::open() {
+  if (options_.pub_endpoints.empty()) return Status::InvalidInput("no PUB endpoint");
+  if (options_.client_endpoints.empty()) return Status::InvalidInput("no client endpoint");
+  if (options_.fetch_max_count == 0) return Status::InvalidInput("fetch_max_count must be >= 1");
+  using Start = SubscriberOptions::Start;
+  Start start = options_.start;
+  if (start == Start::kPositionFile) {
+    if (options_.position_file.empty()) return Status::InvalidInput("no position file named");
+    bool found = false;
+    core::LogIndex position = 0;
+    Status s = ReadPositionFile(options_.position_file, &found, &position);
+    if (!s.ok()) return s;
+    if (found) {
+      started_ = true;
+      last_ = written_ = position;
+      begin_fetch(0);
+    } else {
+      start = options_.from > 0 ? Start::kFrom : Start::kLatest;
+    }
+  }
+  if (start == Start::kFrom) {
+    if (options_.from == 0) return Status::InvalidInput("start index must be >= 1");
+    started_ = true;
+    last_ = options_.from - 1;
+    begin_fetch(0);
+  }
+  try {
+    if (options_.rcvhwm > 0) sub_.set(zmq::sockopt::rcvhwm, options_.rcvhwm);
+    sub_.set(zmq::sockopt::linger, 0);
+    // Everything: a prefix filter at the publisher would hide the gaps in
+    // the other topics' indexes. Topics are filtered here.
+    sub_.set(zmq::sockopt::subscribe, "");
+    for (const std::string& e : options_.pub_endpoints) sub_.connect(e);
+  } catch (const zmq::error_t& e) {
+    return Status::InvalidInput(std::string("PUB endpoint: ") + e.what());
+  }
+  written_at_ = Clock::now();
+  return Status::Ok();
+}
+
+bool Subscriber::Impl::wanted(const std::string& topic) const {
+  if (StartsWith(topic, wire::kReservedTopicPrefix)) return false;
+  if (options_.topics.empty()) return true;
+  return std::any_of(options_.topics.begin(), options_.topics.end(),
+                     [&](const std::string& prefix) { return StartsWith(topic, prefix); });
+}
+
+void Subscriber::Impl::begin_fetch(core::LogIndex target) {
+  if (fetching_) {
+    // Already catching up: go at least as far as the newest evidence says.
+    if (fetch_target_ != 0) fetch_target_ = std::max(fetch_target_, target);
+    return;
+  }
+  fetching_ = true;
+  fetch_target_ = target;
+}
+
+void Subscriber::Impl::on_message(const std::vector<zmq::message_t>& frames) {
+  // A malformed message is ignored: if it hid an event, the next event's
+  // prev_index or the next heartbeat shows the gap.
+  if (frames.size() != 2) return;
+  std::string topic = frames[0].to_string();
+  const auto* data = static_cast<const char*>(frames[1].data());
+  if (topic == wire::kHeartbeatTopic) {
+    wire::PublishedHeartbeat hb;
+    if (wire::DecodePublishedHeartbeat(data, frames[1].size(), limits_, &hb).ok()) on_heartbeat(hb);
+    return;
+  }
+  if (StartsWith(topic, wire::kReservedTopicPrefix)) return;
+  wire::PublishedEvent ev;
+  if (wire::DecodePublishedEvent(data, frames[1].size(), limits_, &ev).ok()) on_event(topic, ev);
+}
+
+void Subscriber::Impl::on_heartbeat(const wire::PublishedHeartbeat& hb) {
+  if (!started_) {
+    started_ = true;
+    last_ = hb.last_index;
+    return;
+  }
+  // The node published up to last_index and we saw less: the tail was lost.
+  if (hb.last_index > last_) begin_fetch(hb.last_index);
+}
+
+void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedEvent& ev) {
+  if (!started_) {
+    started_ = true;
+    last_ = ev.prev_index;
+  }
+  if (ev.index <= last_) return;  // from another node, or already fetched
+  if (fetching_ || ev.prev_index > last_) {
+    // A Command entry in (last_, ev.index) was missed: fetch through ev.
+    begin_fetch(ev.index);
+    return;
+  }
+  // prev_index <= last_ < index: no Command entry lies between.
+  last_ = ev.index;
+  if (!wanted(topic)) return;
+  ready_.push_back(
+      Event{ev.index, ev.term, topic, ev.payload, ev.producer, ev.seq, ev.timestamp_ms});
+}
+
+Status Subscriber::Impl::apply_page(const wire::FetchResult& page) {
+  for (const core::Entry& e : page.entries) {
+    if (e.type == core::EntryType::kCommand) {
+      wire::EventRecord rec;
+      Status s = wire::DecodeEventRecord(e.data.data(), e.data.size(), limits_, &rec);
+      if (!s.ok()) {
+        return Status::Corruption("entry " + IndexString(e.index) +
+                                  " is not an event record: " + s.message());
+      }
+      if (wanted(rec.topic)) {
+        ready_.push_back(Event{e.index, e.term, std::move(rec.topic), std::move(rec.payload),
+                               std::move(rec.producer), rec.seq, rec.timestamp_ms});
+      }
+    }
+    last_ = e.index;
+  }
+  return Status::Ok();
+}
+
+Status Subscriber::Impl::fetch_page() {
+  const std::vector<std::string>& endpoints = options_.client_endpoints;
+  const core::LogIndex from = last_ + 1;
+  wire::FetchArgs args;
+  args.from = from;
+  args.max_count = options_.fetch_max_count;
+  core::LogIndex earliest = 0;  // the lowest earliest index a compacting node named
+  std::string compacted_message;
+  bool other_answer = false;  // a node that answered without saying "compacted"
+  std::string why = "no node answered";
+  for (size_t tried = 0; tried < endpoints.size(); ++tried, ++endpoint_) {
+    const std::string& endpoint = endpoints[endpoint_ % endpoints.size()];
+    wire::ClientReply reply;
+    Status s = client_.call(endpoint, wire::kFetchOp, wire::EncodeFetchArgs(args), &reply);
+    if (s.ok()) s = ReplyStatus(reply);
+    if (s.IsNotFound()) {
+      const wire::Value* e = nullptr;
+      for (const auto& [k, v] : reply.body) {
+        if (k == "earliest" && v.kind() == wire::Value::Kind::kUint) e = &v;
+      }
+      if (e != nullptr && (earliest == 0 || e->as_uint() < earliest)) earliest = e->as_uint();
+      compacted_message = s.message();
+      continue;
+    }
+    wire::FetchResult page;
+    if (s.ok()) s = wire::DecodeFetchResult(reply.body, &page);
+    for (size_t i = 0; s.ok() && i < page.entries.size(); ++i) {
+      if (page.entries[i].index != from + i) {
+        s = Status::Corruption("fetch from " + IndexString(from) + " returned entry " +
+                               IndexString(page.entries[i].index) + " at position " +
+                               std::to_string(i));
+      }
+    }
+    if (!s.ok()) {
+      why = endpoint + ": " + s.ToString();
+      other_answer = other_answer || !s.IsIOError();
+      continue;
+    }
+    other_answer = true;
+    if (page.entries.empty()) {
+      if (fetch_target_ == 0) {
+        fetching_ = false;  // caught up with this node; the live stream goes on
+        return Status::Ok();
+      }
+      // This node has not committed what another one already published.
+      why = endpoint + " has committed only up to " + IndexString(page.commit_index);
+      continue;
+    }
+    Status applied = apply_page(page);
+    if (!applied.ok()) return applied;
+    if (fetch_target_ != 0 && last_ >= fetch_target_) fetching_ = false;
+    return Status::Ok();
+  }
+  if (!compacted_message.empty() && !other_answer) {
+    if (earliest == 0) return Status::NotFound(compacted_message);
+    return Status::NotFound("index " + IndexString(from) +
+                            " was compacted; the earliest index held is " + IndexString(earliest));
+  }
+  return Status::Busy("cannot fetch from index " + IndexString(from) + ": " + why);
+}
+
+Status Subscriber::Impl::next(Event* out, milliseconds wait) {
+  if (closed_) return Status::InvalidInput("subscriber is closed");
+  if (!error_.ok()) return error_;
+  // Whatever earlier calls returned has been consumed by now.
+  Status s = maybe_write_position(false);
+  if (!s.ok()) return s;
+  const Clock::time_point deadline = Clock::now() + wait;
+  for (;;) {
+    if (!ready_.empty()) {
+      *out = std::move(ready_.front());
+      ready_.pop_front();
+      return Status::Ok();
+    }
+    Clock::time_point now = Clock::now();
+    if (fetching_) {
+      s = fetch_page();
+      if (s.IsNotFound() || s.IsCorruption()) {
+        error_ = s;
+        return s;
+      }
+      if (!s.ok()) {
+        if (now >= deadline) return s;  // Busy, naming why
+        std::this_thread::sleep_for(std::min<Clock::duration>(kFetchRetryDelay, deadline - now));
+      }
+      continue;
+    }
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - now);
+    zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+      zmq::poll(&item, 1, std::max(left, milliseconds(0)));
+      if ((item.revents & ZMQ_POLLIN) != 0) {
+        std::vector<zmq::message_t> frames;
+        if (zmq::recv_multipart(sub_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+          on_message(frames);
+        }
+      }
+    } catch (const zmq::error_t& e) {
+      return Status::IOError(std::string("SUB socket: ") + e.what());
+    }
+    if (ready_.empty() && !fetching_ && Clock::now() >= deadline) {
+      s = maybe_write_position(false);
+      if (!s.ok()) return s;
+      return Status::Busy("no event within " + std::to_string(wait.count()) + " ms");
+    }
+  }
+}
+
+Status Subscriber::Impl::maybe_write_position(bool force) {
+  if (options_.position_file.empty() || !started_) return Status::Ok();
+  core::LogIndex p = position();
+  Clock::time_point now = Clock::now();
+  if (p == written_ || (!force && now - written_at_ < options_.position_interval)) {
+    return Status::Ok();
+  }
+  Status s = WritePositionFile(options_.position_file, p, options_.position_fsync);
+  if (!s.ok()) return s;
+  written_ = p;
+  written_at_ = now;
+  return Status::Ok();
+}
+
+Status Subscriber::Impl::close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  Status s = maybe_write_position(true);
+  sub_.close();
+  return s;
+}
+
+Status Subscriber::Open(SubscriberOptions options, std::unique_ptr<Subscriber>* out) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  Status s = impl->open();
+  if (!s.ok()) return s;
+  out->reset(new Subscriber(std::move(impl)));
+  return Status::Ok();
+}
+
+Subscriber::Subscriber(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Subscriber::~Subscriber() {
+  (void)impl_->close();
+}
+
+Status Subscriber::next(Event* out, milliseconds wait) {
+  return impl_->next(out, wait);
+}
+core::LogIndex Subscriber::position() const {
+  return impl_->position();
+}
+Status Subscriber::close() {
+  return impl_->close();
+}
+
+}  // namespace raftlog

@@ -489,6 +489,7 @@ void Cluster::on_client() {
     }
     leader_at_ = now_;
     result_.leader_after_heal = (now_ - healed_at_) / kUnitsPerTick;
+    result_.worst_bound_percent = result_.leader_after_heal * 100 / leader_bound_ticks();
     trace("liveness: n", leader->id(), " leads term ", leader->raft().term());
     for (int i = 0; i < kLivenessProposals; ++i) {
       ClientProposal p;
@@ -517,12 +518,18 @@ void Cluster::on_client() {
         p.proposed = false;
         trace("liveness: '", p.payload, "' at ", p.id.index, " lost; retrying");
       } else if (c != nullptr) {
-        if (!p.committed) result_.max_commit_ticks = std::max(result_.max_commit_ticks, waited);
+        if (!p.committed) {
+          result_.max_commit_ticks = std::max(result_.max_commit_ticks, waited);
+          result_.worst_bound_percent =
+              std::max(result_.worst_bound_percent, waited * 100 / p.commit_bound);
+        }
         p.committed = true;
         p.done = std::all_of(nodes_.begin(), nodes_.end(),
                              [&](const auto& n) { return n->applied() >= p.id.index; });
         if (p.done) {
           result_.max_apply_ticks = std::max(result_.max_apply_ticks, waited);
+          result_.worst_bound_percent =
+              std::max(result_.worst_bound_percent, waited * 100 / p.apply_bound);
           continue;
         }
       }

@@ -52,6 +52,8 @@ struct RunResult {
   Time leader_after_heal = 0;     // ticks from healing to a leader
   Time max_commit_ticks = 0;      // worst commit latency of a proposal after healing, in ticks
   Time max_apply_ticks = 0;       // ... and until every node applied it
+  // The largest share of a liveness bound any wait used, in percent.
+  uint64_t worst_bound_percent = 0;
 };
 
 // Liveness bounds after healing, in ticks. A leader must appear within

@@ -132,7 +132,7 @@ void PrintSummaryLine(uint64_t seed, const RunResult& r) {
             << " heartbeats_acked=" << r.heartbeats_acked
             << " leader_after_heal=" << r.leader_after_heal
             << " ticks, commit<=" << r.max_commit_ticks << " apply<=" << r.max_apply_ticks
-            << " ticks\n";
+            << " ticks (" << r.worst_bound_percent << "% of a bound)\n";
 }
 
 // Prints a failure with its replay command and the trace that led there
@@ -174,6 +174,7 @@ int RunCampaign(const Args& args, const char* argv0) {
   const auto start = std::chrono::steady_clock::now();
   uint64_t passed = 0, failed = 0, seeds = 0;
   Time worst_leader = 0, worst_commit = 0, worst_apply = 0;
+  uint64_t worst_percent = 0;
   bool found_safety = false;
   for (uint64_t seed = args.first; seed <= args.last; ++seed) {
     ++seeds;
@@ -184,6 +185,7 @@ int RunCampaign(const Args& args, const char* argv0) {
       worst_leader = std::max(worst_leader, r.leader_after_heal);
       worst_commit = std::max(worst_commit, r.max_commit_ticks);
       worst_apply = std::max(worst_apply, r.max_apply_ticks);
+      worst_percent = std::max(worst_percent, r.worst_bound_percent);
       continue;
     }
     ++failed;
@@ -201,7 +203,8 @@ int RunCampaign(const Args& args, const char* argv0) {
             << failed << " failed, " << seeds << " run in " << seconds
             << " s; after healing: leader within " << worst_leader
             << " ticks, proposals committed within " << worst_commit
-            << " ticks and applied everywhere within " << worst_apply << " ticks\n";
+            << " ticks and applied everywhere within " << worst_apply << " ticks (at worst "
+            << worst_percent << "% of a bound)\n";
   if (args.expect_violation) {
     if (!found_safety) {
       std::cout << "raftlog-sim: expected a safety violation but found none: the checker lost "

@@ -100,7 +100,10 @@ class Raft::Impl {
 
  private:
   // --- role changes ---
-  void become_follower(Term term, NodeId leader);
+  // reset_timer=false for a term learned from a vote request: only hearing
+  // the leader or granting a vote restarts the election timer (§5.2), so a
+  // candidate that cannot win does not hold back the ones that can.
+  void become_follower(Term term, NodeId leader, bool reset_timer = true);
   void become_pre_candidate();
   void become_candidate();
   void become_leader();
@@ -192,7 +195,7 @@ Status Raft::Impl::step(const Message& m) {
                        (rv_reply != nullptr && rv_reply->pre_vote && rv_reply->granted);
     if (!future_term) {
       bool from_leader = std::holds_alternative<AppendEntries>(m.body);
-      become_follower(m.term, from_leader ? m.from : kNoNode);
+      become_follower(m.term, from_leader ? m.from : kNoNode, /*reset_timer=*/rv == nullptr);
     }
   } else if (m.term < term_) {
     handle_lower_term(m);
@@ -318,7 +321,7 @@ void Raft::Impl::reset_election_timer() {
       cfg_.election_ticks + static_cast<int>(next_random() % cfg_.election_ticks);
 }
 
-void Raft::Impl::become_follower(Term term, NodeId leader) {
+void Raft::Impl::become_follower(Term term, NodeId leader, bool reset_timer) {
   if (term > term_) {
     term_ = term;
     vote_ = kNoNode;
@@ -331,7 +334,7 @@ void Raft::Impl::become_follower(Term term, NodeId leader) {
   votes_.clear();
   flush_pending_ = false;
   heartbeat_ack_ = 0;
-  reset_election_timer();
+  if (reset_timer) reset_election_timer();
 }
 
 void Raft::Impl::campaign() {

@@ -83,6 +83,18 @@ TEST(Election, OneVotePerTerm) {
   EXPECT_EQ(c.raft(3).voted_for(), 1u);
 }
 
+TEST(Election, ARejectedHigherTermVoteRequestDoesNotRestartTheTimer) {
+  // §5.2: only the leader's messages and granting a vote restart the timer.
+  Cluster c({{1, 1}, {1, 1}, {1}}, {1, 1, 1}, [](Config& cfg) { cfg.pre_vote = false; });
+  c.tick(1, 9);  // node 1 is 9 ticks into its timeout (10..19)
+  Message rv{3, 1, 5, RequestVote{1, 1, false, false}};  // node 3's log is behind
+  ASSERT_TRUE(c.raft(1).step(rv).ok());
+  EXPECT_EQ(c.raft(1).term(), 5u);
+  EXPECT_EQ(c.raft(1).voted_for(), 0u) << "rejected";
+  c.tick(1, 10);
+  EXPECT_EQ(c.raft(1).role(), Role::kCandidate) << "its timer kept running";
+}
+
 TEST(Election, RestartedNodeKeepsTermAndVote) {
   Cluster c(3, [](Config& cfg) { cfg.pre_vote = false; });
   c.elect(1);

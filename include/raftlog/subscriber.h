@@ -84,7 +84,7 @@ class Subscriber {
   // The next event, waiting up to `wait` for it. Returns:
   // - ok with *out set;
   // - Busy when no event came within `wait` (also while no node answers a
-  //   needed fetch): call again;
+  //   needed fetch, or when a signal interrupted the wait): call again;
   // - NotFound when the next events were compacted away on every node that
   //   answered; the message names the earliest index still held, e.g.
   //   "index 5 was compacted; the earliest index held is 100";

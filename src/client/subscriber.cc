@@ -367,6 +367,8 @@ Status Subscriber::Impl::next(Event* out, milliseconds wait) {
         }
       }
     } catch (const zmq::error_t& e) {
+      // A signal: let the caller look at why (a tool stopping on SIGTERM).
+      if (e.num() == EINTR) return Status::Busy("interrupted by a signal");
       return Status::IOError(std::string("SUB socket: ") + e.what());
     }
     if (ready_.empty() && !fetching_ && Clock::now() >= deadline) {

@@ -1,0 +1,322 @@
+// raftlog-sub: prints every committed event of a raftlog cluster, exactly
+// once and in log order (a raftlog::Subscriber).
+//
+//   raftlog-sub (-c CONF | --pub E... --endpoint E...) [--topic PREFIX]...
+//               [--from N | --from-latest | --position-file F] [--raw]
+//               [--count N] [--idle-exit-ms T] [--rcvhwm N]
+//
+// stdout, one line per event, flushed per event:
+//   {"index":I,"term":T,"topic":"...","producer":"...","seq":S,"timestamp":MS,"payload":"text"}
+// with "payload_b64":"..." instead of "payload" when the payload is not
+// UTF-8 text (or holds a control character other than tab). --raw prints
+// the payload bytes and "\n" instead.
+//
+// Start: --from-latest by default. --position-file F resumes after the
+// index F holds and keeps F up to date (at least once a second, and on
+// exit); when F does not exist yet it starts at --from N if given, else at
+// the latest.
+//
+// Exit status: 0 after --count events, after --idle-exit-ms without an
+// event, or on SIGTERM/SIGINT; 1 on an error (e.g. the range asked for was
+// compacted); 2 for a usage error.
+#include <signal.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "raftlog/subscriber.h"
+#include "server/options.h"
+
+namespace po = boost::program_options;
+using raftlog::Status;
+using raftlog::SubscriberOptions;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+volatile sig_atomic_t g_stop = 0;
+void OnSignal(int /*sig*/) {
+  g_stop = 1;
+}
+
+struct Args {
+  std::string config;
+  std::vector<std::string> pubs;
+  std::vector<std::string> endpoints;
+  std::vector<std::string> topics;
+  uint64_t from = 0;
+  bool from_latest = false;
+  std::string position_file;
+  bool raw = false;
+  uint64_t count = 0;        // 0: no limit
+  int64_t idle_exit_ms = 0;  // 0: never
+  int rcvhwm = 0;
+};
+
+// The PUB and client endpoints of every member in a node's config file.
+Status EndpointsFromConfig(const std::string& path, Args* args) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidInput("cannot read config file '" + path + "'");
+  po::options_description desc;
+  std::vector<std::string> peers;
+  desc.add_options()("peer", po::value(&peers)->composing());
+  po::variables_map vm;
+  try {
+    // Only the peer lines matter here; the node's other keys are its own.
+    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/true), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Status::InvalidInput(path + ": " + e.what());
+  }
+  for (const std::string& p : peers) {
+    raftlog::server::Member m;
+    Status s = raftlog::server::ParseMember(p, &m);
+    if (!s.ok()) return Status::InvalidInput(path + ": " + s.message());
+    args->endpoints.push_back(m.client_endpoint);
+    if (!m.pub_endpoint.empty()) args->pubs.push_back(m.pub_endpoint);
+  }
+  if (peers.empty()) return Status::InvalidInput(path + ": no peer lines");
+  if (args->pubs.empty()) return Status::InvalidInput(path + ": no member has a PUB endpoint");
+  return Status::Ok();
+}
+
+// Parses argv into *args. Returns -1 to go on, else the exit status.
+int ParseArgs(int argc, char** argv, Args* args) {
+  po::options_description desc(
+      "Usage: raftlog-sub (-c CONF | --pub E... --endpoint E...) [options]\n"
+      "Prints every committed event once, in log order, as JSON lines");
+  desc.add_options()("help,h", "print this help and exit")(
+      "config,c", po::value(&args->config),
+      "a node's config file: the cluster's PUB and client endpoints from its peer lines")(
+      "pub", po::value(&args->pubs)->multitoken()->composing(),
+      "a PUB endpoint (a node's or a broker's XPUB); repeatable")(
+      "endpoint", po::value(&args->endpoints)->multitoken()->composing(),
+      "a node's client endpoint, to fetch missed events from; repeatable")(
+      "topic", po::value(&args->topics)->composing(),
+      "deliver topics with this prefix; repeatable (default: every topic)")(
+      "from", po::value(&args->from), "start at this index")(
+      "from-latest", po::bool_switch(&args->from_latest),
+      "start with the live stream (the default)")(
+      "position-file", po::value(&args->position_file),
+      "resume after the index this file holds, and keep it up to date; without the file yet, "
+      "start at --from if given, else at the latest")(
+      "raw", po::bool_switch(&args->raw), "print raw payloads, each followed by a newline")(
+      "count", po::value(&args->count), "exit after this many events")(
+      "idle-exit-ms", po::value(&args->idle_exit_ms),
+      "exit after this many milliseconds without an event")(
+      "rcvhwm", po::value(&args->rcvhwm), "the SUB socket's receive high-water mark");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "raftlog-sub: " << e.what() << "\n" << desc << "\n";
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  auto usage = [&](const std::string& why) {
+    std::cerr << "raftlog-sub: " << why << "\n";
+    return kExitUsage;
+  };
+  if (!args->config.empty() && (!args->pubs.empty() || !args->endpoints.empty())) {
+    return usage("give either -c or --pub and --endpoint, not both");
+  }
+  if (!args->config.empty()) {
+    Status s = EndpointsFromConfig(args->config, args);
+    if (!s.ok()) return usage(s.message());
+  }
+  if (args->pubs.empty() || args->endpoints.empty()) {
+    return usage("name the cluster: -c CONF, or --pub and --endpoint");
+  }
+  if (vm.count("from") && args->from == 0) return usage("--from must be >= 1");
+  if (vm.count("from") && args->from_latest)
+    return usage("--from and --from-latest exclude each other");
+  if (args->idle_exit_ms < 0) return usage("--idle-exit-ms must be >= 0");
+  if (args->rcvhwm < 0) return usage("--rcvhwm must be >= 0");
+  return -1;
+}
+
+// Is s UTF-8 text: well-formed (no overlong forms, surrogates or code points
+// past U+10FFFF) and free of control characters other than tab?
+bool IsText(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp >= 0x80 && cp < 0xa0) return false;  // C1 controls
+    i += len;
+  }
+  return true;
+}
+
+// A JSON string of s. Bytes >= 0x80 pass through: callers hand in UTF-8.
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::string Base64(const std::string& in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// Topics and producers are msgpack str, but nothing forces them to be
+// UTF-8: print them as text when they are, else base64 (still valid JSON).
+std::string JsonText(const std::string& s) {
+  return JsonString(IsText(s) ? s : Base64(s));
+}
+
+void Print(const raftlog::Event& e, bool raw) {
+  if (raw) {
+    std::fwrite(e.payload.data(), 1, e.payload.size(), stdout);
+    std::fputc('\n', stdout);
+  } else {
+    std::string line =
+        "{\"index\":" + std::to_string(e.index) + ",\"term\":" + std::to_string(e.term) +
+        ",\"topic\":" + JsonText(e.topic) + ",\"producer\":" + JsonText(e.producer) +
+        ",\"seq\":" + std::to_string(e.seq) + ",\"timestamp\":" + std::to_string(e.timestamp_ms);
+    if (IsText(e.payload)) {
+      line += ",\"payload\":" + JsonString(e.payload);
+    } else {
+      line += ",\"payload_b64\":" + JsonString(Base64(e.payload));
+    }
+    line += "}\n";
+    std::fputs(line.c_str(), stdout);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  int exit_code = ParseArgs(argc, argv, &args);
+  if (exit_code >= 0) return exit_code;
+
+  // No SA_RESTART: a signal wakes the subscriber's wait at once.
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as a write error instead
+
+  SubscriberOptions o;
+  o.pub_endpoints = args.pubs;
+  o.client_endpoints = args.endpoints;
+  o.topics = args.topics;
+  o.rcvhwm = args.rcvhwm;
+  o.from = args.from;
+  o.position_file = args.position_file;
+  if (!args.position_file.empty()) {
+    o.start = SubscriberOptions::Start::kPositionFile;  // from 0: the latest
+  } else if (args.from > 0) {
+    o.start = SubscriberOptions::Start::kFrom;
+  } else {
+    o.start = SubscriberOptions::Start::kLatest;
+  }
+  std::unique_ptr<raftlog::Subscriber> sub;
+  Status s = raftlog::Subscriber::Open(o, &sub);
+  if (!s.ok()) {
+    std::cerr << "raftlog-sub: " << s.message() << "\n";
+    return kExitError;
+  }
+
+  uint64_t delivered = 0;
+  Clock::time_point last_event = Clock::now();
+  while (g_stop == 0 && (args.count == 0 || delivered < args.count)) {
+    milliseconds wait(100);
+    if (args.idle_exit_ms > 0) {
+      auto idle = std::chrono::duration_cast<milliseconds>(Clock::now() - last_event);
+      milliseconds left = milliseconds(args.idle_exit_ms) - idle;
+      if (left.count() <= 0) break;
+      wait = std::min(wait, left);
+    }
+    raftlog::Event event;
+    s = sub->next(&event, wait);
+    if (s.IsBusy()) continue;
+    if (!s.ok()) break;
+    Print(event, args.raw);
+    if (std::ferror(stdout)) {
+      s = Status::IOError("cannot write to stdout");
+      break;
+    }
+    ++delivered;
+    last_event = Clock::now();
+  }
+  Status closed = sub->close();  // records the position
+  if (s.ok() || s.IsBusy()) s = closed;
+  if (!s.ok()) {
+    std::cerr << "raftlog-sub: " << s.message() << "\n";
+    return kExitError;
+  }
+  return 0;
+}

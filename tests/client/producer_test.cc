@@ -1,0 +1,217 @@
+// Producer against real raftlogd processes: pipelined pushes, redirects, and
+// exactly-once across a leader change. Every check ends in the cluster's
+// committed log: each event there once, at the index its ack reported.
+#include "raftlog/producer.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "push_testing.h"
+
+namespace raftlog::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Takes outcomes until `count` are in (keyed by seq) or the deadline passes.
+std::map<uint64_t, Producer::Ack> CollectAcks(Producer& p, size_t count,
+                                              std::chrono::milliseconds deadline,
+                                              std::map<uint64_t, Producer::Ack> acks = {}) {
+  Clock::time_point end = Clock::now() + deadline;
+  Producer::Ack ack;
+  while (acks.size() < count && Clock::now() < end) {
+    if (p.poll_ack(&ack, 100ms)) {
+      EXPECT_EQ(acks.count(ack.seq), 0u) << "seq " << ack.seq << " acked twice";
+      acks[ack.seq] = ack;
+    }
+  }
+  return acks;
+}
+
+std::string Payload(uint64_t i) {
+  return "event-" + std::to_string(i);
+}
+
+// Every seq 1..count acked ok; the log of node holds each exactly once, at
+// the acked index, with its payload.
+void ExpectLoggedOnceAtAckedIndex(ProcessCluster& c, core::NodeId node, const std::string& producer,
+                                  const std::map<uint64_t, Producer::Ack>& acks, size_t count) {
+  ASSERT_TRUE(WaitForEvents(c, node, producer, count, 10s));
+  auto logged = EventsOf(c, node, producer);
+  ASSERT_EQ(logged.size(), count);
+  for (uint64_t seq = 1; seq <= count; ++seq) {
+    ASSERT_EQ(logged[seq].size(), 1u) << "seq " << seq << " appended more than once";
+    const Producer::Ack& ack = acks.at(seq);
+    EXPECT_TRUE(ack.status.ok()) << "seq " << seq << ": " << ack.status.ToString();
+    EXPECT_EQ(logged[seq][0].index, ack.index) << "seq " << seq;
+    EXPECT_EQ(logged[seq][0].record.payload, Payload(seq));
+  }
+}
+
+TEST(ProducerTest, AcksEveryEventWithItsOwnIndexWithinTheWindow) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId leader = WaitForLeader(c);
+  ASSERT_NE(leader, 0u);
+  ProducerOptions o;
+  o.endpoints = c.client_endpoints();
+  o.window = 64;
+  Producer p(o);
+  const size_t kEvents = 2000;
+  std::map<uint64_t, Producer::Ack> acks;
+  Producer::Ack ack;
+  for (size_t i = 1; i <= kEvents; ++i) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(p.push("orders", Payload(i), &seq).ok());
+    EXPECT_EQ(seq, i);  // numbered in push order
+    EXPECT_LE(p.in_flight(), o.window);
+    while (p.poll_ack(&ack, 0ms)) acks[ack.seq] = ack;
+  }
+  acks = CollectAcks(p, kEvents, 30s, std::move(acks));
+  ASSERT_EQ(acks.size(), kEvents);
+  // Without faults nothing is retried, and one connection keeps push order:
+  // the indexes rise with the seqs (so none is shared).
+  core::LogIndex previous = 0;
+  for (const auto& [seq, a] : acks) {
+    EXPECT_FALSE(a.duplicate) << "seq " << seq;
+    EXPECT_GT(a.index, previous) << "seq " << seq;
+    previous = a.index;
+  }
+  EXPECT_TRUE(p.flush(0ms).ok());
+  EXPECT_EQ(p.in_flight(), 0u);
+  ExpectLoggedOnceAtAckedIndex(c, leader, p.producer_id(), acks, kEvents);
+}
+
+TEST(ProducerTest, FollowsTheRedirectFromAFollower) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId leader = WaitForLeader(c);
+  ASSERT_NE(leader, 0u);
+  core::NodeId follower = leader % 3 + 1;
+  ProducerOptions o;
+  o.endpoints = {c.client_endpoint(follower)};  // the only endpoint it knows
+  Producer p(o);
+  const size_t kEvents = 10;
+  for (size_t i = 1; i <= kEvents; ++i) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(p.push("orders", Payload(i), &seq).ok());
+  }
+  auto acks = CollectAcks(p, kEvents, 10s);
+  ASSERT_EQ(acks.size(), kEvents);
+  ExpectLoggedOnceAtAckedIndex(c, leader, p.producer_id(), acks, kEvents);
+}
+
+TEST(ProducerTest, RetryAfterALeaderChangeReturnsTheOriginalIndex) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId old_leader = WaitForLeader(c);
+  ASSERT_NE(old_leader, 0u);
+  ProducerOptions o;
+  o.endpoints = c.client_endpoints();
+  o.producer_id = "retrying-producer";
+  o.request_timeout = 500ms;
+  const size_t kEvents = 20;
+  std::map<uint64_t, Producer::Ack> first;
+  {
+    Producer p(o);
+    for (size_t i = 1; i <= kEvents; ++i) {
+      uint64_t seq = 0;
+      ASSERT_TRUE(p.push("orders", Payload(i), &seq).ok());
+    }
+    first = CollectAcks(p, kEvents, 10s);
+    ASSERT_EQ(first.size(), kEvents);
+  }
+
+  c.signal(old_leader, SIGKILL);
+  core::NodeId new_leader = WaitForLeader(c);
+  ASSERT_NE(new_leader, 0u);
+  ASSERT_NE(new_leader, old_leader);
+
+  // The same producer, as if restarted after not hearing its acks: the same
+  // (producer, seq) pushed again, now to another leader.
+  Producer again(o);
+  for (size_t i = 1; i <= kEvents; ++i) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(again.push("orders", Payload(i), &seq).ok());
+  }
+  auto second = CollectAcks(again, kEvents, 10s);
+  ASSERT_EQ(second.size(), kEvents);
+  core::LogIndex highest = 0;
+  for (uint64_t seq = 1; seq <= kEvents; ++seq) {
+    EXPECT_TRUE(second[seq].status.ok()) << second[seq].status.ToString();
+    EXPECT_TRUE(second[seq].duplicate) << "seq " << seq;
+    EXPECT_EQ(second[seq].index, first[seq].index) << "seq " << seq;
+    highest = std::max(highest, first[seq].index);
+  }
+  // A new number is a new event.
+  uint64_t seq = 0;
+  ASSERT_TRUE(again.push("orders", Payload(kEvents + 1), &seq).ok());
+  ASSERT_EQ(seq, kEvents + 1);
+  second = CollectAcks(again, kEvents + 1, 10s, std::move(second));
+  ASSERT_EQ(second.count(seq), 1u);
+  EXPECT_FALSE(second[seq].duplicate);
+  EXPECT_GT(second[seq].index, highest);
+  ExpectLoggedOnceAtAckedIndex(c, new_leader, o.producer_id, second, kEvents + 1);
+}
+
+TEST(ProducerTest, EveryEventOnceWhenTheLeaderDiesMidStream) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId old_leader = WaitForLeader(c);
+  ASSERT_NE(old_leader, 0u);
+  ProducerOptions o;
+  o.endpoints = c.client_endpoints();
+  o.request_timeout = 500ms;
+  Producer p(o);
+  const size_t kEvents = 300, kBeforeKill = 100;
+  std::map<uint64_t, Producer::Ack> acks;
+  for (size_t i = 1; i <= kEvents; ++i) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(p.push("orders", Payload(i), &seq).ok());
+    if (i == kBeforeKill) {
+      // Kill it once it has acked something, with a window's worth in flight.
+      acks = CollectAcks(p, 1, 10s);
+      ASSERT_FALSE(acks.empty());
+      EXPECT_GT(p.in_flight(), 0u);  // the kill catches events in flight
+      c.signal(old_leader, SIGKILL);
+    }
+  }
+  acks = CollectAcks(p, kEvents, 30s, std::move(acks));
+  ASSERT_EQ(acks.size(), kEvents) << p.flush(0ms).ToString();
+  core::NodeId new_leader = WaitForLeader(c);
+  ASSERT_NE(new_leader, 0u);
+  ExpectLoggedOnceAtAckedIndex(c, new_leader, p.producer_id(), acks, kEvents);
+}
+
+TEST(ProducerTest, RejectsABadTopicWithoutUsingASeq) {
+  ProducerOptions o;
+  o.endpoints = {"tcp://127.0.0.1:1"};
+  Producer p(o);
+  uint64_t seq = 0;
+  EXPECT_TRUE(p.push("_raftlog.mine", "x", &seq).IsInvalidInput());
+  EXPECT_TRUE(p.push("", "x", &seq).IsInvalidInput());
+  EXPECT_EQ(p.next_seq(), 1u);
+  EXPECT_EQ(p.in_flight(), 0u);
+}
+
+TEST(ProducerTest, FlushNamesTheUnackedWhenNoNodeAnswers) {
+  ProducerOptions o;
+  o.endpoints = {"tcp://127.0.0.1:" + std::to_string(FreePort())};  // nobody listens
+  o.window = 2;
+  Producer p(o);
+  uint64_t seq = 0;
+  ASSERT_TRUE(p.push("orders", "a", &seq).ok());
+  ASSERT_TRUE(p.push("orders", "b", &seq).ok());
+  // The window is full and stays so: push gives up after max_wait.
+  EXPECT_TRUE(p.push("orders", "c", &seq, 50ms).IsBusy());
+  Status s = p.flush(300ms);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("2 events unacked"), std::string::npos) << s.ToString();
+  ASSERT_EQ(p.unacked().size(), 2u);
+  EXPECT_EQ(p.unacked()[0].seq, 1u);
+  EXPECT_FALSE(p.unacked()[0].last_error.ok());
+}
+
+}  // namespace
+}  // namespace raftlog::testing

@@ -72,6 +72,16 @@ struct Event {
   bool operator==(const Event&) const = default;
 };
 
+// What a Subscriber has done so far, for operators and tests.
+struct SubscriberStats {
+  uint64_t live_events = 0;     // events taken from the PUB stream
+  uint64_t duplicates = 0;      // live events dropped: seen already (other node, fetch overlap)
+  uint64_t heartbeats = 0;      // heartbeats received
+  uint64_t gaps = 0;            // times the stream showed missed events (prev_index, heartbeat)
+  uint64_t fetch_requests = 0;  // fetch requests sent, failed ones included
+  uint64_t fetched_entries = 0;
+};
+
 class Subscriber {
  public:
   // Checks the options, reads the position file (kPositionFile) and
@@ -96,6 +106,8 @@ class Subscriber {
   // skipped (other topics); the next event has a higher index. This is what
   // the position file holds.
   core::LogIndex position() const;
+
+  const SubscriberStats& stats() const;
 
   // Writes the position file (if any) and closes the sockets. Idempotent.
   Status close();

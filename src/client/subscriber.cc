@@ -110,6 +110,7 @@ class Subscriber::Impl {
   Status next(Event* out, milliseconds wait);
   core::LogIndex position() const { return ready_.empty() ? last_ : ready_.front().index - 1; }
   Status close();
+  const SubscriberStats& stats() const { return stats_; }
 
  private:
   // Live messages.
@@ -144,6 +145,7 @@ class Subscriber::Impl {
   size_t endpoint_ = 0;  // the client endpoint fetched from; moves on failure
   std::deque<Event> ready_;
   Status error_;  // a hard error, returned by every later next()
+  SubscriberStats stats_;
 
   core::LogIndex written_ = 0;  // what the position file holds
   Clock::time_point written_at_{};
@@ -223,13 +225,17 @@ void Subscriber::Impl::on_message(const std::vector<zmq::message_t>& frames) {
 }
 
 void Subscriber::Impl::on_heartbeat(const wire::PublishedHeartbeat& hb) {
+  ++stats_.heartbeats;
   if (!started_) {
     started_ = true;
     last_ = hb.last_index;
     return;
   }
   // The node published up to last_index and we saw less: the tail was lost.
-  if (hb.last_index > last_) begin_fetch(hb.last_index);
+  if (hb.last_index > last_) {
+    ++stats_.gaps;
+    begin_fetch(hb.last_index);
+  }
 }
 
 void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedEvent& ev) {
@@ -237,12 +243,17 @@ void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedE
     started_ = true;
     last_ = ev.prev_index;
   }
-  if (ev.index <= last_) return;  // from another node, or already fetched
+  if (ev.index <= last_) {
+    ++stats_.duplicates;  // from another node, or fetched already
+    return;
+  }
   if (fetching_ || ev.prev_index > last_) {
     // A Command entry in (last_, ev.index) was missed: fetch through ev.
+    ++stats_.gaps;
     begin_fetch(ev.index);
     return;
   }
+  ++stats_.live_events;
   // prev_index <= last_ < index: no Command entry lies between.
   last_ = ev.index;
   if (!wanted(topic)) return;
@@ -282,6 +293,7 @@ Status Subscriber::Impl::fetch_page() {
   for (size_t tried = 0; tried < endpoints.size(); ++tried, ++endpoint_) {
     const std::string& endpoint = endpoints[endpoint_ % endpoints.size()];
     wire::ClientReply reply;
+    ++stats_.fetch_requests;
     Status s = client_.call(endpoint, wire::kFetchOp, wire::EncodeFetchArgs(args), &reply);
     if (s.ok()) s = ReplyStatus(reply);
     if (s.IsNotFound()) {
@@ -317,6 +329,7 @@ Status Subscriber::Impl::fetch_page() {
       why = endpoint + " has committed only up to " + IndexString(page.commit_index);
       continue;
     }
+    stats_.fetched_entries += page.entries.size();
     Status applied = apply_page(page);
     if (!applied.ok()) return applied;
     if (fetch_target_ != 0 && last_ >= fetch_target_) fetching_ = false;
@@ -419,6 +432,9 @@ Status Subscriber::next(Event* out, milliseconds wait) {
 }
 core::LogIndex Subscriber::position() const {
   return impl_->position();
+}
+const SubscriberStats& Subscriber::stats() const {
+  return impl_->stats();
 }
 Status Subscriber::close() {
   return impl_->close();

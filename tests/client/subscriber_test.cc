@@ -232,6 +232,9 @@ TEST(SubscriberTest, FetchesTheEventsTheLiveStreamSkipped) {
   EXPECT_EQ(got[4].seq, 5u);
   EXPECT_EQ(got[4].timestamp_ms, 1005u);
   ExpectQuiet(*sub);
+  EXPECT_EQ(sub->stats().gaps, 1u);
+  EXPECT_EQ(sub->stats().live_events, 3u);  // 1..3; 7..10 came with the fetch
+  EXPECT_EQ(sub->stats().duplicates, 3u);   // 8..10 live, after the fetch
 }
 
 TEST(SubscriberTest, DropsTheSameEventFromASecondNode) {

@@ -1,0 +1,166 @@
+#include "local_cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "raftlog/client.h"
+
+extern char** environ;
+
+namespace raftlog::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A TCP port on 127.0.0.1 that was free a moment ago, never the same twice.
+int FreePort() {
+  static std::set<int> handed_out;
+  for (;;) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    int port = ntohs(addr.sin_port);
+    if (port != 0 && handed_out.insert(port).second) return port;
+  }
+}
+
+std::string Endpoint(int port) {
+  return "tcp://127.0.0.1:" + std::to_string(port);
+}
+
+}  // namespace
+
+LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {
+  for (int i = 0; i < options_.nodes; ++i) nodes_.push_back({FreePort(), FreePort(), FreePort()});
+}
+
+LocalCluster::~LocalCluster() {
+  stop();
+}
+
+std::vector<std::string> LocalCluster::client_endpoints() const {
+  std::vector<std::string> out;
+  for (const Node& n : nodes_) out.push_back(Endpoint(n.client_port));
+  return out;
+}
+
+std::vector<std::string> LocalCluster::pub_endpoints() const {
+  std::vector<std::string> out;
+  for (const Node& n : nodes_) out.push_back(Endpoint(n.pub_port));
+  return out;
+}
+
+Status LocalCluster::spawn(int id) {
+  Node& n = nodes_[static_cast<size_t>(id - 1)];
+  std::string base = options_.dir + "/node" + std::to_string(id);
+  std::ofstream conf(base + ".conf");
+  conf << "id = " << id << "\ndata-dir = " << base << "\nlog-level = warn\n";
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    conf << "peer = " << j + 1 << "=" << Endpoint(nodes_[j].peer_port) << ","
+         << Endpoint(nodes_[j].client_port) << "," << Endpoint(nodes_[j].pub_port) << "\n";
+  }
+  conf.close();
+  std::vector<std::string> args;
+  if (!options_.fsync) args.push_back("eatmydata");
+  args.insert(args.end(), {options_.raftlogd, "--config", base + ".conf"});
+  args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string log = base + ".log";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  int rc = posix_spawnp(&n.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    n.pid = -1;
+    return Status::IOError("cannot start " + args[0] +
+                           (options_.fsync ? "" : " (apt-get install eatmydata)"));
+  }
+  return Status::Ok();
+}
+
+Status LocalCluster::start(std::chrono::milliseconds deadline) {
+  std::error_code ec;
+  fs::remove_all(options_.dir, ec);
+  fs::create_directories(options_.dir, ec);
+  if (ec) return Status::IOError("cannot create " + options_.dir + ": " + ec.message());
+  for (int id = 1; id <= options_.nodes; ++id) {
+    Status s = spawn(id);
+    if (!s.ok()) return s;
+  }
+  if (!WaitForLeader(client_endpoints(), deadline))
+    return Status::IOError("no leader within the deadline; logs in " + options_.dir);
+  return Status::Ok();
+}
+
+void LocalCluster::stop_node(int id) {
+  Node& n = nodes_[static_cast<size_t>(id - 1)];
+  if (n.pid <= 0) return;
+  kill(n.pid, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    if (waitpid(n.pid, nullptr, WNOHANG) == n.pid) {
+      n.pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(n.pid, SIGKILL);
+  waitpid(n.pid, nullptr, 0);
+  n.pid = -1;
+}
+
+Status LocalCluster::restart_node(int id) {
+  stop_node(id);
+  return spawn(id);
+}
+
+void LocalCluster::stop() {
+  for (int id = 1; id <= static_cast<int>(nodes_.size()); ++id) stop_node(id);
+}
+
+bool WaitForLeader(const std::vector<std::string>& client_endpoints,
+                   std::chrono::milliseconds deadline) {
+  ClientOptions o;
+  o.endpoints = client_endpoints;
+  o.request_timeout = std::chrono::milliseconds(300);
+  Client client(o);
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    core::NodeId leader = 0;
+    bool agree = true;
+    for (const std::string& e : client_endpoints) {
+      wire::NodeStatus st;
+      if (!client.status(e, &st).ok() || st.leader == 0 || (leader != 0 && st.leader != leader)) {
+        agree = false;
+        break;
+      }
+      leader = st.leader;
+    }
+    if (agree) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace raftlog::bench

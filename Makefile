@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 SEEDS      ?= 1..20000
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan test test-asan soak format lint bench demo clean fuzz
+.PHONY: all deps build build-asan test test-asan soak format lint bench bench-compare demo clean fuzz
 
 all: build
 
@@ -58,8 +58,22 @@ fuzz: deps
 	      corpus/$$t $(CURDIR)/fuzz/corpus/$$t ) || exit 1; \
 	done
 
+# The *_bench programs, then raftlog-bench on a local 3-node cluster (fsync
+# on, data under $(BUILD)): 1 and 256 pushes in flight, then an open-loop run.
+BENCH_SECONDS ?= 5
+RAFTLOG_BENCH = $(BUILD)/bench/raftlog-bench --data-dir $(BUILD)/bench-data --duration $(BENCH_SECONDS)
+
 bench: build
 	@for b in $(BUILD)/bench/*_bench; do [ -x "$$b" ] && "$$b"; done; true
+	$(RAFTLOG_BENCH) --producers 1 --window 1
+	$(RAFTLOG_BENCH) --producers 1 --window 256
+	$(RAFTLOG_BENCH) --rate 5000 --window 1024
+
+# raftlog beside etcd and NATS JetStream, 3 nodes each, one table (about 10
+# minutes; docs/benchmarks.md). Installs etcd-server, etcd-client and
+# nats-server when missing.
+bench-compare: build
+	BUILD=$(BUILD) tools/bench/compare.sh
 
 SOURCES = $(shell git ls-files '*.h' '*.cc')
 

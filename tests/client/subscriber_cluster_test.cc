@@ -81,25 +81,29 @@ SubscriberOptions FromStart(const ProcessCluster& c) {
   return o;
 }
 
-bool WaitForLeader(ProcessCluster& c) {
-  return ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s);
+// The leader all running nodes agree on, waiting up to 10 s for one; 0 if none.
+core::NodeId WaitForLeader(ProcessCluster& c) {
+  core::NodeId leader = 0;
+  ProcessCluster::wait_for([&] { return (leader = c.agreed_leader()) != 0; }, 10s);
+  return leader;
 }
 
 TEST(SubscriberClusterTest, EveryCommittedEventOnceInOrderThoughTheLeaderIsKilled) {
   ProcessCluster c(3);
   c.start_all();
-  ASSERT_TRUE(WaitForLeader(c));
+  ASSERT_NE(WaitForLeader(c), 0u);
   std::unique_ptr<Subscriber> sub;
   ASSERT_TRUE(Subscriber::Open(FromStart(c), &sub).ok());
 
   ASSERT_EQ(AppendMany(c, 100, "before-"), 100);
-  core::NodeId leader = c.agreed_leader();
+  core::NodeId leader = WaitForLeader(c);
   ASSERT_NE(leader, 0u);
   c.signal(leader, SIGKILL);
-  ASSERT_TRUE(WaitForLeader(c));
+  ASSERT_NE(WaitForLeader(c), 0u);
   AppendMany(c, 100, "after-");  // an append in flight at the kill may fail; the log decides
 
-  core::NodeId survivor = c.agreed_leader();
+  core::NodeId survivor = WaitForLeader(c);
+  ASSERT_NE(survivor, 0u);
   std::vector<core::LogIndex> want = CommandIndexes(c, survivor);
   ASSERT_GE(want.size(), 199u);
   EXPECT_EQ(ReadThrough(*sub, want.back(), 20s), want);
@@ -113,7 +117,7 @@ TEST(SubscriberClusterTest, ASlowSubscriberReceivesEverythingThroughFetch) {
   // megabytes that no high-water mark counts.)
   ProcessCluster c(3, {}, {"--pub-hwm=5"});
   c.start_all();
-  ASSERT_TRUE(WaitForLeader(c));
+  ASSERT_NE(WaitForLeader(c), 0u);
   SubscriberOptions o = FromStart(c);
   o.rcvhwm = 5;
   o.fetch_max_count = 50;  // several fetches
@@ -123,7 +127,9 @@ TEST(SubscriberClusterTest, ASlowSubscriberReceivesEverythingThroughFetch) {
   (void)sub->next(&e, 200ms);  // the start: fetches what is there (at most a Noop)
 
   ASSERT_EQ(AppendMany(c, 500, "slow-", 32 << 10), 500);
-  std::vector<core::LogIndex> want = CommandIndexes(c, c.agreed_leader());
+  core::NodeId leader = WaitForLeader(c);
+  ASSERT_NE(leader, 0u);
+  std::vector<core::LogIndex> want = CommandIndexes(c, leader);
   ASSERT_EQ(want.size(), 500u);
   std::vector<core::LogIndex> got = ReadThrough(*sub, want.back(), 20s);
   EXPECT_EQ(got, want);
@@ -193,7 +199,7 @@ TEST(SubscriberClusterTest, ThroughABrokerEveryNodesStreamArrivesOnce) {
   ASSERT_TRUE(broker.running());
   ProcessCluster c(3, {}, {"--pub-connect=" + xsub});
   c.start_all();
-  ASSERT_TRUE(WaitForLeader(c));
+  ASSERT_NE(WaitForLeader(c), 0u);
   SubscriberOptions o = FromStart(c);
   o.pub_endpoints = {xpub};
   std::unique_ptr<Subscriber> sub;
@@ -210,7 +216,9 @@ TEST(SubscriberClusterTest, ThroughABrokerEveryNodesStreamArrivesOnce) {
       5s));
 
   ASSERT_EQ(AppendMany(c, 50, "brokered-"), 50);
-  std::vector<core::LogIndex> want = CommandIndexes(c, c.agreed_leader());
+  core::NodeId leader = WaitForLeader(c);
+  ASSERT_NE(leader, 0u);
+  std::vector<core::LogIndex> want = CommandIndexes(c, leader);
   EXPECT_EQ(ReadThrough(*sub, want.back(), 10s), want);
   // Three nodes published each event: the broker carried them all, and the
   // subscriber kept one of each.

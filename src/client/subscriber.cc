@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <zmq.hpp>
@@ -187,6 +188,8 @@ Status Subscriber::Impl::open() {
   } catch (const zmq::error_t& e) {
     return Status::InvalidInput(std::string("PUB endpoint: ") + e.what());
   }
+  // Many subscribers starting at once should not all fetch from the first node.
+  endpoint_ = std::random_device{}() % options_.client_endpoints.size();
   written_at_ = Clock::now();
   return Status::Ok();
 }

@@ -3,13 +3,11 @@
 #include <boost/program_options.hpp>
 #include <fstream>
 
-#include "server/options.h"
-
 namespace raftlog::tools {
 
 namespace po = boost::program_options;
 
-Status EndpointsFromConfig(const std::string& path, std::vector<std::string>* out) {
+Status MembersFromConfig(const std::string& path, std::vector<server::Member>* out) {
   std::ifstream in(path);
   if (!in) return Status::InvalidInput("cannot read config file '" + path + "'");
   po::options_description desc;
@@ -27,10 +25,17 @@ Status EndpointsFromConfig(const std::string& path, std::vector<std::string>* ou
     server::Member m;
     Status s = server::ParseMember(p, &m);
     if (!s.ok()) return Status::InvalidInput(path + ": " + s.message());
-    out->push_back(m.client_endpoint);
+    out->push_back(m);
   }
   if (peers.empty()) return Status::InvalidInput(path + ": no peer lines");
   return Status::Ok();
+}
+
+Status EndpointsFromConfig(const std::string& path, std::vector<std::string>* out) {
+  std::vector<server::Member> members;
+  Status s = MembersFromConfig(path, &members);
+  for (const server::Member& m : members) out->push_back(m.client_endpoint);
+  return s;
 }
 
 }  // namespace raftlog::tools

@@ -8,13 +8,12 @@
 // or by --endpoint, repeated.
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
+#include "config_endpoints.h"
 #include "raftlog/client.h"
-#include "server/options.h"
 
 namespace po = boost::program_options;
 using raftlog::Status;
@@ -70,30 +69,6 @@ std::string JsonValue(const raftlog::wire::Value& v) {
     }
   }
   return "null";
-}
-
-// Client endpoints from a node's config file (its peer lines).
-Status EndpointsFromConfig(const std::string& path, std::vector<std::string>* out) {
-  std::ifstream in(path);
-  if (!in) return Status::InvalidInput("cannot read config file '" + path + "'");
-  po::options_description desc;
-  std::vector<std::string> peers;
-  desc.add_options()("peer", po::value(&peers)->composing());
-  po::variables_map vm;
-  try {
-    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/true), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Status::InvalidInput(path + ": " + e.what());
-  }
-  for (const std::string& p : peers) {
-    raftlog::server::Member m;
-    Status s = raftlog::server::ParseMember(p, &m);
-    if (!s.ok()) return s;
-    out->push_back(m.client_endpoint);
-  }
-  if (out->empty()) return Status::InvalidInput(path + ": no peer lines");
-  return Status::Ok();
 }
 
 int Status_(raftlog::Client& client, const std::vector<std::string>& endpoints, bool json) {
@@ -196,7 +171,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!config.empty()) {
-    Status s = EndpointsFromConfig(config, &endpoints);
+    Status s = raftlog::tools::EndpointsFromConfig(config, &endpoints);
     if (!s.ok()) {
       std::cerr << "raftlog-ctl: " << s.message() << "\n";
       return 2;

@@ -24,13 +24,12 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "config_endpoints.h"
 #include "raftlog/subscriber.h"
-#include "server/options.h"
 
 namespace po = boost::program_options;
 using raftlog::Status;
@@ -64,27 +63,13 @@ struct Args {
 
 // The PUB and client endpoints of every member in a node's config file.
 Status EndpointsFromConfig(const std::string& path, Args* args) {
-  std::ifstream in(path);
-  if (!in) return Status::InvalidInput("cannot read config file '" + path + "'");
-  po::options_description desc;
-  std::vector<std::string> peers;
-  desc.add_options()("peer", po::value(&peers)->composing());
-  po::variables_map vm;
-  try {
-    // Only the peer lines matter here; the node's other keys are its own.
-    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/true), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Status::InvalidInput(path + ": " + e.what());
-  }
-  for (const std::string& p : peers) {
-    raftlog::server::Member m;
-    Status s = raftlog::server::ParseMember(p, &m);
-    if (!s.ok()) return Status::InvalidInput(path + ": " + s.message());
+  std::vector<raftlog::server::Member> members;
+  Status s = raftlog::tools::MembersFromConfig(path, &members);
+  if (!s.ok()) return s;
+  for (const raftlog::server::Member& m : members) {
     args->endpoints.push_back(m.client_endpoint);
     if (!m.pub_endpoint.empty()) args->pubs.push_back(m.pub_endpoint);
   }
-  if (peers.empty()) return Status::InvalidInput(path + ": no peer lines");
   if (args->pubs.empty()) return Status::InvalidInput(path + ": no member has a PUB endpoint");
   return Status::Ok();
 }

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,8 +15,6 @@
 #include <thread>
 
 #include "raftlog/client.h"
-
-extern char** environ;
 
 namespace raftlog::bench {
 
@@ -69,7 +67,7 @@ std::vector<std::string> LocalCluster::pub_endpoints() const {
 
 Status LocalCluster::spawn(int id) {
   Node& n = nodes_[static_cast<size_t>(id - 1)];
-  std::string base = options_.dir + "/node" + std::to_string(id);
+  std::string base = data_dir(id);
   std::ofstream conf(base + ".conf");
   conf << "id = " << id << "\ndata-dir = " << base << "\nlog-level = warn\n";
   for (size_t j = 0; j < nodes_.size(); ++j) {
@@ -85,17 +83,28 @@ Status LocalCluster::spawn(int id) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::string log = base + ".log";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  int rc = posix_spawnp(&n.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
+  // fork/exec rather than posix_spawn: the child asks to be killed when the
+  // benchmark dies, so an interrupted run leaves no raftlogd behind.
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  if (pid < 0) return Status::IOError("fork failed");
+  n.pid = pid;
+  // execvp's failure shows as an immediate exit 127.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) == pid) {
     n.pid = -1;
     return Status::IOError("cannot start " + args[0] +
-                           (options_.fsync ? "" : " (apt-get install eatmydata)"));
+                           (options_.fsync ? "" : " (is eatmydata installed?)") + "; see " + log);
   }
   return Status::Ok();
 }
@@ -133,6 +142,19 @@ void LocalCluster::stop_node(int id) {
 Status LocalCluster::restart_node(int id) {
   stop_node(id);
   return spawn(id);
+}
+
+Status LocalCluster::start_stopped() {
+  for (int id = 1; id <= static_cast<int>(nodes_.size()); ++id) {
+    if (nodes_[static_cast<size_t>(id - 1)].pid > 0) continue;
+    Status s = spawn(id);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+std::string LocalCluster::data_dir(int id) const {
+  return options_.dir + "/node" + std::to_string(id);
 }
 
 void LocalCluster::stop() {

@@ -36,9 +36,12 @@ class LocalCluster {
   Status start(std::chrono::milliseconds deadline);
   // SIGTERM, then SIGKILL after 5 s; reaps.
   void stop();
-  // Starts node id (1-based) again, on its old data.
+  // Starts node id (1-based) again, on its old data (stopping it first).
   Status restart_node(int id);
   void stop_node(int id);
+  // Starts every stopped node on its old data; does not wait.
+  Status start_stopped();
+  std::string data_dir(int id) const;
 
   std::vector<std::string> client_endpoints() const;
   std::vector<std::string> pub_endpoints() const;

@@ -127,6 +127,7 @@ wire::ClientReply ClientService::handle_status(const wire::ClientRequest& reques
   wire::ClientReply reply;
   reply.request_id = request.request_id;
   reply.body = wire::EncodeStatusBody(st);
+  reply.body.emplace_back("voted_for", wire::Value::Uint(node.ballot.voted_for));
   // Drop counters, for operators and tests (extra keys are allowed).
   const net::TransportCounters& t = transport_->counters();
   wire::Value::Map counters = {

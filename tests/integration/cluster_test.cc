@@ -171,11 +171,19 @@ TEST(Cluster, FullRestartKeepsTermVoteAndEveryCommittedEntry) {
   for (core::NodeId id = 1; id <= 3; ++id) ASSERT_TRUE(WaitForCommit(c, id, last));
   std::vector<core::Entry> before;
   ExpectSameLogs(c, {1, 2, 3}, &before);
-  std::map<core::NodeId, core::Term> terms;
+  // Each node's ballot as it reports it (a node that stood in the same
+  // term as the winner keeps its vote for itself).
+  std::map<core::NodeId, core::Ballot> ballots;
   for (core::NodeId id = 1; id <= 3; ++id) {
+    wire::ClientReply reply;
+    ASSERT_TRUE(c.client().call(c.client_endpoint(id), wire::kStatusOp, {}, &reply).ok());
     wire::NodeStatus st;
-    ASSERT_TRUE(c.status(id, &st).ok());
-    terms[id] = st.term;
+    ASSERT_TRUE(wire::DecodeStatusBody(reply.body, &st).ok());
+    ballots[id].term = st.term;
+    for (const auto& [k, v] : reply.body) {
+      if (k == "voted_for") ballots[id].voted_for = v.as_uint();
+    }
+    EXPECT_NE(ballots[id].voted_for, 0u) << "node " << id << " voted in its term";
   }
 
   for (core::NodeId id = 1; id <= 3; ++id) {
@@ -183,14 +191,14 @@ TEST(Cluster, FullRestartKeepsTermVoteAndEveryCommittedEntry) {
     ASSERT_TRUE(WIFEXITED(status)) << "node " << id;
     EXPECT_EQ(WEXITSTATUS(status), 0) << "SIGTERM is a clean shutdown";
   }
-  // What is on disk: the term each node last reported, and a vote in it.
+  // What is on disk: the term and vote each node last reported.
   for (core::NodeId id = 1; id <= 3; ++id) {
     std::unique_ptr<storage::LogStore> store;
     ASSERT_TRUE(storage::OpenLevelDbLogStore(c.data_dir(id), {}, &store).ok());
     core::HardState hs;
     ASSERT_TRUE(store->load_hard_state(&hs).ok());
-    EXPECT_EQ(hs.term, terms[id]) << "node " << id;
-    EXPECT_EQ(hs.voted_for, leader) << "node " << id << " voted for the leader of its term";
+    EXPECT_EQ(hs.term, ballots[id].term) << "node " << id;
+    EXPECT_EQ(hs.voted_for, ballots[id].voted_for) << "node " << id;
     EXPECT_GE(store->last_index(), last);
   }
 
@@ -199,7 +207,7 @@ TEST(Cluster, FullRestartKeepsTermVoteAndEveryCommittedEntry) {
   for (core::NodeId id = 1; id <= 3; ++id) {
     wire::NodeStatus st;
     ASSERT_TRUE(c.status(id, &st).ok());
-    EXPECT_GE(st.term, terms[id]) << "terms never go back";
+    EXPECT_GE(st.term, ballots[id].term) << "terms never go back";
   }
   // A fresh entry commits, and with it everything before it everywhere.
   ASSERT_EQ(AppendMany(c, 1, 16, 1, "after").size(), 1u);

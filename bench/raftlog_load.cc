@@ -53,6 +53,7 @@ void RunProducer(Shared* shared, int index) {
   constexpr size_t kRing = 1 << 20;
   std::vector<int64_t> sent(kRing);
   std::vector<std::string> topics;
+  topics.reserve(static_cast<size_t>(o.topics));
   for (int t = 0; t < o.topics; ++t) topics.push_back("bench." + std::to_string(t));
   std::string payload(std::max<size_t>(o.payload_bytes, 8), 'p');
   LatencyLog acks;

@@ -37,6 +37,7 @@ double Seconds(Clock::time_point since) {
 Status Fill(const std::vector<std::string>& endpoints, uint64_t count, size_t payload_bytes,
             int producers) {
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(producers));
   std::vector<Status> results(static_cast<size_t>(producers));
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {

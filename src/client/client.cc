@@ -10,15 +10,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const wire::Value* Find(const wire::Value::Map& map, const char* key) {
-  for (const auto& [k, v] : map) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
-
 std::string MessageOf(const wire::ClientReply& reply) {
-  const wire::Value* m = Find(reply.body, "message");
+  const wire::Value* m = wire::Value::Find(reply.body, "message");
   return m != nullptr && m->kind() == wire::Value::Kind::kStr ? m->as_str() : reply.code;
 }
 
@@ -115,7 +108,7 @@ Status Client::status(const std::string& endpoint, wire::NodeStatus* out,
   s = ReplyStatus(reply);
   if (!s.ok()) return s;
   if (counters != nullptr) {
-    const wire::Value* c = Find(reply.body, "counters");
+    const wire::Value* c = wire::Value::Find(reply.body, "counters");
     if (c != nullptr && c->kind() == wire::Value::Kind::kMap) *counters = c->as_map();
   }
   return wire::DecodeStatusBody(reply.body, out);

@@ -66,13 +66,6 @@ Status Parse(const char* data, size_t size, const DecodeLimits& limits, const ch
   return detail::Unpack(data, size, Limit(limits), what, handle);
 }
 
-const Value* Lookup(const Value::Map& map, const char* key) {
-  for (const auto& [k, v] : map) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 Status CheckTopic(const std::string& topic) {
@@ -131,10 +124,10 @@ Value::Map EncodePushArgs(const PushArgs& a) {
 
 Status DecodePushArgs(const Value::Map& args, PushArgs* out) {
   *out = PushArgs();
-  const Value* topic = Lookup(args, "topic");
-  const Value* payload = Lookup(args, "payload");
-  const Value* producer = Lookup(args, "producer");
-  const Value* seq = Lookup(args, "seq");
+  const Value* topic = Value::Find(args, "topic");
+  const Value* payload = Value::Find(args, "payload");
+  const Value* producer = Value::Find(args, "producer");
+  const Value* seq = Value::Find(args, "seq");
   if (topic == nullptr || topic->kind() != Value::Kind::kStr) {
     return Status::InvalidInput("push: 'topic' (str) is required");
   }
@@ -171,9 +164,9 @@ Value::Map EncodePushResult(const PushResult& r) {
 
 Status DecodePushResult(const Value::Map& body, PushResult* out) {
   *out = PushResult();
-  const Value* index = Lookup(body, "index");
-  const Value* term = Lookup(body, "term");
-  const Value* dup = Lookup(body, "duplicate");
+  const Value* index = Value::Find(body, "index");
+  const Value* term = Value::Find(body, "term");
+  const Value* dup = Value::Find(body, "duplicate");
   if (index == nullptr || index->kind() != Value::Kind::kUint || term == nullptr ||
       term->kind() != Value::Kind::kUint) {
     return Status::Corruption("push reply: 'index' and 'term' (uint) are required");

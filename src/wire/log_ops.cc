@@ -10,16 +10,9 @@ Status WrongType(const char* op, const char* key, const char* want) {
   return Status::Corruption(std::string(op) + ": '" + key + "' must be " + want);
 }
 
-const Value* Lookup(const Value::Map& map, std::string_view key) {
-  for (const auto& [k, v] : map) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
-
 // Reads an optional uint under key; ok and unchanged when absent.
 Status OptionalUint(const Value::Map& map, const char* op, const char* key, uint64_t* out) {
-  const Value* v = Lookup(map, key);
+  const Value* v = Value::Find(map, key);
   if (v == nullptr) return Status::Ok();
   if (v->kind() != Value::Kind::kUint) return WrongType(op, key, "an unsigned integer");
   *out = v->as_uint();
@@ -27,7 +20,7 @@ Status OptionalUint(const Value::Map& map, const char* op, const char* key, uint
 }
 
 Status RequiredUint(const Value::Map& map, const char* op, const char* key, uint64_t* out) {
-  const Value* v = Lookup(map, key);
+  const Value* v = Value::Find(map, key);
   if (v == nullptr) return Status::Corruption(std::string(op) + ": missing '" + key + "'");
   if (v->kind() != Value::Kind::kUint) return WrongType(op, key, "an unsigned integer");
   *out = v->as_uint();
@@ -41,7 +34,7 @@ Value::Map EncodeAppendArgs(const AppendArgs& args) {
 }
 
 Status DecodeAppendArgs(const Value::Map& args, AppendArgs* out) {
-  const Value* v = Lookup(args, "payload");
+  const Value* v = Value::Find(args, "payload");
   if (v == nullptr) return Status::Corruption("append: missing 'payload'");
   if (v->kind() != Value::Kind::kBin && v->kind() != Value::Kind::kStr) {
     return WrongType("append", "payload", "bin or str");
@@ -96,7 +89,7 @@ Status DecodeFetchResult(const Value::Map& body, FetchResult* out) {
   Status s = RequiredUint(body, "fetch reply", "commit_index", &out->commit_index);
   if (s.ok()) s = RequiredUint(body, "fetch reply", "head_index", &out->head_index);
   if (!s.ok()) return s;
-  const Value* entries = Lookup(body, "entries");
+  const Value* entries = Value::Find(body, "entries");
   if (entries == nullptr || entries->kind() != Value::Kind::kArray) {
     return WrongType("fetch reply", "entries", "an array");
   }

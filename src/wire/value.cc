@@ -52,12 +52,15 @@ Value Value::MakeMap(Map m) {
   return v;
 }
 
-const Value* Value::Find(std::string_view key) const {
-  if (kind_ != Kind::kMap) return nullptr;
-  for (const auto& [k, v] : map_) {
+const Value* Value::Find(const Map& map, std::string_view key) {
+  for (const auto& [k, v] : map) {
     if (k == key) return &v;
   }
   return nullptr;
+}
+
+const Value* Value::Find(std::string_view key) const {
+  return kind_ == Kind::kMap ? Find(map_, key) : nullptr;
 }
 
 Value& Value::Set(std::string key, Value v) {

@@ -47,6 +47,8 @@ class Value {
 
   // For a map: the value under key, or nullptr (also when this is not a map).
   const Value* Find(std::string_view key) const;
+  // The value under key in map, or nullptr.
+  static const Value* Find(const Map& map, std::string_view key);
   // Makes this a map (if it was not) and appends key -> v; the caller keeps
   // keys unique. Returns *this.
   Value& Set(std::string key, Value v);

@@ -1,0 +1,115 @@
+// The event layer's encodings (docs/protocol.md "Event records", "Op push",
+// "The PUB stream"): round trips, and strict rejection of everything else.
+#include "raftlog/wire/event_ops.h"
+
+#include <gtest/gtest.h>
+
+#include <msgpack.hpp>
+
+namespace raftlog::wire {
+namespace {
+
+std::string Pack(const msgpack::type::tuple<uint64_t, std::string, std::string, uint64_t, uint64_t,
+                                            std::string>& t) {
+  msgpack::sbuffer buf;
+  msgpack::pack(buf, t);
+  return std::string(buf.data(), buf.size());
+}
+
+TEST(EventRecord, RoundTripsIncludingBinaryPayloads) {
+  EventRecord r{"orders.eu", "shop-1", 42, 1795697262697, std::string("a\0b\xff", 4)};
+  std::string bytes;
+  EncodeEventRecord(r, &bytes);
+  EventRecord back;
+  ASSERT_TRUE(DecodeEventRecord(bytes.data(), bytes.size(), {}, &back).ok());
+  EXPECT_EQ(back, r);
+}
+
+TEST(EventRecord, RejectsOtherVersionsShapesAndTypes) {
+  EventRecord back;
+  std::string v2 = Pack({2, "t", "", 0, 1, "x"});
+  EXPECT_EQ(DecodeEventRecord(v2.data(), v2.size(), {}, &back).code(), Status::Code::kNotSupported);
+  std::string good;
+  EncodeEventRecord({"t", "p", 1, 2, "x"}, &good);
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeEventRecord(good.data(), cut, {}, &back).ok()) << "cut at " << cut;
+  }
+  std::string trailing = good + "x";
+  EXPECT_FALSE(DecodeEventRecord(trailing.data(), trailing.size(), {}, &back).ok());
+  msgpack::sbuffer wrong;
+  msgpack::pack(
+      wrong, msgpack::type::tuple<uint64_t, uint64_t, std::string, uint64_t, uint64_t, std::string>(
+                 1, 7, "", 0, 1, "x"));
+  Status s = DecodeEventRecord(wrong.data(), wrong.size(), {}, &back);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find("topic"), std::string::npos) << s.message();
+}
+
+TEST(PublishedEvent, RoundTripsAndChainsBackwardsOnly) {
+  PublishedEvent e{17, 3, 1795697262697, "payload", "shop-1", 9, 12};
+  std::string bytes;
+  EncodePublishedEvent(e, &bytes);
+  PublishedEvent back;
+  ASSERT_TRUE(DecodePublishedEvent(bytes.data(), bytes.size(), {}, &back).ok());
+  EXPECT_EQ(back, e);
+  e.prev_index = 17;  // not before its own index
+  bytes.clear();
+  EncodePublishedEvent(e, &bytes);
+  EXPECT_TRUE(DecodePublishedEvent(bytes.data(), bytes.size(), {}, &back).IsCorruption());
+}
+
+TEST(PublishedHeartbeat, RoundTrips) {
+  PublishedHeartbeat hb{100, 120, 3};
+  std::string bytes;
+  EncodePublishedHeartbeat(hb, &bytes);
+  PublishedHeartbeat back;
+  ASSERT_TRUE(DecodePublishedHeartbeat(bytes.data(), bytes.size(), {}, &back).ok());
+  EXPECT_EQ(back, hb);
+  EXPECT_FALSE(DecodePublishedHeartbeat(bytes.data(), bytes.size() - 1, {}, &back).ok());
+}
+
+TEST(PushArgs, RoundTripAndEveryRule) {
+  PushArgs a{"orders", "x", "p", 5};
+  PushArgs back;
+  ASSERT_TRUE(DecodePushArgs(EncodePushArgs(a), &back).ok());
+  EXPECT_EQ(back.topic, "orders");
+  EXPECT_EQ(back.producer, "p");
+  EXPECT_EQ(back.seq, 5u);
+  ASSERT_TRUE(DecodePushArgs(EncodePushArgs({"orders", "x", "", 0}), &back).ok());
+  EXPECT_TRUE(back.producer.empty());
+
+  auto rejected = [&](Value::Map m) { return DecodePushArgs(m, &back).IsInvalidInput(); };
+  EXPECT_TRUE(rejected({{"payload", Value::Bin("x")}}));  // no topic
+  EXPECT_TRUE(rejected({{"topic", Value::Str("")}, {"payload", Value::Bin("x")}}));
+  EXPECT_TRUE(rejected(
+      {{"topic", Value::Str(std::string(kMaxTopicBytes + 1, 't'))}, {"payload", Value::Bin("x")}}));
+  EXPECT_TRUE(rejected({{"topic", Value::Str("_raftlog.x")}, {"payload", Value::Bin("x")}}));
+  EXPECT_TRUE(rejected({{"topic", Value::Str("t")}}));  // no payload
+  EXPECT_TRUE(rejected({{"topic", Value::Str("t")},
+                        {"payload", Value::Bin("x")},
+                        {"producer", Value::Str("p")}}));  // no seq
+  EXPECT_TRUE(rejected({{"topic", Value::Str("t")},
+                        {"payload", Value::Bin("x")},
+                        {"producer", Value::Str("p")},
+                        {"seq", Value::Uint(0)}}));
+  EXPECT_TRUE(rejected({{"topic", Value::Str("t")},
+                        {"payload", Value::Bin("x")},
+                        {"seq", Value::Uint(3)}}));  // seq without producer
+  EXPECT_TRUE(rejected({{"topic", Value::Str("t")},
+                        {"payload", Value::Bin("x")},
+                        {"producer", Value::Str(std::string(kMaxProducerBytes + 1, 'p'))},
+                        {"seq", Value::Uint(1)}}));
+}
+
+TEST(PushResult, RoundTripsAndDuplicateDefaultsToFalse) {
+  PushResult back;
+  ASSERT_TRUE(DecodePushResult(EncodePushResult({7, 2, true}), &back).ok());
+  EXPECT_EQ(back.index, 7u);
+  EXPECT_TRUE(back.duplicate);
+  ASSERT_TRUE(DecodePushResult({{"index", Value::Uint(7)}, {"term", Value::Uint(2)}}, &back).ok());
+  EXPECT_FALSE(back.duplicate);
+  EXPECT_TRUE(DecodePushResult({{"index", Value::Uint(7)}}, &back).IsCorruption());
+}
+
+}  // namespace
+}  // namespace raftlog::wire

@@ -66,6 +66,10 @@ for n in $INFLIGHT; do
 done
 
 python3 tools/bench/table.py "$DATA/results.jsonl"
+# The disk's floor, for reading the latencies: one synced 256-byte append.
+dd if=/dev/zero of="$DATA/dsync-probe" bs=256 count=300 oflag=dsync 2>&1 |
+  awk '/copied/ { printf "\nThis disk: a synced 256-byte append (dd oflag=dsync) takes %.0f us on average.\n", $(NF-3) / 300 * 1e6 }'
+rm -f "$DATA/dsync-probe"
 cat <<'NOTE'
 
 Durability: raftlog and etcd fsync before they ack (raftlog: a majority has

@@ -46,7 +46,7 @@ soak: build
 # seeds are read only. Crashes land in $(FUZZ_BUILD) as crash-*.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := peer_message client_request client_reply
+FUZZ_TARGETS := peer_message client_request client_reply pub_stream
 
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -7,6 +7,7 @@
 
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/log_ops.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -30,6 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)DecodeAppendResult(reply.body, &append);
   FetchResult fetch;
   (void)DecodeFetchResult(reply.body, &fetch);
+  PushResult push;
+  (void)DecodePushResult(reply.body, &push);
   std::string again;
   EncodeReply(reply, &again);
   ClientReply reply2;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "raftlog/wire/client_codec.h"
+#include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/log_ops.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)DecodeAppendArgs(request.args, &append);
   FetchArgs fetch;
   (void)DecodeFetchArgs(request.args, &fetch);
+  PushArgs push;
+  (void)DecodePushArgs(request.args, &push);
   std::string again;
   EncodeRequest(request, &again);
   ClientRequest request2;

@@ -11,6 +11,7 @@
 
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/log_ops.h"
 #include "raftlog/wire/peer_codec.h"
 
@@ -158,6 +159,27 @@ void ClientSeeds() {
   Write(t, "busy", Reply(ErrorReply(4, Status::Busy("too many proposals in flight"))));
   Write(t, "every_kind", Reply({.request_id = 5, .code = kOk, .body = {{"v", EveryKind()}}}));
   Write(t, "version_2", std::string("\x94\x02\x01\xa2ok\x80", 7));
+  Write(t, "push_result",
+        Reply({.request_id = 6, .code = kOk, .body = EncodePushResult({12, 5, true})}));
+}
+
+void EventSeeds() {
+  Write("client_request", "push",
+        Request({.request_id = 7,
+                 .op = kPushOp,
+                 .args = EncodePushArgs({"orders", "event", "shop-1", 42})}));
+  const char* t = "pub_stream";
+  std::string record;
+  EncodeEventRecord({"orders", "shop-1", 42, 1795697262697, std::string("p\0q", 3)}, &record);
+  Write(t, "event_record", record);
+  std::string event;
+  EncodePublishedEvent({17, 3, 1795697262697, "payload", "shop-1", 42, 12}, &event);
+  Write(t, "published_event", event);
+  std::string heartbeat;
+  EncodePublishedHeartbeat({17, 20, 3}, &heartbeat);
+  Write(t, "heartbeat", heartbeat);
+  Write(t, "event_record_version_2", std::string("\x96\x02\xa1t\xa0\x00\x01\xc4\x00", 9));
+  Write(t, "truncated", event.substr(0, event.size() - 2));
 }
 
 }  // namespace
@@ -170,5 +192,6 @@ int main(int argc, char** argv) {
   root = argv[1];
   PeerSeeds();
   ClientSeeds();
+  EventSeeds();
   return 0;
 }

@@ -25,7 +25,12 @@ done
 rm -rf "$DATA"
 mkdir -p "$DATA"
 source tools/bench/clusters.sh
-trap stop_clusters EXIT
+# Stop what was started, and drop the gigabytes of data (results and logs stay).
+cleanup() {
+  stop_clusters
+  rm -rf "$DATA"/etcd[123] "$DATA"/nats[123] "$DATA"/raftlog[123]
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "bench-compare: starting etcd $(etcd --version | awk '/etcd Version/{print $3}')," \

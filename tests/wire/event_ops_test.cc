@@ -78,7 +78,7 @@ TEST(PushArgs, RoundTripAndEveryRule) {
   ASSERT_TRUE(DecodePushArgs(EncodePushArgs({"orders", "x", "", 0}), &back).ok());
   EXPECT_TRUE(back.producer.empty());
 
-  auto rejected = [&](Value::Map m) { return DecodePushArgs(m, &back).IsInvalidInput(); };
+  auto rejected = [&](const Value::Map& m) { return DecodePushArgs(m, &back).IsInvalidInput(); };
   EXPECT_TRUE(rejected({{"payload", Value::Bin("x")}}));  // no topic
   EXPECT_TRUE(rejected({{"topic", Value::Str("")}, {"payload", Value::Bin("x")}}));
   EXPECT_TRUE(rejected(

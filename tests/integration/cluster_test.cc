@@ -13,6 +13,7 @@
 
 #include "process_cluster.h"
 #include "raftlog/storage/leveldb_store.h"
+#include "raftlog/wire/event_ops.h"
 
 namespace raftlog::testing {
 namespace {
@@ -95,16 +96,20 @@ TEST(Cluster, ThreeNodesElectOneLeaderAndReplicateToAll) {
   for (core::NodeId id = 1; id <= 3; ++id) ASSERT_TRUE(WaitForCommit(c, id, last)) << id;
   std::vector<core::Entry> log;
   ExpectSameLogs(c, {1, 2, 3}, &log);
-  std::set<std::string> payloads;
-  for (const core::Entry& e : log) {
-    if (e.type == core::EntryType::kCommand) payloads.insert(e.data.substr(0, e.data.find('-', 2)));
-  }
   for (core::LogIndex index : acked) {
     EXPECT_EQ(log[index - 1].type, core::EntryType::kCommand);
   }
-  EXPECT_EQ(std::count_if(log.begin(), log.end(),
-                          [](const core::Entry& e) { return e.type == core::EntryType::kCommand; }),
-            200);
+  // Each payload appended ("e-<i>-xxx…") is in the log exactly once.
+  std::set<int> appended;
+  for (const core::Entry& e : log) {
+    if (e.type != core::EntryType::kCommand) continue;
+    wire::EventRecord r;
+    ASSERT_TRUE(wire::DecodeEventRecord(e.data.data(), e.data.size(), {}, &r).ok());
+    ASSERT_EQ(r.payload.rfind("e-", 0), 0u) << r.payload;
+    EXPECT_TRUE(appended.insert(std::stoi(r.payload.substr(2))).second) << r.payload;
+  }
+  EXPECT_EQ(appended.size(), 200u);
+  EXPECT_EQ(*appended.rbegin(), 199);
 }
 
 TEST(Cluster, KilledLeaderIsReplacedAndRejoinsAsAFollowerThatCatchesUp) {

@@ -37,6 +37,7 @@ size_t Persister::in_flight() const {
 
 void Persister::merge_into(PersistJob& into, PersistJob& next) {
   if (next.hard_state) into.hard_state = next.hard_state;
+  into.sync = into.sync || next.sync;  // one job that must be durable makes the batch synced
   if (!next.entries.empty()) {
     // A later job may rewrite the tail of an earlier one (a truncation).
     core::LogIndex from = next.entries.front().index;
@@ -60,7 +61,7 @@ void Persister::run() {
     for (size_t i = 1; i < jobs; ++i) merge_into(merged, batch[i]);
 
     PersistDone done;
-    done.status = store_->append(merged.hard_state, merged.entries);
+    done.status = store_->append(merged.hard_state, merged.entries, merged.sync);
     if (done.status.ok() && !merged.entries.empty()) {
       done.last_entry = std::make_pair(merged.entries.back().index, merged.entries.back().term);
     }

@@ -26,6 +26,7 @@ struct PersistJob {
   std::optional<core::HardState> hard_state;
   std::vector<core::Entry> entries;
   std::vector<core::Message> after_persist;  // to send once durable
+  bool sync = true;                          // core::Ready::must_sync
 };
 
 struct PersistDone {

@@ -92,7 +92,8 @@ void ReplicatedLog::Impl::drain_ready() {
     for (const core::Message& m : ready.messages) transport_->send(m);
     if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty()) {
       persister_->submit(server::PersistJob{ready.hard_state, std::move(ready.entries),
-                                            std::move(ready.messages_after_persist)});
+                                            std::move(ready.messages_after_persist),
+                                            ready.must_sync});
     }
     for (core::Event& e : ready.events) {
       std::visit([&](auto& ev) { events_.emplace_back(ev); }, e);

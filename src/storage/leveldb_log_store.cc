@@ -246,16 +246,16 @@ Status LevelDbLogStore::fail(const std::string& what, const std::string& leveldb
   return failed_;
 }
 
-Status LevelDbLogStore::write(const std::string& what, leveldb::WriteBatch* batch) {
+Status LevelDbLogStore::write(const std::string& what, leveldb::WriteBatch* batch, bool sync) {
   leveldb::WriteOptions o;
-  o.sync = true;
+  o.sync = sync;
   leveldb::Status ls = db_->Write(o, batch);
   if (ls.ok()) return Status::Ok();
   return fail(what, ls.ToString(), ls.IsCorruption());
 }
 
 Status LevelDbLogStore::append(const std::optional<core::HardState>& hard_state,
-                               std::span<const Entry> entries) {
+                               std::span<const Entry> entries, bool sync) {
   std::lock_guard writer(write_mu_);
   LogBounds b;
   {
@@ -281,7 +281,7 @@ Status LevelDbLogStore::append(const std::optional<core::HardState>& hard_state,
     }
   }
   const LogIndex at = entries.empty() ? b.last_index + 1 : entries.front().index;
-  Status s = write("append at " + std::to_string(at), &batch);
+  Status s = write("append at " + std::to_string(at), &batch, sync);
   if (!s.ok()) return s;
   std::lock_guard lock(mu_);
   if (hard_state) hard_state_ = *hard_state;

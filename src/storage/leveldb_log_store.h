@@ -61,8 +61,9 @@ class LevelDbLogStore final : public LogStore {
 
   Status load_hard_state(core::HardState* hard_state) const override;
   Status load_snapshot(SnapshotMeta* meta) const override;
+  using LogStore::append;
   Status append(const std::optional<core::HardState>& hard_state,
-                std::span<const core::Entry> entries) override;
+                std::span<const core::Entry> entries, bool sync) override;
   Status save_snapshot(const SnapshotMeta& meta) override;
   Status compact(core::LogIndex new_head) override;
   Status status() const override;
@@ -81,7 +82,7 @@ class LevelDbLogStore final : public LogStore {
   LogBounds bounds() const;
 
   // One synced write; on failure fails the store with "what: leveldb: ...".
-  Status write(const std::string& what, leveldb::WriteBatch* batch);
+  Status write(const std::string& what, leveldb::WriteBatch* batch, bool sync = true);
   Status fail(const std::string& what, const std::string& leveldb_error, bool corruption);
   void schedule_cleanup_locked(core::LogIndex through);
   void cleanup_loop();

@@ -76,7 +76,8 @@ Status MemoryLogStore::check_writable_locked(const std::string& what) {
 }
 
 Status MemoryLogStore::append(const std::optional<core::HardState>& hard_state,
-                              std::span<const Entry> entries) {
+                              std::span<const Entry> entries, bool /*sync: memory is as
+                                                                     durable as it gets*/) {
   std::lock_guard lock(mu_);
   if (!failed_.ok()) return failed_;
   if (!entries.empty()) {

@@ -30,10 +30,10 @@ class SharedStore : public storage::LogStore {
   }
   Status load_hard_state(core::HardState* hs) const override { return s_->load_hard_state(hs); }
   Status load_snapshot(storage::SnapshotMeta* m) const override { return s_->load_snapshot(m); }
-  Status append(const std::optional<core::HardState>& hs,
-                std::span<const core::Entry> entries) override {
+  Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> entries,
+                bool sync) override {
     if (write_delay_.count() > 0) std::this_thread::sleep_for(write_delay_);  // a slow disk
-    return s_->append(hs, entries);
+    return s_->append(hs, entries, sync);
   }
   std::chrono::milliseconds write_delay_{0};
   Status save_snapshot(const storage::SnapshotMeta& m) override { return s_->save_snapshot(m); }

@@ -127,6 +127,23 @@ TEST_F(LevelDbLogStoreTest, ReopenRestoresLogHardStateAndSnapshot) {
   EXPECT_EQ(out, expected);
 }
 
+TEST_F(LevelDbLogStoreTest, AnUnsyncedCommitIndexWriteCostsNoSyncAndIsKept) {
+  LevelDbOptions options;
+  options.env = &fault_env_;
+  Open(options);
+  Append(MakeEntries(1, 10, 1), HardState{1, 2, 0});
+  const int before = fault_env_.syncs;
+  ASSERT_TRUE(store_->append(HardState{1, 2, 10}, {}, /*sync=*/false).ok());
+  EXPECT_EQ(fault_env_.syncs - before, 0) << "only the commit index moved";
+  Append(MakeEntries(11, 12, 1));
+  EXPECT_EQ(fault_env_.syncs - before, 1) << "the next synced write covers both";
+  Open(options);
+  HardState hs;
+  ASSERT_TRUE(store_->load_hard_state(&hs).ok());
+  EXPECT_EQ(hs, (HardState{1, 2, 10}));
+  EXPECT_EQ(store_->last_index(), 12u);
+}
+
 TEST_F(LevelDbLogStoreTest, AppendWithTruncationAndHardStateIsOneSync) {
   LevelDbOptions options;
   options.env = &fault_env_;

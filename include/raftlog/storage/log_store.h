@@ -52,15 +52,24 @@ class LogStore : public core::LogReader {
   // The snapshot metadata last saved; NotFound if none was ever saved.
   virtual Status load_snapshot(SnapshotMeta* meta) const = 0;
 
-  // Persists a Ready in one synced, atomic write: hard_state if set, then
-  // entries, which must be contiguous with non-decreasing terms, start at
+  // Persists a Ready in one atomic write: hard_state if set, then entries,
+  // which must be contiguous with non-decreasing terms, start at
   // head_index()+1 .. last_index()+1 and not have a term below their
   // predecessor's. Entries from entries.front().index on are replaced
   // (truncation of a conflicting suffix). Nothing to write is ok.
   // InvalidInput for a malformed batch (nothing is written; the store does
   // not fail); IOError (sticky) when the disk fails.
+  // sync: durable when this returns (one fsync). Without it the write
+  // survives a process crash but may be lost with the machine: for writes
+  // that only move the commit index (core::Ready::must_sync false), which a
+  // restarted node relearns from the leader. A later synced write makes an
+  // earlier unsynced one durable too.
   virtual Status append(const std::optional<core::HardState>& hard_state,
-                        std::span<const core::Entry> entries) = 0;
+                        std::span<const core::Entry> entries, bool sync) = 0;
+  Status append(const std::optional<core::HardState>& hard_state,
+                std::span<const core::Entry> entries) {
+    return append(hard_state, entries, /*sync=*/true);
+  }
 
   // Saves snapshot metadata (synced). If the log holds meta.last_index with
   // meta.last_term, the log is kept (compact() may drop the prefix later);

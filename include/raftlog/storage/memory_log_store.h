@@ -28,8 +28,9 @@ class MemoryLogStore final : public LogStore {
 
   Status load_hard_state(core::HardState* hard_state) const override;
   Status load_snapshot(SnapshotMeta* meta) const override;
+  using LogStore::append;
   Status append(const std::optional<core::HardState>& hard_state,
-                std::span<const core::Entry> entries) override;
+                std::span<const core::Entry> entries, bool sync) override;
   Status save_snapshot(const SnapshotMeta& meta) override;
   Status compact(core::LogIndex new_head) override;
   Status status() const override;

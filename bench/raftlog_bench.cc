@@ -118,9 +118,11 @@ int main(int argc, char** argv) {
   } else {
     std::cout << "raftlog-bench: " << load.client_endpoints.size() << " nodes, fsync " << fsync
               << ", " << load.producers << " producers x " << load.window << " in flight"
-              << (load.rate > 0 ? ", open loop at " + std::to_string(static_cast<long long>(load.rate)) + "/s" : "") << ", "
-              << load.payload_bytes << " B, " << load.topics << " topics, " << load.subscribers
-              << " subscribers\n"
+              << (load.rate > 0
+                      ? ", open loop at " + std::to_string(static_cast<long long>(load.rate)) + "/s"
+                      : "")
+              << ", " << load.payload_bytes << " B, " << load.topics << " topics, "
+              << load.subscribers << " subscribers\n"
               << SummaryText("acks", r.ack);
     if (load.subscribers > 0)
       std::cout << SummaryText("push -> subscriber", r.e2e)

@@ -18,32 +18,12 @@
 
 #include "latency.h"
 #include "tcp.h"
+#include "tools/base64.h"
 
 namespace po = boost::program_options;
 using namespace raftlog::bench;
 
 namespace {
-
-std::string Base64(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    for (int s = 18; s >= 6; s -= 6) out += kAlphabet[(v >> s) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -135,13 +115,15 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const std::string value_b64 = Base64(std::string(static_cast<size_t>(value_size), 'v'));
+  const std::string value_b64 =
+      raftlog::tools::Base64(std::string(static_cast<size_t>(value_size), 'v'));
   uint64_t next_key = 0;
   auto request = [&] {
     char key[9];
     std::snprintf(key, sizeof(key), "%08llu",
                   static_cast<unsigned long long>(next_key++ % 100000000));
-    std::string body = "{\"key\":\"" + Base64(key) + "\",\"value\":\"" + value_b64 + "\"}";
+    std::string body =
+        "{\"key\":\"" + raftlog::tools::Base64(key) + "\",\"value\":\"" + value_b64 + "\"}";
     return "POST /v3/kv/put HTTP/1.1\r\nHost: " + endpoint +
            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n\r\n" + body;

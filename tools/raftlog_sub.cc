@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "base64.h"
 #include "config_endpoints.h"
 #include "raftlog/subscriber.h"
 
@@ -190,33 +191,10 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
-std::string Base64(const std::string& in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 // Topics and producers are msgpack str, but nothing forces them to be
 // UTF-8: print them as text when they are, else base64 (still valid JSON).
 std::string JsonText(const std::string& s) {
-  return JsonString(IsText(s) ? s : Base64(s));
+  return JsonString(IsText(s) ? s : raftlog::tools::Base64(s));
 }
 
 void Print(const raftlog::Event& e, bool raw) {
@@ -231,7 +209,7 @@ void Print(const raftlog::Event& e, bool raw) {
     if (IsText(e.payload)) {
       line += ",\"payload\":" + JsonString(e.payload);
     } else {
-      line += ",\"payload_b64\":" + JsonString(Base64(e.payload));
+      line += ",\"payload_b64\":" + JsonString(raftlog::tools::Base64(e.payload));
     }
     line += "}\n";
     std::fputs(line.c_str(), stdout);

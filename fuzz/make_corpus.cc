@@ -170,10 +170,11 @@ void EventSeeds() {
                  .args = EncodePushArgs({"orders", "event", "shop-1", 42})}));
   const char* t = "pub_stream";
   std::string record;
-  EncodeEventRecord({"orders", "shop-1", 42, 1795697262697, std::string("p\0q", 3)}, &record);
+  EncodeEventRecord(EventRecord{"orders", "shop-1", 42, 1795697262697, std::string("p\0q", 3)},
+                    &record);
   Write(t, "event_record", record);
   std::string event;
-  EncodePublishedEvent({17, 3, 1795697262697, "payload", "shop-1", 42, 12}, &event);
+  EncodePublishedEvent(PublishedEvent{17, 3, 1795697262697, "payload", "shop-1", 42, 12}, &event);
   Write(t, "published_event", event);
   std::string heartbeat;
   EncodePublishedHeartbeat({17, 20, 3}, &heartbeat);

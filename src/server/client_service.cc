@@ -1,5 +1,8 @@
 #include "server/client_service.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "raftlog/wire/client_ops.h"
 #include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/log_ops.h"
@@ -37,16 +40,16 @@ Status ClientService::start() {
 void ClientService::on_readable() {
   // Bounded per call so clients cannot starve Raft traffic.
   for (int n = 0; n < 1024; ++n) {
-    std::vector<zmq::message_t> frames;
+    frames_.clear();
     zmq::message_t frame;
     if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return;
     bool more = frame.more();
-    frames.push_back(std::move(frame));
-    while (more && frames.size() < 8) {
+    frames_.push_back(std::move(frame));
+    while (more && frames_.size() < 8) {
       zmq::message_t part;
       if (!socket_.recv(part, zmq::recv_flags::dontwait)) break;
       more = part.more();
-      frames.push_back(std::move(part));
+      frames_.push_back(std::move(part));
     }
     while (more) {  // more frames than any request has: drain, then reject
       zmq::message_t part;
@@ -55,21 +58,27 @@ void ClientService::on_readable() {
     }
     ++counters_.requests;
     // [routing id] [empty delimiter, from REQ sockets] payload
-    Envelope envelope;
-    for (size_t i = 0; i + 1 < frames.size(); ++i) envelope.push_back(frames[i].to_string());
-    bool shape_ok = frames.size() == 2 || (frames.size() == 3 && frames[1].size() == 0);
+    const bool shape_ok = frames_.size() == 2 || (frames_.size() == 3 && frames_[1].size() == 0);
+    Envelope envelope{frames_[0].to_string(), frames_.size() == 3 && shape_ok};
+    const auto* data = static_cast<const char*>(frames_.back().data());
+    const size_t size = frames_.back().size();
+    // Pushes take the allocation-free decoder; everything else, a bad push
+    // included, the general one.
+    wire::PushRequestView push;
+    if (shape_ok && wire::DecodePushRequest(data, size, limits_, &push)) {
+      handle_push(envelope, push);
+      continue;
+    }
     wire::ClientRequest request;
-    Status s = shape_ok ? wire::DecodeRequest(static_cast<const char*>(frames.back().data()),
-                                              frames.back().size(), limits_, &request)
+    Status s = shape_ok ? wire::DecodeRequest(data, size, limits_, &request)
                         : Status::Corruption("a request is one frame after the envelope, got " +
-                                             std::to_string(frames.size() - 1));
+                                             std::to_string(frames_.size() - 1));
     if (!s.ok()) {
       ++counters_.rejected_malformed;
       if (LogEnabled(LogLevel::kWarn)) {
         warnings_.warn("client socket: rejected a request: " + s.ToString());
       }
-      if (shape_ok || frames.size() >= 2) {
-        if (!shape_ok) envelope.resize(1);
+      if (frames_.size() >= 2) {
         send_reply(envelope,
                    wire::ErrorReply(request.request_id, Status::InvalidInput(s.message())));
       }
@@ -84,10 +93,32 @@ void ClientService::handle(const Envelope& envelope, const wire::ClientRequest& 
     send_reply(envelope, handle_status(request));
   } else if (request.op == wire::kFetchOp) {
     send_reply(envelope, handle_fetch(request));
-  } else if (request.op == wire::kPushOp) {
-    handle_push(envelope, request, false);
-  } else if (request.op == wire::kAppendOp) {
-    handle_push(envelope, request, true);
+  } else if (request.op == wire::kPushOp || request.op == wire::kAppendOp) {
+    // The push decoder refused this one: decode it with the op's own
+    // decoder, which says what is wrong (or accepts what the fast one does
+    // not handle, such as extra keys).
+    wire::PushRequestView push;
+    push.request_id = request.request_id;
+    Status s;
+    wire::PushArgs args;
+    wire::AppendArgs append;
+    if (request.op == wire::kAppendOp) {
+      s = wire::DecodeAppendArgs(request.args, &append);
+      push.append = true;
+      push.topic = "default";
+      push.payload = append.payload;
+    } else {
+      s = wire::DecodePushArgs(request.args, &args);
+      push.topic = args.topic;
+      push.payload = args.payload;
+      push.producer = args.producer;
+      push.seq = args.seq;
+    }
+    if (!s.ok()) {
+      send_reply(envelope, error_reply(request.request_id, Status::InvalidInput(s.message())));
+      return;
+    }
+    handle_push(envelope, push);
   } else {
     send_reply(envelope, error_reply(request.request_id,
                                      Status::InvalidInput("unknown op '" + request.op + "'")));
@@ -177,78 +208,81 @@ wire::ClientReply ClientService::handle_fetch(const wire::ClientRequest& request
   return reply;
 }
 
-void ClientService::handle_push(const Envelope& envelope, const wire::ClientRequest& request,
-                                bool append_op) {
-  wire::PushArgs args;
-  Status s;
-  if (append_op) {
-    wire::AppendArgs a;
-    s = wire::DecodeAppendArgs(request.args, &a);
-    args.topic = "default";
-    args.payload = std::move(a.payload);
-  } else {
-    s = wire::DecodePushArgs(request.args, &args);
-  }
-  if (!s.ok()) {
-    send_reply(envelope, error_reply(request.request_id, Status::InvalidInput(s.message())));
-    return;
-  }
+void ClientService::handle_push(const Envelope& envelope, const wire::PushRequestView& push) {
   if (log_->local_node().role != core::Role::kLeader) {
     send_reply(envelope,
-               error_reply(request.request_id, Status::NotLeader(log_->local_node().leader)));
+               error_reply(push.request_id, Status::NotLeader(log_->local_node().leader)));
     return;
   }
-  Waiter waiter{envelope, request.request_id, false, !append_op};
-  if (!args.producer.empty()) {
+  Waiter waiter{envelope, push.request_id, false, !push.append};
+  if (!push.producer.empty()) {
     // Exactly-once: a (producer, seq) already committed, or still in flight
     // in this leader's log, is answered with the original's index.
     ProducerTable::Where where;
-    switch (producers_->find(args.producer, args.seq, &where)) {
-      case ProducerTable::Found::kSeen: {
-        wire::ClientReply reply;
-        reply.request_id = request.request_id;
-        reply.body = wire::EncodePushResult({where.index, where.term, true});
-        send_reply(envelope, reply);
+    switch (producers_->find(push.producer, push.seq, &where)) {
+      case ProducerTable::Found::kSeen:
+        buffer_.clear();
+        wire::EncodePushReply(push.request_id, {where.index, where.term, true}, true, &buffer_);
+        send_buffer(envelope);
         return;
-      }
       case ProducerTable::Found::kTooOld:
-        send_reply(
-            envelope,
-            error_reply(request.request_id,
-                        Status::InvalidInput("push: seq " + std::to_string(args.seq) +
-                                             " is older than the window remembered for producer '" +
-                                             args.producer + "'; its outcome cannot be told")));
+        send_reply(envelope,
+                   error_reply(push.request_id,
+                               Status::InvalidInput(
+                                   "push: seq " + std::to_string(push.seq) +
+                                   " is older than the window remembered for producer '" +
+                                   std::string(push.producer) + "'; its outcome cannot be told")));
         return;
       case ProducerTable::Found::kNew:
         break;
     }
-    auto in = inflight_.find({args.producer, args.seq});
+    auto in = inflight_.find(std::pair<std::string_view, uint64_t>(push.producer, push.seq));
     if (in != inflight_.end()) {
       waiter.duplicate = true;
-      pending_[in->second].waiters.push_back(std::move(waiter));
-      return;
+      Pending* p = find_pending(in->second);
+      if (p != nullptr) {
+        if (p->first) {
+          p->more.push_back(std::move(waiter));
+        } else {
+          p->first = std::move(waiter);
+        }
+        return;
+      }
     }
   }
-  wire::EventRecord record{
-      std::move(args.topic), args.producer, args.seq,
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count()),
-      std::move(args.payload)};
+  const auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   std::string data;
-  wire::EncodeEventRecord(record, &data);
+  wire::EncodeEventRecord(
+      wire::EventRecordView{push.topic, push.producer, push.seq, now_ms, push.payload}, &data);
   core::ProposalId id;
-  s = log_->propose_command(std::move(data), &id);
+  Status s = log_->propose_command(std::move(data), &id);
   if (!s.ok()) {
-    send_reply(envelope, error_reply(request.request_id, s));
+    send_reply(envelope, error_reply(push.request_id, s));
     return;
   }
-  Pending& p = pending_[id.index];
-  p.term = id.term;
-  p.producer = args.producer;
-  p.seq = args.seq;
-  p.waiters.push_back(std::move(waiter));
-  if (!args.producer.empty()) inflight_[{args.producer, args.seq}] = id.index;
+  add_pending(id.index, id.term, push.producer, push.seq).first = std::move(waiter);
+}
+
+ClientService::Pending& ClientService::add_pending(core::LogIndex index, core::Term term,
+                                                   std::string_view producer, uint64_t seq) {
+  auto at = pending_.end();
+  if (!pending_.empty() && pending_.back().index >= index) {
+    // Not expected (indexes grow), but keep the order if it happens.
+    at = std::lower_bound(pending_.begin(), pending_.end(), index,
+                          [](const Pending& p, core::LogIndex i) { return p.index < i; });
+    if (at != pending_.end() && at->index == index) at = pending_.erase(at);
+  }
+  Pending& p = *pending_.insert(at, Pending{index, term, std::string(producer), seq, {}, {}});
+  if (!producer.empty()) inflight_[{std::string(producer), seq}] = index;
+  return p;
+}
+
+ClientService::Pending* ClientService::find_pending(core::LogIndex index) {
+  auto at = std::lower_bound(pending_.begin(), pending_.end(), index,
+                             [](const Pending& p, core::LogIndex i) { return p.index < i; });
+  return at != pending_.end() && at->index == index ? &*at : nullptr;
 }
 
 void ClientService::on_event(const Event& event) {
@@ -276,15 +310,11 @@ void ClientService::on_became_leader() {
       return;
     }
     for (const core::Entry& e : entries) {
-      wire::EventRecord r;
+      wire::EventRecordView r;
       if (e.type == core::EntryType::kCommand &&
           wire::DecodeEventRecord(e.data.data(), e.data.size(), limits_, &r).ok() &&
           !r.producer.empty()) {
-        Pending& p = pending_[e.index];
-        p.term = e.term;
-        p.producer = r.producer;
-        p.seq = r.seq;
-        inflight_[{r.producer, r.seq}] = e.index;
+        add_pending(e.index, e.term, r.producer, r.seq);
       }
     }
     next = entries.back().index + 1;
@@ -292,10 +322,9 @@ void ClientService::on_became_leader() {
 }
 
 void ClientService::on_committed(const Committed& c) {
-  auto it = pending_.begin();
-  while (it != pending_.end() && it->first <= c.index) {
-    Pending& p = it->second;
-    bool landed = it->first == c.index && c.entry.term == p.term;
+  while (!pending_.empty() && pending_.front().index <= c.index) {
+    Pending& p = pending_.front();
+    bool landed = p.index == c.index && c.entry.term == p.term;
     ProducerTable::Where where{c.index, c.entry.term};
     bool duplicate_entry = false;
     if (landed && !p.producer.empty()) {
@@ -308,40 +337,42 @@ void ClientService::on_committed(const Committed& c) {
         duplicate_entry = true;
       }
     }
-    for (const Waiter& w : p.waiters) {
+    auto reply = [&](const Waiter& w) {
       if (!landed) {
         // Another leader's entry took the index: this push was dropped.
         send_reply(w.envelope,
                    error_reply(w.request_id, Status::InconsistentState(
                                                  "the push was dropped by a leader change; it "
                                                  "was not committed")));
-        continue;
+        return;
       }
-      wire::ClientReply reply;
-      reply.request_id = w.request_id;
-      if (w.with_flag) {
-        reply.body =
-            wire::EncodePushResult({where.index, where.term, w.duplicate || duplicate_entry});
-      } else {
-        reply.body = wire::EncodeAppendResult({where.index, where.term});
-      }
-      send_reply(w.envelope, reply);
+      buffer_.clear();
+      wire::EncodePushReply(w.request_id, {where.index, where.term, w.duplicate || duplicate_entry},
+                            w.with_flag, &buffer_);
+      send_buffer(w.envelope);
+    };
+    if (p.first) reply(*p.first);
+    for (const Waiter& w : p.more) reply(w);
+    if (!p.producer.empty()) {
+      auto in = inflight_.find(std::pair<std::string_view, uint64_t>(p.producer, p.seq));
+      if (in != inflight_.end()) inflight_.erase(in);
     }
-    if (!p.producer.empty()) inflight_.erase({p.producer, p.seq});
-    it = pending_.erase(it);
+    pending_.pop_front();
   }
 }
 
 void ClientService::fail_pending(const std::string& why) {
-  for (auto& [index, p] : pending_) {
-    for (const Waiter& w : p.waiters) {
+  for (const Pending& p : pending_) {
+    auto fail = [&](const Waiter& w) {
       // The entry may still commit under the next leader: the outcome is unknown.
       send_reply(w.envelope,
                  error_reply(w.request_id,
                              Status::NotLeader(log_->local_node().leader,
-                                               why + " before index " + std::to_string(index) +
+                                               why + " before index " + std::to_string(p.index) +
                                                    " committed; its outcome is unknown")));
-    }
+    };
+    if (p.first) fail(*p.first);
+    for (const Waiter& w : p.more) fail(w);
   }
   pending_.clear();
   inflight_.clear();
@@ -350,9 +381,15 @@ void ClientService::fail_pending(const std::string& why) {
 void ClientService::send_reply(const Envelope& envelope, const wire::ClientReply& reply) {
   buffer_.clear();
   wire::EncodeReply(reply, &buffer_);
+  send_buffer(envelope);
+}
+
+void ClientService::send_buffer(const Envelope& envelope) {
   try {
-    for (const std::string& part : envelope) {
-      socket_.send(zmq::buffer(part), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket_.send(zmq::buffer(envelope.routing_id),
+                 zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    if (envelope.delimiter) {
+      socket_.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     }
     socket_.send(zmq::buffer(buffer_), zmq::send_flags::dontwait);
   } catch (const zmq::error_t& e) {

@@ -3,15 +3,20 @@
 // (committed entries; any node). docs/protocol.md is the contract.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
 #include "net/zmq_transport.h"
 #include "raftlog/replicated_log.h"
 #include "raftlog/wire/client_codec.h"
+#include "raftlog/wire/event_ops.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/producer_table.h"
@@ -39,8 +44,12 @@ class ClientService {
   void set_extra_counters(std::function<wire::Value::Map()> extra) { extra_ = std::move(extra); }
 
  private:
-  // The frames before the payload (routing id, and REQ's empty delimiter).
-  using Envelope = std::vector<std::string>;
+  // Where a reply goes: the ROUTER's routing id, and whether the request
+  // came with REQ's empty delimiter frame.
+  struct Envelope {
+    std::string routing_id;
+    bool delimiter = false;
+  };
   struct Waiter {
     Envelope envelope;
     uint64_t request_id;
@@ -48,24 +57,42 @@ class ClientService {
     bool with_flag;  // reply carries `duplicate` (push; not append)
   };
   // An entry this leader waits to see committed: its own proposals, and
-  // events with a producer found in the log it inherited.
+  // events with a producer found in the log it inherited. Most have one
+  // waiter, held inline; retries of the same push queue up in `more`.
   struct Pending {
+    core::LogIndex index;
     core::Term term;
     std::string producer;  // empty: none
     uint64_t seq;
-    std::vector<Waiter> waiters;
+    std::optional<Waiter> first;
+    std::vector<Waiter> more;
   };
+  // inflight_'s key, looked up by a view of the producer.
   using ProducerSeq = std::pair<std::string, uint64_t>;
+  struct ProducerSeqLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, uint64_t>(a.first, a.second) <
+             std::pair<std::string_view, uint64_t>(b.first, b.second);
+    }
+  };
 
   void on_readable();
   void handle(const Envelope& envelope, const wire::ClientRequest& request);
   wire::ClientReply handle_status(const wire::ClientRequest& request);
   wire::ClientReply handle_fetch(const wire::ClientRequest& request);
   // Replies now (errors, known duplicates) or once the entry commits.
-  void handle_push(const Envelope& envelope, const wire::ClientRequest& request, bool append_op);
+  void handle_push(const Envelope& envelope, const wire::PushRequestView& push);
   void on_committed(const Committed& c);
   void on_became_leader();
+  // pending_ is ordered by index: new proposals go to the back.
+  Pending& add_pending(core::LogIndex index, core::Term term, std::string_view producer,
+                       uint64_t seq);
+  Pending* find_pending(core::LogIndex index);
   void send_reply(const Envelope& envelope, const wire::ClientReply& reply);
+  // Sends buffer_ as the reply frame.
+  void send_buffer(const Envelope& envelope);
   wire::ClientReply error_reply(uint64_t request_id, const Status& status);
   void fail_pending(const std::string& why);
 
@@ -76,8 +103,10 @@ class ClientService {
   const ProducerTable* producers_;
   zmq::socket_t socket_;
   wire::DecodeLimits limits_;
-  std::map<core::LogIndex, Pending> pending_;       // by log index
-  std::map<ProducerSeq, core::LogIndex> inflight_;  // (producer, seq) of pending_ entries
+  std::deque<Pending> pending_;  // ascending index
+  // (producer, seq) of pending_ entries, and their index.
+  std::map<ProducerSeq, core::LogIndex, ProducerSeqLess> inflight_;
+  std::vector<zmq::message_t> frames_;  // of the request being read
   ClientCounters counters_;
   WarnLimiter warnings_{10};
   std::function<wire::Value::Map()> extra_;

@@ -6,7 +6,7 @@ namespace raftlog::server {
 
 void EventApplier::apply(const Committed& c) {
   if (c.entry.type != core::EntryType::kCommand) return;
-  wire::EventRecord record;
+  wire::EventRecordView record;  // views into c.entry.data
   Status s = wire::DecodeEventRecord(c.entry.data.data(), c.entry.data.size(), limits_, &record);
   if (!s.ok()) {
     // Only raftlogd writes entries, so this is damage or a foreign writer:
@@ -28,14 +28,9 @@ void EventApplier::apply(const Committed& c) {
   last_command_ = c.index;
   ++counters_.events_applied;
   if (c.index <= publish_after_) return;
-  wire::PublishedEvent event{c.index,
-                             c.entry.term,
-                             record.timestamp_ms,
-                             std::move(record.payload),
-                             std::move(record.producer),
-                             record.seq,
-                             prev};
-  publisher_->publish(record.topic, event);
+  publisher_->publish(record.topic,
+                      wire::PublishedEventView{c.index, c.entry.term, record.timestamp_ms,
+                                               record.payload, record.producer, record.seq, prev});
 }
 
 }  // namespace raftlog::server

@@ -10,7 +10,7 @@ bool BelowWindow(uint64_t seq, uint64_t max_seq) {
 }
 }  // namespace
 
-ProducerTable::Found ProducerTable::find(const std::string& producer, uint64_t seq,
+ProducerTable::Found ProducerTable::find(std::string_view producer, uint64_t seq,
                                          Where* where) const {
   auto p = producers_.find(producer);
   if (p == producers_.end()) return Found::kNew;
@@ -21,8 +21,10 @@ ProducerTable::Found ProducerTable::find(const std::string& producer, uint64_t s
   return Found::kSeen;
 }
 
-bool ProducerTable::record(const std::string& producer, uint64_t seq, Where where) {
-  Producer& p = producers_[producer];
+bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where) {
+  auto it = producers_.find(producer);
+  if (it == producers_.end()) it = producers_.emplace(std::string(producer), Producer()).first;
+  Producer& p = it->second;
   if (BelowWindow(seq, p.max_seq) || !p.recent.emplace(seq, where).second) return false;
   if (seq > p.max_seq) {
     p.max_seq = seq;

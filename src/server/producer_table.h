@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "raftlog/core/types.h"
@@ -24,10 +25,10 @@ class ProducerTable {
 
   // Has (producer, seq) been applied? kSeen fills *where; kTooOld means it
   // is below the window and cannot be told.
-  Found find(const std::string& producer, uint64_t seq, Where* where) const;
+  Found find(std::string_view producer, uint64_t seq, Where* where) const;
   // Records an applied event. False (and no change) if (producer, seq) was
   // already recorded: the entry is a duplicate.
-  bool record(const std::string& producer, uint64_t seq, Where where);
+  bool record(std::string_view producer, uint64_t seq, Where where);
 
   size_t producers() const { return producers_.size(); }
 
@@ -36,7 +37,12 @@ class ProducerTable {
     uint64_t max_seq = 0;
     std::map<uint64_t, Where> recent;  // seq -> where, within the window below max_seq
   };
-  std::unordered_map<std::string, Producer> producers_;
+  // Looked up by a view (of a frame or a record) without building a string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, Producer, Hash, std::equal_to<>> producers_;
 };
 
 }  // namespace raftlog::server

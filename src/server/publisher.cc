@@ -3,9 +3,9 @@
 namespace raftlog::server {
 
 Publisher::Publisher(zmq::context_t* context, const ServerOptions& options)
-    : options_(options), socket_(*context, zmq::socket_type::pub) {}
+    : options_(options), socket_(*context, zmq::socket_type::xpub) {}
 
-Status Publisher::start() {
+Status Publisher::start(net::ZmqTransport* transport) {
   const Member* self = options_.self();
   std::string where;
   try {
@@ -24,24 +24,51 @@ Status Publisher::start() {
   } catch (const zmq::error_t& e) {
     return Status::IOError("pub socket " + where + ": " + e.what());
   }
+  if (active_) transport->add_socket(&socket_, [this] { on_readable(); });
   return Status::Ok();
 }
 
-void Publisher::send(const std::string& topic, const std::string& body) {
+void Publisher::on_readable() {
+  // Each message is a subscription: 1 (subscribe) or 0 (unsubscribe), then
+  // the topic prefix. Bounded per call like the other sockets.
+  for (int n = 0; n < 1024; ++n) {
+    zmq::message_t m;
+    try {
+      if (!socket_.recv(m, zmq::recv_flags::dontwait)) return;
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    if (m.size() == 0) continue;
+    const auto* p = static_cast<const char*>(m.data());
+    std::string_view prefix(p + 1, m.size() - 1);
+    if (p[0] == 1) {
+      auto it = subscriptions_.find(prefix);
+      if (it == subscriptions_.end()) it = subscriptions_.emplace(std::string(prefix), 0).first;
+      ++it->second;
+    } else if (p[0] == 0) {
+      auto it = subscriptions_.find(prefix);
+      if (it != subscriptions_.end() && --it->second <= 0) subscriptions_.erase(it);
+    }
+  }
+}
+
+void Publisher::send(std::string_view topic, const std::string& body) {
   if (!active_) return;
   try {
-    socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket_.send(zmq::buffer(topic.data(), topic.size()),
+                 zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     socket_.send(zmq::buffer(body), zmq::send_flags::dontwait);
   } catch (const zmq::error_t&) {
     // PUB sockets drop rather than fail; nothing to do for a subscriber here.
   }
 }
 
-void Publisher::publish(const std::string& topic, const wire::PublishedEvent& event) {
+void Publisher::publish(std::string_view topic, const wire::PublishedEventView& event) {
+  ++published_;
+  if (!active_ || subscriptions_.empty()) return;  // nobody would get it
   buffer_.clear();
   wire::EncodePublishedEvent(event, &buffer_);
   send(topic, buffer_);
-  ++published_;
 }
 
 void Publisher::heartbeat(const wire::PublishedHeartbeat& heartbeat) {

@@ -2,11 +2,18 @@
 // Binds the node's pub endpoint and/or connects to a broker's XSUB. Sends
 // never block: a subscriber past the high-water mark loses messages, and
 // the Subscriber library fills the gap through fetch.
+//
+// The socket is an XPUB: it hears subscriptions (from subscribers, or
+// forwarded by a broker), so an event is encoded only while someone
+// subscribes to something. Heartbeats go out regardless.
 #pragma once
 
+#include <map>
 #include <string>
+#include <string_view>
 #include <zmq.hpp>
 
+#include "net/zmq_transport.h"
 #include "raftlog/status.h"
 #include "raftlog/wire/event_ops.h"
 #include "server/options.h"
@@ -17,20 +24,26 @@ class Publisher {
  public:
   Publisher(zmq::context_t* context, const ServerOptions& options);
   // IOError if the bind or connect fails. A node without a pub endpoint
-  // and without a broker publishes nothing.
-  Status start();
-  void publish(const std::string& topic, const wire::PublishedEvent& event);
+  // and without a broker publishes nothing. The transport polls the socket
+  // for subscriptions.
+  Status start(net::ZmqTransport* transport);
+  void publish(std::string_view topic, const wire::PublishedEventView& event);
   void heartbeat(const wire::PublishedHeartbeat& heartbeat);
+  // Events handed to publish(), whether or not anyone subscribed.
   uint64_t published() const { return published_; }
+  // Whether any subscription (to any topic prefix) is open now.
+  bool subscribed() const { return !subscriptions_.empty(); }
 
  private:
-  void send(const std::string& topic, const std::string& body);
+  void send(std::string_view topic, const std::string& body);
+  void on_readable();
 
   const ServerOptions& options_;
   zmq::socket_t socket_;
   bool active_ = false;
   uint64_t published_ = 0;
   std::string buffer_;
+  std::map<std::string, int, std::less<>> subscriptions_;  // topic prefix -> count
 };
 
 }  // namespace raftlog::server

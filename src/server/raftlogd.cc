@@ -105,7 +105,7 @@ int Run(const ServerOptions& options) {
     return 1;
   }
   Publisher publisher(&context, options);
-  s = publisher.start();
+  s = publisher.start(net);
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;

@@ -8,9 +8,13 @@ namespace raftlog::wire::detail {
 namespace {
 
 // Keep str and bin in the caller's buffer: the decoders copy each once, into
-// its final place.
-bool ReferenceStrings(msgpack::type::object_type type, size_t, void*) {
-  return type == msgpack::type::STR || type == msgpack::type::BIN;
+// its final place. One over its limit is not referenced: msgpack-c checks
+// the str and bin limits only on the copying path, which then refuses it.
+bool ReferenceStrings(msgpack::type::object_type type, size_t size, void* user) {
+  const auto* limit = static_cast<const msgpack::unpack_limit*>(user);
+  if (type == msgpack::type::STR) return size <= limit->str();
+  if (type == msgpack::type::BIN) return size <= limit->bin();
+  return false;
 }
 
 uint64_t BigEndian(const unsigned char* p, size_t n) {
@@ -26,7 +30,8 @@ Status Unpack(const char* data, size_t size, const msgpack::unpack_limit& limit,
   size_t offset = 0;
   try {
     bool referenced = false;
-    *handle = msgpack::unpack(data, size, offset, referenced, ReferenceStrings, nullptr, limit);
+    *handle = msgpack::unpack(data, size, offset, referenced, ReferenceStrings,
+                              const_cast<msgpack::unpack_limit*>(&limit), limit);
   } catch (const msgpack::insufficient_bytes&) {
     return Status::Corruption(std::string(what) + ": truncated frame (" + std::to_string(size) +
                               " bytes)");

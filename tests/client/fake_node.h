@@ -53,7 +53,7 @@ class FakeNode {
   void commit_payload(core::LogIndex index, const std::string& topic, const std::string& payload,
                       core::Term term = 1) {
     std::string data;
-    wire::EncodeEventRecord({topic, "p", index, 1000 + index, payload}, &data);
+    wire::EncodeEventRecord(wire::EventRecord{topic, "p", index, 1000 + index, payload}, &data);
     std::lock_guard<std::mutex> lock(mu_);
     log_[index] = core::Entry{index, term, core::EntryType::kCommand, data, {}};
   }
@@ -90,7 +90,9 @@ class FakeNode {
     if (!wire::DecodeEventRecord(e.data.data(), e.data.size(), {}, &rec).ok()) return;
     std::string frame;
     wire::EncodePublishedEvent(
-        {index, e.term, rec.timestamp_ms, rec.payload, rec.producer, rec.seq, prev_index}, &frame);
+        wire::PublishedEventView{index, e.term, rec.timestamp_ms, rec.payload, rec.producer,
+                                 rec.seq, prev_index},
+        &frame);
     send(rec.topic, frame);
   }
   void publish_heartbeat(core::LogIndex last_index) {

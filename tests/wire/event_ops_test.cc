@@ -30,7 +30,7 @@ TEST(EventRecord, RejectsOtherVersionsShapesAndTypes) {
   std::string v2 = Pack({2, "t", "", 0, 1, "x"});
   EXPECT_EQ(DecodeEventRecord(v2.data(), v2.size(), {}, &back).code(), Status::Code::kNotSupported);
   std::string good;
-  EncodeEventRecord({"t", "p", 1, 2, "x"}, &good);
+  EncodeEventRecord(EventRecord{"t", "p", 1, 2, "x"}, &good);
   for (size_t cut = 0; cut < good.size(); ++cut) {
     EXPECT_FALSE(DecodeEventRecord(good.data(), cut, {}, &back).ok()) << "cut at " << cut;
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "raftlog/core/types.h"
 #include "raftlog/status.h"
@@ -33,12 +34,30 @@ struct EventRecord {
   bool operator==(const EventRecord&) const = default;
 };
 
+// The same record as views: into the frame it was decoded from, or into
+// the strings it is about to be encoded from.
+struct EventRecordView {
+  std::string_view topic;
+  std::string_view producer;
+  uint64_t seq = 0;
+  uint64_t timestamp_ms = 0;
+  std::string_view payload;
+};
+
+void EncodeEventRecord(const EventRecordView& record, std::string* out);
 void EncodeEventRecord(const EventRecord& record, std::string* out);
+// The view form allocates nothing; its views point into data.
+Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
+                         EventRecordView* out);
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecord* out);
+// The reference both fall back to for their error messages: a decoder
+// through msgpack-c's object tree. Tests hold the two to the same rules.
+Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& limits,
+                             EventRecord* out);
 
 // InvalidInput unless topic is 1..kMaxTopicBytes and not reserved.
-Status CheckTopic(const std::string& topic);
+Status CheckTopic(std::string_view topic);
 
 // op "push".
 inline constexpr const char* kPushOp = "push";
@@ -62,6 +81,29 @@ struct PushResult {
 Value::Map EncodePushResult(const PushResult& result);
 Status DecodePushResult(const Value::Map& body, PushResult* out);
 
+// The hot path of a node's client endpoint. A push (or append) request as
+// views into its frame: append carries only a payload, and its topic is
+// "default".
+struct PushRequestView {
+  uint64_t request_id = 0;
+  bool append = false;
+  std::string_view topic;
+  std::string_view payload;
+  std::string_view producer;  // empty: none
+  uint64_t seq = 0;
+};
+// Decodes a well-formed push or append request that follows every rule,
+// without allocating. False for anything else, a bad one included: the
+// caller then decodes the frame with DecodeRequest and the op's own decoder,
+// which accept the same requests and say what is wrong with the others.
+bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,
+                       PushRequestView* out);
+// The ok reply to a push ({index, term, duplicate}) or, with
+// with_duplicate false, to an append ({index, term}), as EncodeReply would
+// write it.
+void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_duplicate,
+                     std::string* out);
+
 // Frame 2 of a PUB message for a committed event (frame 1 is its topic).
 struct PublishedEvent {
   core::LogIndex index = 0;
@@ -73,6 +115,17 @@ struct PublishedEvent {
   core::LogIndex prev_index = 0;  // the previous Command entry's index, 0 if none
   bool operator==(const PublishedEvent&) const = default;
 };
+// PublishedEvent with its strings as views.
+struct PublishedEventView {
+  core::LogIndex index = 0;
+  core::Term term = 0;
+  uint64_t timestamp_ms = 0;
+  std::string_view payload;
+  std::string_view producer;
+  uint64_t seq = 0;
+  core::LogIndex prev_index = 0;
+};
+void EncodePublishedEvent(const PublishedEventView& event, std::string* out);
 void EncodePublishedEvent(const PublishedEvent& event, std::string* out);
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
                             PublishedEvent* out);

@@ -1,0 +1,248 @@
+// The allocation-free decoders of the hot paths (DecodePushRequest, the
+// view form of DecodeEventRecord) against the general ones: whatever a fast
+// decoder accepts, the general one accepts with the same values, and the
+// event record decoders accept exactly the same frames. Mutated frames
+// cover the encodings nobody writes by hand.
+#include <gtest/gtest.h>
+
+#include <msgpack.hpp>
+#include <random>
+
+#include "raftlog/wire/client_codec.h"
+#include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/event_ops.h"
+#include "raftlog/wire/log_ops.h"
+
+namespace raftlog::wire {
+namespace {
+
+std::string Request(uint64_t id, const std::string& op, const Value::Map& args) {
+  std::string out;
+  EncodeRequest(ClientRequest{id, op, args}, &out);
+  return out;
+}
+
+// What the general path makes of a frame: ok and the push it describes.
+bool GeneralPush(const std::string& frame, const DecodeLimits& limits, PushRequestView* out,
+                 ClientRequest* request, PushArgs* args, AppendArgs* append) {
+  if (!DecodeRequest(frame.data(), frame.size(), limits, request).ok()) return false;
+  out->request_id = request->request_id;
+  if (request->op == kPushOp) {
+    if (!DecodePushArgs(request->args, args).ok()) return false;
+    out->topic = args->topic;
+    out->payload = args->payload;
+    out->producer = args->producer;
+    out->seq = args->seq;
+    return true;
+  }
+  if (request->op == kAppendOp) {
+    if (!DecodeAppendArgs(request->args, append).ok()) return false;
+    out->append = true;
+    out->topic = "default";
+    out->payload = append->payload;
+    return true;
+  }
+  return false;
+}
+
+// Fast accepts => general accepts, with the same fields.
+void ExpectAgrees(const std::string& frame, const DecodeLimits& limits = {}) {
+  PushRequestView fast;
+  if (!DecodePushRequest(frame.data(), frame.size(), limits, &fast)) return;
+  PushRequestView general;
+  ClientRequest request;
+  PushArgs args;
+  AppendArgs append;
+  ASSERT_TRUE(GeneralPush(frame, limits, &general, &request, &args, &append))
+      << "only the fast decoder accepts a frame of " << frame.size() << " bytes";
+  EXPECT_EQ(fast.request_id, general.request_id);
+  EXPECT_EQ(fast.append, general.append);
+  EXPECT_EQ(fast.topic, general.topic);
+  EXPECT_EQ(fast.payload, general.payload);
+  EXPECT_EQ(fast.producer, general.producer);
+  EXPECT_EQ(fast.seq, general.seq);
+}
+
+Value::Map PushMap(const std::string& topic, const std::string& payload,
+                   const std::string& producer = "", uint64_t seq = 0) {
+  return EncodePushArgs(PushArgs{topic, payload, producer, seq});
+}
+
+TEST(PushRequestDecoder, DecodesPushesAndAppendsAsViews) {
+  std::string frame = Request(7, kPushOp, PushMap("orders", std::string("a\0b", 3), "shop", 9));
+  PushRequestView v;
+  ASSERT_TRUE(DecodePushRequest(frame.data(), frame.size(), {}, &v));
+  EXPECT_EQ(v.request_id, 7u);
+  EXPECT_FALSE(v.append);
+  EXPECT_EQ(v.topic, "orders");
+  EXPECT_EQ(v.payload, std::string("a\0b", 3));
+  EXPECT_EQ(v.producer, "shop");
+  EXPECT_EQ(v.seq, 9u);
+  EXPECT_GE(v.payload.data(), frame.data());  // a view into the frame
+  EXPECT_LE(v.payload.data() + v.payload.size(), frame.data() + frame.size());
+  ExpectAgrees(frame);
+
+  frame = Request(8, kAppendOp, EncodeAppendArgs(AppendArgs{"x"}));
+  ASSERT_TRUE(DecodePushRequest(frame.data(), frame.size(), {}, &v));
+  EXPECT_TRUE(v.append);
+  EXPECT_EQ(v.topic, "default");
+  EXPECT_EQ(v.payload, "x");
+  EXPECT_TRUE(v.producer.empty());
+  ExpectAgrees(frame);
+}
+
+TEST(PushRequestDecoder, LeavesEverythingUnusualOrWrongToTheGeneralDecoder) {
+  const std::vector<std::string> refused = {
+      Request(1, kStatusOp, {}),
+      Request(1, kPushOp, PushMap("", "x")),                      // empty topic
+      Request(1, kPushOp, PushMap("_raftlog.heartbeat", "x")),    // reserved topic
+      Request(1, kPushOp, PushMap(std::string(1025, 't'), "x")),  // topic too long
+      Request(1, kPushOp, PushMap("t", "x", std::string(257, 'p'), 1)),
+      Request(1, kPushOp, {{"topic", Value::Str("t")}}),    // no payload
+      Request(1, kPushOp, {{"payload", Value::Bin("x")}}),  // no topic
+      Request(1, kPushOp, PushMap("t", "x", "p", 0)),       // seq 0
+      Request(1, kPushOp,
+              {{"topic", Value::Str("t")},
+               {"payload", Value::Bin("x")},
+               {"seq", Value::Uint(3)}}),  // seq alone
+      Request(1, kPushOp, {{"topic", Value::Str("t")}, {"payload", Value::Uint(3)}}),
+      Request(1, kPushOp,
+              {{"topic", Value::Str("t")},
+               {"payload", Value::Bin("x")},
+               {"extra", Value::Uint(1)}}),  // allowed, but the slow path's
+      Request(1, kAppendOp, {{"payload", Value::Bin("x")}, {"topic", Value::Str("t")}}),
+  };
+  for (const std::string& frame : refused) {
+    PushRequestView v;
+    EXPECT_FALSE(DecodePushRequest(frame.data(), frame.size(), {}, &v));
+  }
+  // The extra key is fine for the general decoder: it takes that push.
+  PushRequestView general;
+  ClientRequest request;
+  PushArgs args;
+  AppendArgs append;
+  EXPECT_TRUE(GeneralPush(refused[10], {}, &general, &request, &args, &append));
+}
+
+TEST(PushRequestDecoder, HoldsToTheLimits) {
+  DecodeLimits limits;
+  limits.max_entry_bytes = 16;
+  limits.max_string_bytes = 8;
+  std::string frame = Request(1, kPushOp, PushMap("t", std::string(17, 'x')));
+  PushRequestView v;
+  EXPECT_FALSE(DecodePushRequest(frame.data(), frame.size(), limits, &v));
+  ClientRequest request;
+  Status s = DecodeRequest(frame.data(), frame.size(), limits, &request);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("limit exceeded"), std::string::npos) << s.message();
+  frame = Request(1, kPushOp, PushMap("topic-of-9", "x"));
+  EXPECT_FALSE(DecodePushRequest(frame.data(), frame.size(), limits, &v));
+  EXPECT_FALSE(DecodeRequest(frame.data(), frame.size(), limits, &request).ok());
+  frame = Request(1, kPushOp, PushMap("t", std::string(16, 'x')));
+  EXPECT_TRUE(DecodePushRequest(frame.data(), frame.size(), limits, &v));
+  ExpectAgrees(frame, limits);
+}
+
+TEST(PushRequestDecoder, AcceptsNothingTheGeneralDecoderRefusesUnderMutation) {
+  const std::vector<std::string> seeds = {
+      Request(1, kPushOp, PushMap("orders", "payload-bytes", "shop-1", 1)),
+      Request(300, kPushOp, PushMap("t", "")),
+      Request(70000, kAppendOp, EncodeAppendArgs(AppendArgs{"abc"})),
+      Request(uint64_t{1} << 40, kPushOp, PushMap("o", std::string(300, 'x'), "p", 1u << 20)),
+  };
+  std::mt19937_64 rng(20261202);
+  int accepted = 0;
+  for (int i = 0; i < 40000; ++i) {
+    std::string frame = seeds[i % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      switch (rng() % 4) {
+        case 0:  // flip a byte
+          frame[rng() % frame.size()] = static_cast<char>(rng());
+          break;
+        case 1:  // truncate
+          frame.resize(rng() % frame.size());
+          break;
+        case 2:  // append
+          frame.push_back(static_cast<char>(rng()));
+          break;
+        default:  // a small change to one byte (lengths, type codes)
+          frame[rng() % frame.size()] += static_cast<char>(1 + rng() % 3);
+          break;
+      }
+      if (frame.empty()) frame = seeds[0];
+    }
+    PushRequestView v;
+    if (DecodePushRequest(frame.data(), frame.size(), {}, &v)) ++accepted;
+    ExpectAgrees(frame);
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(accepted, 100);  // the mutations do reach the accepting paths
+}
+
+TEST(PushReplyEncoder, WritesWhatTheGeneralEncoderWrites) {
+  for (bool with_duplicate : {true, false}) {
+    PushResult r{uint64_t{1} << 33, 70000, true};
+    std::string fast;
+    EncodePushReply(1234567, r, with_duplicate, &fast);
+    ClientReply reply;
+    reply.request_id = 1234567;
+    reply.body =
+        with_duplicate ? EncodePushResult(r) : EncodeAppendResult(AppendResult{r.index, r.term});
+    std::string general;
+    EncodeReply(reply, &general);
+    EXPECT_EQ(fast, general);
+  }
+}
+
+TEST(EventRecordViewDecoder, AcceptsExactlyWhatTheTreeDecoderAccepts) {
+  std::vector<std::string> seeds(3);
+  EncodeEventRecord(EventRecord{"orders", "shop-1", 42, 1795697262697, "abc"}, &seeds[0]);
+  EncodeEventRecord(EventRecord{"t", "", 0, 0, std::string(300, 'x')}, &seeds[1]);
+  // A lenient str payload, and a seq packed as a signed int.
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(6);
+  pk.pack_uint64(1);
+  pk.pack(std::string("t"));
+  pk.pack(std::string("p"));
+  pk.pack_int32(5);
+  pk.pack_uint64(9);
+  pk.pack(std::string("as str"));
+  seeds[2].assign(buf.data(), buf.size());
+  EventRecordView v;
+  ASSERT_TRUE(DecodeEventRecord(seeds[2].data(), seeds[2].size(), {}, &v).ok());
+  EXPECT_EQ(v.seq, 5u);
+  EXPECT_EQ(v.payload, "as str");
+
+  std::mt19937_64 rng(42);
+  int accepted = 0;
+  for (int i = 0; i < 40000; ++i) {
+    std::string frame = seeds[i % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 2);
+    for (int e = 0; e < edits && !frame.empty(); ++e) {
+      if (rng() % 2) {
+        frame[rng() % frame.size()] = static_cast<char>(rng());
+      } else {
+        frame[rng() % frame.size()] += static_cast<char>(1 + rng() % 3);
+      }
+    }
+    EventRecordView view;
+    EventRecord owned;
+    Status fast = DecodeEventRecord(frame.data(), frame.size(), {}, &view);
+    Status tree = DecodeEventRecordTree(frame.data(), frame.size(), {}, &owned);
+    ASSERT_EQ(fast.ok(), tree.ok()) << fast.ToString() << " / " << tree.ToString();
+    ASSERT_NE(fast.message(), "event record: accepted by the tree decoder only");
+    if (!fast.ok()) continue;
+    ++accepted;
+    EXPECT_EQ(view.topic, owned.topic);
+    EXPECT_EQ(view.producer, owned.producer);
+    EXPECT_EQ(view.seq, owned.seq);
+    EXPECT_EQ(view.timestamp_ms, owned.timestamp_ms);
+    EXPECT_EQ(view.payload, owned.payload);
+  }
+  EXPECT_GT(accepted, 100);
+}
+
+}  // namespace
+}  // namespace raftlog::wire

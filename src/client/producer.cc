@@ -93,13 +93,13 @@ class Producer::Impl {
   struct Pending {
     std::string topic;
     std::string payload;
-    bool sent = false;                  // false: waiting until not_before to be (re)sent
-    Clock::time_point not_before;       // when !sent
-    Clock::time_point sent_at;          // when sent
-    std::string endpoint;               // when sent: where the current attempt went
-    uint64_t request_id = 0;            // the current attempt's
-    std::vector<uint64_t> request_ids;  // every attempt's
-    int failures = 0;                   // failed attempts so far
+    bool sent = false;                          // false: waiting until not_before to be (re)sent
+    Clock::time_point not_before;               // when !sent
+    Clock::time_point sent_at;                  // when sent
+    std::string endpoint;                       // when sent: where the current attempt went
+    uint64_t request_id = 0;                    // the current attempt's, 0 before the first
+    std::vector<uint64_t> earlier_request_ids;  // the attempts before it
+    int failures = 0;                           // failed attempts so far
     Status last_error;
   };
   struct Conn {
@@ -131,6 +131,7 @@ class Producer::Impl {
   Clock::time_point next_send_due_ = Clock::time_point::max();
   Clock::time_point next_timeout_ = Clock::time_point::max();
   wire::DecodeLimits limits_;
+  std::string frame_;  // the request being sent
 };
 
 Producer::Impl::Impl(ProducerOptions options)
@@ -190,42 +191,42 @@ void Producer::Impl::retry_later(uint64_t seq, Pending& p, Status why, milliseco
 }
 
 void Producer::Impl::send(uint64_t seq, Pending& p, Clock::time_point now) {
-  const std::string endpoint = leader_;
-  wire::ClientRequest request;
-  request.request_id = next_request_id_++;
-  request.op = wire::kPushOp;
-  request.args = wire::EncodePushArgs({p.topic, p.payload, options_.producer_id, seq});
-  std::string frame;
-  wire::EncodeRequest(request, &frame);
+  const std::string& endpoint = leader_;
+  const uint64_t request_id = next_request_id_++;
+  frame_.clear();
+  wire::EncodePushRequest({request_id, false, p.topic, p.payload, options_.producer_id, seq},
+                          &frame_);
   Conn* c = nullptr;
   try {
     c = &conn_for(endpoint);
-    if (!c->socket->send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+    if (!c->socket->send(zmq::buffer(frame_), zmq::send_flags::dontwait)) {
+      // demote() changes leader_: the messages below name the endpoint tried.
+      const std::string tried = endpoint;
       // No live connection (yet). Give a new one time to connect; else the
       // node is down: try the next one.
       if (now - c->created < kConnectGrace) {
-        retry_later(seq, p, Status::IOError(endpoint + ": connecting"), milliseconds(5), now);
+        retry_later(seq, p, Status::IOError(tried + ": connecting"), milliseconds(5), now);
       } else {
         ++p.failures;
-        demote(endpoint);
-        retry_later(seq, p, Status::IOError(endpoint + ": not connected"), Backoff(p.failures),
-                    now);
+        demote(tried);
+        retry_later(seq, p, Status::IOError(tried + ": not connected"), Backoff(p.failures), now);
       }
       return;
     }
   } catch (const zmq::error_t& e) {
+    const std::string tried = endpoint;
     ++p.failures;
-    demote(endpoint);
-    retry_later(seq, p, Status::IOError(endpoint + ": " + e.what()), Backoff(p.failures), now);
+    demote(tried);
+    retry_later(seq, p, Status::IOError(tried + ": " + e.what()), Backoff(p.failures), now);
     return;
   }
   waiting_.erase(seq);
   p.sent = true;
   p.sent_at = now;
   p.endpoint = endpoint;
-  p.request_id = request.request_id;
-  p.request_ids.push_back(request.request_id);
-  seq_of_request_[request.request_id] = seq;
+  if (p.request_id != 0) p.earlier_request_ids.push_back(p.request_id);
+  p.request_id = request_id;
+  seq_of_request_[request_id] = seq;
   next_timeout_ = std::min(next_timeout_, now + options_.request_timeout);
 }
 
@@ -270,13 +271,30 @@ void Producer::Impl::check_timeouts(Clock::time_point now) {
 void Producer::Impl::finish(uint64_t seq, Ack ack) {
   auto it = pending_.find(seq);
   waiting_.erase(seq);
-  for (uint64_t id : it->second.request_ids) seq_of_request_.erase(id);
+  seq_of_request_.erase(it->second.request_id);
+  for (uint64_t id : it->second.earlier_request_ids) seq_of_request_.erase(id);
   pending_.erase(it);
   ack.seq = seq;
   acks_.push_back(std::move(ack));
 }
 
 void Producer::Impl::handle_reply(const std::string& from, const zmq::message_t& msg) {
+  {
+    // The common case, an ok to a push, without building a Value map.
+    uint64_t request_id = 0;
+    wire::PushResult result;
+    if (wire::DecodePushReply(static_cast<const char*>(msg.data()), msg.size(), &request_id,
+                              &result)) {
+      auto found = seq_of_request_.find(request_id);
+      if (found == seq_of_request_.end()) return;  // for an event already finished
+      Ack ack;
+      ack.index = result.index;
+      ack.term = result.term;
+      ack.duplicate = result.duplicate;
+      finish(found->second, std::move(ack));
+      return;
+    }
+  }
   wire::ClientReply reply;
   Status decoded =
       wire::DecodeReply(static_cast<const char*>(msg.data()), msg.size(), limits_, &reply);

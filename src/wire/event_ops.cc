@@ -352,6 +352,55 @@ void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_du
   }
 }
 
+void EncodePushRequest(const PushRequestView& push, std::string* out) {
+  out->reserve(out->size() + push.topic.size() + push.payload.size() + push.producer.size() + 64);
+  StringSink sink(out);
+  Packer pk(sink);
+  pk.pack_array(4);
+  pk.pack_uint64(kClientVersion);
+  pk.pack_uint64(push.request_id);
+  PackStr(pk, kPushOp);
+  pk.pack_map(push.producer.empty() ? 2 : 4);
+  PackStr(pk, "topic");
+  PackStr(pk, push.topic);
+  PackStr(pk, "payload");
+  PackBin(pk, push.payload);
+  if (!push.producer.empty()) {
+    PackStr(pk, "producer");
+    PackStr(pk, push.producer);
+    PackStr(pk, "seq");
+    pk.pack_uint64(push.seq);
+  }
+}
+
+bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushResult* out) {
+  *out = PushResult();
+  Reader r(data, size);
+  uint32_t n = 0, keys = 0;
+  uint64_t version = 0;
+  std::string_view code;
+  if (!r.array(&n) || n != 4 || !r.uint(&version) || version != kClientVersion ||
+      !r.uint(request_id) || !r.str(&code) || code != kOk || !r.map(&keys)) {
+    return false;
+  }
+  bool index = false, term = false, duplicate = false;
+  for (uint32_t i = 0; i < keys; ++i) {
+    std::string_view key;
+    if (!r.str(&key)) return false;
+    if (key == "index" && !index) {
+      index = r.uint(&out->index);
+    } else if (key == "term" && !term) {
+      term = r.uint(&out->term);
+    } else if (key == "duplicate" && !duplicate) {
+      duplicate = r.boolean(&out->duplicate);
+    } else {
+      return false;
+    }
+    if (!r.ok()) return false;
+  }
+  return r.at_end() && index && term;
+}
+
 void EncodePublishedHeartbeat(const PublishedHeartbeat& hb, std::string* out) {
   StringSink sink(out);
   Packer pk(sink);

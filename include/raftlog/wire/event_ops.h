@@ -98,11 +98,18 @@ struct PushRequestView {
 // which accept the same requests and say what is wrong with the others.
 bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,
                        PushRequestView* out);
+// The request DecodePushRequest reads, as EncodeRequest would write it
+// (a push; append is for the general encoder).
+void EncodePushRequest(const PushRequestView& push, std::string* out);
 // The ok reply to a push ({index, term, duplicate}) or, with
 // with_duplicate false, to an append ({index, term}), as EncodeReply would
 // write it.
 void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_duplicate,
                      std::string* out);
+// Reads an ok reply to a push without allocating. False for anything else
+// (another code, extra keys, a bad reply): DecodeReply and DecodePushResult
+// then say what it is.
+bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushResult* out);
 
 // Frame 2 of a PUB message for a committed event (frame 1 is its topic).
 struct PublishedEvent {

@@ -48,6 +48,7 @@ class Reader {
   explicit Reader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
   bool done() const { return in_.empty(); }
+  size_t remaining() const { return in_.size(); }
 
   uint64_t varint() {
     uint64_t v = 0;
@@ -133,14 +134,47 @@ bool ParseEntryKey(std::string_view key, core::LogIndex* index) {
 }
 
 void EncodeEntry(const core::Entry& e, std::string* out) {
-  Begin(out);
+  out->clear();
+  AppendEntryRecord(e, out);
+}
+
+void AppendEntryRecord(const core::Entry& e, std::string* out) {
+  const size_t start = out->size();
+  out->append(4, '\0');
+  out->push_back(static_cast<char>(kFormatVersion));
   PutVarint(out, e.index);
   PutVarint(out, e.term);
   out->push_back(static_cast<char>(e.type));
   PutVarint(out, e.data.size());
   out->append(e.data);
   PutConfig(out, e.config);
-  Seal(out);
+  uint32_t crc = Crc32c(out->data() + start + 4, out->size() - start - 4);
+  for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>(crc >> (8 * i));
+}
+
+Status NextEntryRecord(std::string_view* run, core::LogIndex key_index, std::string_view* record,
+                       core::LogIndex* index) {
+  // The body's own structure says where it ends: index, term, type, the
+  // payload with its length, three id lists with their counts.
+  if (run->size() < kHeaderSize) {
+    return Status::Corruption("entries through " + std::to_string(key_index) +
+                              ": record truncated");
+  }
+  Reader r(run->substr(kHeaderSize));
+  *index = r.varint();
+  r.varint();
+  r.byte();
+  r.bytes(r.varint());
+  core::ClusterConfig config;
+  r.config(&config);
+  if (!r.ok()) {
+    return Status::Corruption("entries through " + std::to_string(key_index) +
+                              ": malformed record");
+  }
+  const size_t size = run->size() - r.remaining();
+  *record = run->substr(0, size);
+  run->remove_prefix(size);
+  return Status::Ok();
 }
 
 void EncodeHardState(const core::HardState& hs, std::string* out) {

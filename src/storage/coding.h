@@ -1,7 +1,8 @@
 // The on-disk format of the LevelDB store: keys and records.
 //
 // Keys: one prefix byte per key space (docs/storage.md has the table).
-//   'e' + 8-byte big-endian index  one log entry (big-endian sorts by index)
+//   'e' + 8-byte big-endian index  a run of log entries, by the index of its last
+//                                  (big-endian sorts by index)
 //   'h'                             hard state
 //   'm'                             log metadata: head index and term
 //   's'                             snapshot metadata
@@ -38,6 +39,15 @@ bool ParseEntryKey(std::string_view key, core::LogIndex* index);
 
 // Each Encode* replaces *out with a sealed record.
 void EncodeEntry(const core::Entry& entry, std::string* out);
+// Appends the entry's record to *out: an 'e' key's value is a run of
+// consecutive entries' records, keyed by the last one's index. A value
+// written before runs existed is a run of one.
+void AppendEntryRecord(const core::Entry& entry, std::string* out);
+// Takes the first entry record off the front of *run, without checking its
+// checksum (DecodeEntry does): *record is its bytes, *index the index it
+// claims. Corruption naming the run's key if the record is malformed.
+Status NextEntryRecord(std::string_view* run, core::LogIndex key_index, std::string_view* record,
+                       core::LogIndex* index);
 void EncodeHardState(const core::HardState& hs, std::string* out);
 void EncodeLogMeta(const LogMeta& meta, std::string* out);
 void EncodeSnapshotMeta(const SnapshotMeta& meta, std::string* out);

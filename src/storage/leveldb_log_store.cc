@@ -49,6 +49,7 @@ Status LevelDbLogStore::Open(const std::string& path, const LevelDbOptions& opti
                              std::unique_ptr<LevelDbLogStore>* store) {
   std::unique_ptr<LevelDbLogStore> st(new LevelDbLogStore());
   st->cleanup_batch_size_ = options.cleanup_batch > 0 ? options.cleanup_batch : 1;
+  st->max_run_bytes_ = options.max_run_bytes;
   st->cache_.reset(leveldb::NewLRUCache(options.block_cache_bytes));
 
   leveldb::Options o;
@@ -114,8 +115,16 @@ Status LevelDbLogStore::load() {
   bounds_.last_index = bounds_.head_index;
   bounds_.last_term = bounds_.head_term;
   if (it->Valid() && ParseEntryKey(View(it->key()), &index) && index > bounds_.head_index) {
+    // The last run's last record is the log's last entry.
+    std::string_view run = View(it->value()), record, last_record;
+    LogIndex record_index = 0;
+    while (!run.empty()) {
+      s = NextEntryRecord(&run, index, &record, &record_index);
+      if (!s.ok()) return s;
+      last_record = record;
+    }
     Entry last;
-    s = DecodeEntry(View(it->value()), index, &last);
+    s = DecodeEntry(last_record, index, &last);
     if (!s.ok()) return s;
     bounds_.last_index = index;
     bounds_.last_term = last.term;
@@ -156,12 +165,33 @@ LogIndex LevelDbLogStore::last_index() const {
   return bounds().last_index;
 }
 
+namespace {
+
+// Finds entry `index` in a run (keyed by key_index, its last index).
+Status FindInRun(std::string_view run, LogIndex key_index, LogIndex index, Entry* entry) {
+  while (!run.empty()) {
+    std::string_view record;
+    LogIndex record_index = 0;
+    Status s = NextEntryRecord(&run, key_index, &record, &record_index);
+    if (!s.ok()) return s;
+    if (record_index == index) return DecodeEntry(record, index, entry);
+    if (record_index > index) break;
+  }
+  return Status::Corruption(EntryContext(index) + ": missing from the log");
+}
+
+}  // namespace
+
 Status LevelDbLogStore::read_entry(LogIndex index, Entry* entry) const {
-  std::string value;
-  leveldb::Status ls = db_->Get(Verified(), EntryKey(index), &value);
-  if (ls.IsNotFound()) return Status::Corruption(EntryContext(index) + ": missing from the log");
-  if (!ls.ok()) return FromLevelDb(EntryContext(index), ls);
-  return DecodeEntry(value, index, entry);
+  // The run holding index is the first whose key (its last index) is >= index.
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Verified()));
+  it->Seek(EntryKey(index));
+  LogIndex key_index = 0;
+  if (!it->Valid() || !ParseEntryKey(View(it->key()), &key_index)) {
+    return it->status().ok() ? Status::Corruption(EntryContext(index) + ": missing from the log")
+                             : FromLevelDb(EntryContext(index), it->status());
+  }
+  return FindInRun(View(it->value()), key_index, index, entry);
 }
 
 Status LevelDbLogStore::read_term(LogIndex index, Term* term) const {
@@ -196,23 +226,47 @@ Status LevelDbLogStore::entries(LogIndex lo, LogIndex hi, size_t max_bytes,
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Verified()));
   it->Seek(EntryKey(lo));
   size_t bytes = 0;
-  for (LogIndex i = lo; i < hi; ++i, it->Next()) {
+  LogIndex i = lo;
+  bool full = false;
+  // LevelDB's iterator steps over a block it cannot read and keeps the
+  // error: report that rather than the gap it leaves.
+  auto missing = [&it](LogIndex index) {
+    return it->status().ok() ? Status::Corruption(EntryContext(index) + ": missing from the log")
+                             : FromLevelDb(EntryContext(index), it->status());
+  };
+  while (s.ok() && !full && i < hi) {
     LogIndex key_index = 0;
-    if (!it->Valid() || !ParseEntryKey(View(it->key()), &key_index) || key_index != i) {
-      // LevelDB's iterator steps over a block it cannot read and keeps the
-      // error: report that rather than the gap it leaves.
-      s = it->status().ok() ? Status::Corruption(EntryContext(i) + ": missing from the log")
-                            : FromLevelDb(EntryContext(i), it->status());
-    } else {
-      Entry e;
-      s = DecodeEntry(View(it->value()), i, &e);
-      if (s.ok()) {
-        bytes += e.byte_size();
-        if (i > lo && bytes > max_bytes) break;
-        out->push_back(std::move(e));
-      }
+    if (!it->Valid() || !ParseEntryKey(View(it->key()), &key_index)) {
+      s = missing(i);
+      break;
     }
-    if (!s.ok()) break;
+    // This run holds entries up to key_index; those before i are skipped.
+    std::string_view run = View(it->value());
+    while (s.ok() && i < hi && i <= key_index) {
+      std::string_view record;
+      LogIndex record_index = 0;
+      if (run.empty()) {
+        s = missing(i);
+        break;
+      }
+      s = NextEntryRecord(&run, key_index, &record, &record_index);
+      if (!s.ok() || record_index < i) continue;
+      if (record_index != i) {
+        s = missing(i);
+        break;
+      }
+      Entry e;
+      s = DecodeEntry(record, i, &e);
+      if (!s.ok()) break;
+      bytes += e.byte_size();
+      if (i > lo && bytes > max_bytes) {
+        full = true;
+        break;
+      }
+      out->push_back(std::move(e));
+      ++i;
+    }
+    it->Next();
   }
   if (lo <= head_index()) s = CheckEntriesRead(bounds(), lo, hi);  // compacted meanwhile
   if (!s.ok()) out->resize(old_size);  // a damaged entry is never handed out
@@ -272,12 +326,19 @@ Status LevelDbLogStore::append(const std::optional<core::HardState>& hard_state,
   if (!entries.empty()) {
     Status s = CheckAppend(b, entries, [this](LogIndex i, Term* t) { return read_term(i, t); });
     if (!s.ok()) return s;
-    // Entries from front().index on are replaced: Put overwrites those the
-    // batch covers, the rest of the old suffix is deleted.
-    for (LogIndex i = entries.back().index + 1; i <= b.last_index; ++i) batch.Delete(EntryKey(i));
+    // Entries from front().index on are replaced.
+    if (entries.front().index <= b.last_index) {
+      s = truncate_from(entries.front().index, &batch);
+      if (!s.ok()) return s;
+    }
+    // Runs of entries, one key each (LevelDbOptions::max_run_bytes).
+    scratch_.clear();
     for (const Entry& e : entries) {
-      EncodeEntry(e, &scratch_);
-      batch.Put(EntryKey(e.index), scratch_);
+      AppendEntryRecord(e, &scratch_);
+      if (scratch_.size() >= max_run_bytes_ || e.index == entries.back().index) {
+        batch.Put(EntryKey(e.index), scratch_);
+        scratch_.clear();
+      }
     }
   }
   const LogIndex at = entries.empty() ? b.last_index + 1 : entries.front().index;
@@ -288,6 +349,36 @@ Status LevelDbLogStore::append(const std::optional<core::HardState>& hard_state,
   if (!entries.empty()) {
     bounds_.last_index = entries.back().index;
     bounds_.last_term = entries.back().term;
+  }
+  return Status::Ok();
+}
+
+Status LevelDbLogStore::truncate_from(LogIndex from, leveldb::WriteBatch* batch) {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Verified()));
+  bool first = true;
+  LogIndex key_index = 0;
+  for (it->Seek(EntryKey(from)); it->Valid() && ParseEntryKey(View(it->key()), &key_index);
+       it->Next()) {
+    if (first) {
+      first = false;
+      std::string kept;
+      LogIndex kept_last = 0;
+      std::string_view run = View(it->value()), record;
+      LogIndex record_index = 0;
+      while (!run.empty()) {
+        Status s = NextEntryRecord(&run, key_index, &record, &record_index);
+        if (!s.ok()) return s;
+        if (record_index >= from) break;
+        kept.append(record);
+        kept_last = record_index;
+      }
+      if (!kept.empty()) batch->Put(EntryKey(kept_last), kept);
+    }
+    batch->Delete(it->key());
+  }
+  if (!it->status().ok()) {
+    return FromLevelDb("append at " + std::to_string(from) + ": read the replaced suffix",
+                       it->status());
   }
   return Status::Ok();
 }

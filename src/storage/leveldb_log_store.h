@@ -78,6 +78,10 @@ class LevelDbLogStore final : public LogStore {
 
   // Reads the stored entry at index, whatever the bounds say.
   Status read_entry(core::LogIndex index, core::Entry* entry) const;
+  // Adds to batch what replaces the log from index `from` on: the runs
+  // holding any such entry are deleted, and the part of the first of them
+  // below `from` is written back under its own last index.
+  Status truncate_from(core::LogIndex from, leveldb::WriteBatch* batch);
   Status read_term(core::LogIndex index, core::Term* term) const;
   LogBounds bounds() const;
 
@@ -91,6 +95,7 @@ class LevelDbLogStore final : public LogStore {
   Status cleanup_batch(core::LogIndex from, core::LogIndex through, core::LogIndex* next);
 
   size_t cleanup_batch_size_ = 1000;
+  size_t max_run_bytes_ = 16 << 10;
   std::unique_ptr<leveldb::Cache> cache_;  // outlives db_
   std::unique_ptr<leveldb::DB> db_;
 

@@ -191,24 +191,30 @@ TEST_F(LevelDbLogStoreTest, OpeningALargeLogReadsMetadataNotEntries) {
 
 TEST_F(LevelDbLogStoreTest, FlippedByteInATableFileIsRefusedNamingTheEntry) {
   Open();
-  Append(MakeEntries(1, 40, 1, 500));
+  // Runs of 16 KiB (LevelDbOptions::max_run_bytes) hold about 32 of these,
+  // 1-32, 33-64, 65-96 and 97-100. The open reads the first and the last
+  // two; the damage goes into the second.
+  Append(MakeEntries(1, 100, 1, 500));
   Open();  // recovery moves the write-ahead log into a table file
   store_.reset();
-  ASSERT_TRUE(FlipByteIn(".ldb", testing::Payload(17, 1, 500).substr(0, 20)));
+  ASSERT_TRUE(FlipByteIn(".ldb", testing::Payload(50, 1, 500).substr(0, 20)));
   Open();
 
   Term t = 0;
-  Status s = store_->term(17, &t);
+  Status s = store_->term(50, &t);
   EXPECT_TRUE(s.IsCorruption()) << s.message();
-  EXPECT_EQ(s.message().rfind("entry 17: ", 0), 0u) << s.message();
+  EXPECT_EQ(s.message().rfind("entry 50: ", 0), 0u) << s.message();
   std::vector<Entry> out;
-  s = store_->entries(10, 25, SIZE_MAX, &out);
+  s = store_->entries(25, 55, SIZE_MAX, &out);
   EXPECT_TRUE(s.IsCorruption()) << s.message();
   EXPECT_NE(s.message().find("checksum mismatch"), std::string::npos) << s.message();
   EXPECT_TRUE(out.empty()) << "nothing of a damaged range is handed out";
   // The rest of the log, in other blocks, is still served.
-  ASSERT_TRUE(store_->entries(35, 41, SIZE_MAX, &out).ok());
-  EXPECT_EQ(out, MakeEntries(35, 40, 1, 500));
+  ASSERT_TRUE(store_->entries(1, 33, SIZE_MAX, &out).ok());
+  EXPECT_EQ(out, MakeEntries(1, 32, 1, 500));
+  out.clear();
+  ASSERT_TRUE(store_->entries(65, 101, SIZE_MAX, &out).ok());
+  EXPECT_EQ(out, MakeEntries(65, 100, 1, 500));
 }
 
 TEST_F(LevelDbLogStoreTest, FlippedByteInTheWriteAheadLogStopsTheOpen) {
@@ -229,11 +235,14 @@ TEST_F(LevelDbLogStoreTest, RecordWithABadChecksumIsRefusedNamingTheEntry) {
   {
     // Damage that LevelDB's own block checksums cannot see: a record
     // rewritten with one payload byte changed.
+    // Entries 1-30 are one run, under the key of its last entry.
     std::unique_ptr<leveldb::DB> db = OpenRaw();
     std::string value;
-    ASSERT_TRUE(db->Get({}, EntryKey(17), &value).ok());
-    value[value.size() - 5] ^= 0x01;
-    ASSERT_TRUE(db->Put({}, EntryKey(17), value).ok());
+    ASSERT_TRUE(db->Get({}, EntryKey(30), &value).ok());
+    const size_t at = value.find(testing::Payload(17, 1));
+    ASSERT_NE(at, std::string::npos);
+    value[at + 3] ^= 0x01;
+    ASSERT_TRUE(db->Put({}, EntryKey(30), value).ok());
   }
   Open();
   Term t = 0;
@@ -269,6 +278,7 @@ TEST_F(LevelDbLogStoreTest, DamagedLogMetadataStopsTheOpen) {
 TEST_F(LevelDbLogStoreTest, CompactedKeysAreDeletedInBatchesInTheBackground) {
   LevelDbOptions options;
   options.cleanup_batch = 100;
+  options.max_run_bytes = 1;  // a key per entry: many keys to delete
   Open(options);
   for (LogIndex i = 1; i <= 5000; i += 1000) Append(MakeEntries(i, i + 999, 1));
   SnapshotAndCompact(4000);
@@ -280,7 +290,9 @@ TEST_F(LevelDbLogStoreTest, CompactedKeysAreDeletedInBatchesInTheBackground) {
 }
 
 TEST_F(LevelDbLogStoreTest, KeysLeftBelowTheHeadAreNeverServedAndGoAfterReopen) {
-  Open();
+  LevelDbOptions options;
+  options.max_run_bytes = 1;  // a key per entry, as a store written before runs has
+  Open(options);
   Append(MakeEntries(1, 100, 1));
   SnapshotAndCompact(50);
   store_->wait_for_cleanup();
@@ -327,6 +339,84 @@ TEST_F(LevelDbLogStoreTest, SyncFailureIsStickyAndSurvivesReopenWithDurableData)
   std::vector<Entry> out;
   ASSERT_TRUE(store_->entries(1, 11, SIZE_MAX, &out).ok());
   EXPECT_EQ(out, MakeEntries(1, 10, 1));
+}
+
+// a followed by b.
+std::vector<Entry> Concat(std::vector<Entry> a, const std::vector<Entry>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST_F(LevelDbLogStoreTest, AnAppendIsStoredAsRunsOfEntriesUnderTheirLastIndex) {
+  LevelDbOptions options;
+  options.max_run_bytes = 300;  // about 8 of these entries per run
+  Open(options);
+  Append(MakeEntries(1, 20, 1, 30));
+  Append(MakeEntries(21, 21, 1, 30));
+  std::vector<Entry> out;
+  ASSERT_TRUE(store_->entries(1, 22, SIZE_MAX, &out).ok());
+  EXPECT_EQ(out, MakeEntries(1, 21, 1, 30));
+  // A read may start and stop inside a run, and max_bytes cuts inside one.
+  out.clear();
+  ASSERT_TRUE(store_->entries(5, 14, SIZE_MAX, &out).ok());
+  EXPECT_EQ(out, MakeEntries(5, 13, 1, 30));
+  out.clear();
+  ASSERT_TRUE(store_->entries(5, 22, 3 * testing::MakeEntry(5, 1, 30).byte_size(), &out).ok());
+  EXPECT_EQ(out, MakeEntries(5, 7, 1, 30));
+  store_.reset();
+  std::vector<LogIndex> keys = RawEntryKeys();
+  ASSERT_GE(keys.size(), 3u);
+  EXPECT_LT(keys.size(), 10u);
+  EXPECT_EQ(keys.back(), 21u);
+}
+
+TEST_F(LevelDbLogStoreTest, AConflictingAppendReplacesTheLogFromInsideARun) {
+  LevelDbOptions options;
+  options.max_run_bytes = 300;
+  Open(options);
+  Append(MakeEntries(1, 40, 1, 30));
+  // From entry 13 on, replaced: the run holding 13 keeps 12 and before.
+  Append(MakeEntries(13, 15, 2, 30));
+  const std::vector<Entry> want = Concat(MakeEntries(1, 12, 1, 30), MakeEntries(13, 15, 2, 30));
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(store_->last_index(), 15u);
+    std::vector<Entry> out;
+    ASSERT_TRUE(store_->entries(1, 16, SIZE_MAX, &out).ok());
+    EXPECT_EQ(out, want);
+    Term t = 0;
+    ASSERT_TRUE(store_->term(12, &t).ok());
+    EXPECT_EQ(t, 1u);
+    ASSERT_TRUE(store_->term(13, &t).ok());
+    EXPECT_EQ(t, 2u);
+    EXPECT_TRUE(store_->term(16, &t).IsNotFound());
+    Open(options);  // and the same after a reopen
+  }
+  store_.reset();
+  std::vector<LogIndex> keys = RawEntryKeys();
+  ASSERT_FALSE(keys.empty());
+  EXPECT_EQ(keys.back(), 15u) << "no key of the replaced suffix is left";
+}
+
+TEST_F(LevelDbLogStoreTest, EntriesStoredOnePerKeyAreReadBesideRuns) {
+  {
+    // What a store written before runs holds: one record per key.
+    Open();
+    store_.reset();
+    std::unique_ptr<leveldb::DB> db = OpenRaw();
+    std::string record;
+    for (const Entry& e : MakeEntries(1, 10, 1)) {
+      EncodeEntry(e, &record);
+      ASSERT_TRUE(db->Put({}, EntryKey(e.index), record).ok());
+    }
+  }
+  Open();
+  EXPECT_EQ(store_->last_index(), 10u);
+  Append(MakeEntries(11, 20, 1));
+  Append(MakeEntries(6, 8, 2));  // replaces single-entry keys 6-20
+  std::vector<Entry> out;
+  ASSERT_TRUE(store_->entries(1, 9, SIZE_MAX, &out).ok());
+  EXPECT_EQ(out, Concat(MakeEntries(1, 5, 1), MakeEntries(6, 8, 2)));
+  EXPECT_EQ(store_->last_index(), 8u);
 }
 
 TEST_F(LevelDbLogStoreTest, ReadersRunBesideTheWriter) {

@@ -32,6 +32,12 @@ struct LevelDbOptions {
   // Keys deleted per background batch after compact(): small enough that an
   // append waiting behind one is not delayed for long.
   size_t cleanup_batch = 1000;
+  // An append stores its entries as runs of consecutive entries, one key
+  // per run, each run closed once it holds this many bytes: LevelDB's cost
+  // is mostly per key, so a run of n small entries costs about one, while
+  // reading one entry (or losing a damaged block) still touches no more
+  // than about this much. An entry larger than this is a run of its own.
+  size_t max_run_bytes = 16 << 10;
   // For tests: the LevelDB environment (file system) to use; null is the
   // default, real one. Must outlive the store.
   leveldb::Env* env = nullptr;

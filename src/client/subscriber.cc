@@ -117,7 +117,7 @@ class Subscriber::Impl {
   // Live messages.
   void on_message(const std::vector<zmq::message_t>& frames);
   void on_heartbeat(const wire::PublishedHeartbeat& hb);
-  void on_event(const std::string& topic, const wire::PublishedEvent& ev);
+  void on_event(const std::string& topic, const wire::PublishedEventView& ev);
   // Fetching: one page from the first node able to serve it.
   void begin_fetch(core::LogIndex target);
   Status fetch_page();
@@ -223,7 +223,7 @@ void Subscriber::Impl::on_message(const std::vector<zmq::message_t>& frames) {
     return;
   }
   if (StartsWith(topic, wire::kReservedTopicPrefix)) return;
-  wire::PublishedEvent ev;
+  wire::PublishedEventView ev;  // views into frames[1]
   if (wire::DecodePublishedEvent(data, frames[1].size(), limits_, &ev).ok()) on_event(topic, ev);
 }
 
@@ -241,7 +241,7 @@ void Subscriber::Impl::on_heartbeat(const wire::PublishedHeartbeat& hb) {
   }
 }
 
-void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedEvent& ev) {
+void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedEventView& ev) {
   if (!started_) {
     started_ = true;
     last_ = ev.prev_index;
@@ -260,8 +260,8 @@ void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedE
   // prev_index <= last_ < index: no Command entry lies between.
   last_ = ev.index;
   if (!wanted(topic)) return;
-  ready_.push_back(
-      Event{ev.index, ev.term, topic, ev.payload, ev.producer, ev.seq, ev.timestamp_ms});
+  ready_.push_back(Event{ev.index, ev.term, topic, std::string(ev.payload),
+                         std::string(ev.producer), ev.seq, ev.timestamp_ms});
 }
 
 Status Subscriber::Impl::apply_page(const wire::FetchResult& page) {

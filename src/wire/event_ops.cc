@@ -260,8 +260,10 @@ void EncodePublishedEvent(const PublishedEvent& e, std::string* out) {
                        out);
 }
 
-Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
-                            PublishedEvent* out) {
+namespace {
+
+Status DecodePublishedEventTree(const char* data, size_t size, const DecodeLimits& limits,
+                                PublishedEvent* out) {
   msgpack::object_handle h;
   Status s = Parse(data, size, limits, "published event", &h);
   if (!s.ok()) return s;
@@ -277,6 +279,36 @@ Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& l
     return Status::Corruption("published event: prev_index must be below index");
   }
   return row.status();
+}
+
+}  // namespace
+
+Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
+                            PublishedEventView* out) {
+  Reader r(data, size);
+  uint32_t n = 0;
+  if (size <= limits.max_frame_bytes && r.array(&n) && n == 7 && r.uint(&out->index) &&
+      r.uint(&out->term) && r.uint(&out->timestamp_ms) && ReadPayload(r, limits, &out->payload) &&
+      ReadStr(r, limits, &out->producer) && r.uint(&out->seq) && r.uint(&out->prev_index) &&
+      r.at_end() && out->prev_index < out->index) {
+    return Status::Ok();
+  }
+  // The tree decoder says what is wrong.
+  PublishedEvent event;
+  Status s = DecodePublishedEventTree(data, size, limits, &event);
+  if (!s.ok()) return s;
+  return Status::Corruption("published event: accepted by the tree decoder only");
+}
+
+Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
+                            PublishedEvent* out) {
+  PublishedEventView v;
+  Status s = DecodePublishedEvent(data, size, limits, &v);
+  if (!s.ok()) return s;
+  *out = PublishedEvent{
+      v.index, v.term,      v.timestamp_ms, std::string(v.payload), std::string(v.producer),
+      v.seq,   v.prev_index};
+  return Status::Ok();
 }
 
 bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,

@@ -293,5 +293,39 @@ TEST(EventRecordViewDecoder, AcceptsExactlyWhatTheTreeDecoderAccepts) {
   EXPECT_GT(accepted, 100);
 }
 
+TEST(PublishedEventViewDecoder, AcceptsExactlyWhatTheOwningDecoderAcceptedThroughATree) {
+  std::vector<std::string> seeds(2);
+  EncodePublishedEvent(PublishedEvent{17, 3, 1795697262697, "payload", "shop-1", 9, 12}, &seeds[0]);
+  EncodePublishedEvent(PublishedEvent{1u << 20, 70000, 0, std::string(300, 'x'), "", 0, 0},
+                       &seeds[1]);
+  std::mt19937_64 rng(99);
+  int accepted = 0;
+  for (int i = 0; i < 40000; ++i) {
+    std::string frame = seeds[i % seeds.size()];
+    frame[rng() % frame.size()] += static_cast<char>(1 + rng() % 3);
+    if (rng() % 2) frame[rng() % frame.size()] = static_cast<char>(rng());
+    PublishedEventView view;
+    Status s = DecodePublishedEvent(frame.data(), frame.size(), {}, &view);
+    ASSERT_NE(s.message(), "published event: accepted by the tree decoder only");
+    if (!s.ok()) continue;
+    ++accepted;
+    // The same frame through msgpack-c's tree, field by field.
+    msgpack::object_handle h = msgpack::unpack(frame.data(), frame.size());
+    const msgpack::object& o = h.get();
+    ASSERT_EQ(o.type, msgpack::type::ARRAY);
+    ASSERT_EQ(o.via.array.size, 7u);
+    const msgpack::object* f = o.via.array.ptr;
+    EXPECT_EQ(view.index, f[0].as<uint64_t>());
+    EXPECT_EQ(view.term, f[1].as<uint64_t>());
+    EXPECT_EQ(view.timestamp_ms, f[2].as<uint64_t>());
+    EXPECT_EQ(view.payload, std::string_view(f[3].via.bin.ptr, f[3].via.bin.size));
+    EXPECT_EQ(view.producer, std::string_view(f[4].via.str.ptr, f[4].via.str.size));
+    EXPECT_EQ(view.seq, f[5].as<uint64_t>());
+    EXPECT_EQ(view.prev_index, f[6].as<uint64_t>());
+    EXPECT_LT(view.prev_index, view.index);
+  }
+  EXPECT_GT(accepted, 100);
+}
+
 }  // namespace
 }  // namespace raftlog::wire

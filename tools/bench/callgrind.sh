@@ -53,7 +53,7 @@ for i in 1 2 3; do
       }
     }'
   callgrind_annotate "$f" 2>/dev/null | awk -v n="$events" '
-    /malloc\.c:|operator new|operator delete/ && /^ *[0-9,]+ \(/ { c = $1; gsub(",", "", c); m += c }
+    /malloc\.c:|libjemalloc|operator new|operator delete/ && /^ *[0-9,]+ \(/ { c = $1; gsub(",", "", c); m += c }
     /memmove|memcpy/ && /^ *[0-9,]+ \(/ { c = $1; gsub(",", "", c); k += c }
     END { printf "%8.0f  malloc/free/new/delete (self)\n%8.0f  memcpy (self)\n", m / n, k / n }'
 done

@@ -134,6 +134,10 @@ struct PublishedEventView {
 };
 void EncodePublishedEvent(const PublishedEventView& event, std::string* out);
 void EncodePublishedEvent(const PublishedEvent& event, std::string* out);
+// Without allocating; the views point into data. Same rules and errors as
+// the owning form.
+Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
+                            PublishedEventView* out);
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
                             PublishedEvent* out);
 

@@ -168,6 +168,16 @@ void EventSeeds() {
         Request({.request_id = 7,
                  .op = kPushOp,
                  .args = EncodePushArgs({"orders", "event", "shop-1", 42})}));
+  Write(
+      "client_request", "push_batch",
+      Request({.request_id = 8,
+               .op = kPushBatchOp,
+               .args = EncodePushBatchArgs(
+                   {"shop-1", {{"orders", "a", 43}, {"orders.eu", std::string("b\0", 2), 44}}})}));
+  Write("client_reply", "push_batch_result",
+        Reply({.request_id = 8,
+               .code = kOk,
+               .body = EncodePushBatchResult({{13, 5, false}, {14, 5, true}})}));
   const char* t = "pub_stream";
   std::string record;
   EncodeEventRecord(EventRecord{"orders", "shop-1", 42, 1795697262697, std::string("p\0q", 3)},

@@ -69,6 +69,13 @@ void ClientService::on_readable() {
       handle_push(envelope, push);
       continue;
     }
+    uint64_t request_id = 0;
+    std::string_view producer;
+    if (shape_ok &&
+        wire::DecodePushBatchRequest(data, size, limits_, &request_id, &producer, &batch_events_)) {
+      handle_push_batch(envelope, request_id, producer, batch_events_);
+      continue;
+    }
     wire::ClientRequest request;
     Status s = shape_ok ? wire::DecodeRequest(data, size, limits_, &request)
                         : Status::Corruption("a request is one frame after the envelope, got " +
@@ -119,6 +126,17 @@ void ClientService::handle(const Envelope& envelope, const wire::ClientRequest& 
       return;
     }
     handle_push(envelope, push);
+  } else if (request.op == wire::kPushBatchOp) {
+    wire::PushBatchArgs args;
+    Status s = wire::DecodePushBatchArgs(request.args, &args);
+    if (!s.ok()) {
+      send_reply(envelope, error_reply(request.request_id, Status::InvalidInput(s.message())));
+      return;
+    }
+    std::vector<wire::PushEventView> events;
+    events.reserve(args.events.size());
+    for (const wire::PushBatchEvent& e : args.events) events.push_back({e.topic, e.payload, e.seq});
+    handle_push_batch(envelope, request.request_id, args.producer, events);
   } else {
     send_reply(envelope, error_reply(request.request_id,
                                      Status::InvalidInput("unknown op '" + request.op + "'")));
@@ -214,29 +232,62 @@ void ClientService::handle_push(const Envelope& envelope, const wire::PushReques
                error_reply(push.request_id, Status::NotLeader(log_->local_node().leader)));
     return;
   }
-  Waiter waiter{envelope, push.request_id, false, !push.append};
-  if (!push.producer.empty()) {
+  submit(Waiter{envelope, push.request_id, false, !push.append}, push.topic, push.payload,
+         push.producer, push.seq);
+}
+
+void ClientService::handle_push_batch(const Envelope& envelope, uint64_t request_id,
+                                      std::string_view producer,
+                                      const std::vector<wire::PushEventView>& events) {
+  if (log_->local_node().role != core::Role::kLeader) {
+    send_reply(envelope, error_reply(request_id, Status::NotLeader(log_->local_node().leader)));
+    return;
+  }
+  if (!producer.empty()) {
+    // All or nothing: a seq too old to tell fails the batch before any of
+    // it is appended.
+    for (const wire::PushEventView& e : events) {
+      ProducerTable::Where where;
+      if (producers_->find(producer, e.seq, &where) == ProducerTable::Found::kTooOld) {
+        send_reply(
+            envelope,
+            error_reply(request_id, Status::InvalidInput(
+                                        "push_batch: seq " + std::to_string(e.seq) +
+                                        " is older than the window remembered for producer '" +
+                                        std::string(producer) + "'; its outcome cannot be told")));
+        return;
+      }
+    }
+  }
+  const uint64_t id = next_batch_++;
+  batches_.emplace(
+      id, Batch{envelope, request_id, events.size(), std::vector<wire::PushResult>(events.size())});
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (batches_.find(id) == batches_.end()) return;  // an event failed: the batch is answered
+    submit(Waiter{envelope, request_id, false, true, id, static_cast<uint32_t>(i)}, events[i].topic,
+           events[i].payload, producer, events[i].seq);
+  }
+}
+
+void ClientService::submit(Waiter waiter, std::string_view topic, std::string_view payload,
+                           std::string_view producer, uint64_t seq) {
+  if (!producer.empty()) {
     // Exactly-once: a (producer, seq) already committed, or still in flight
     // in this leader's log, is answered with the original's index.
     ProducerTable::Where where;
-    switch (producers_->find(push.producer, push.seq, &where)) {
+    switch (producers_->find(producer, seq, &where)) {
       case ProducerTable::Found::kSeen:
-        buffer_.clear();
-        wire::EncodePushReply(push.request_id, {where.index, where.term, true}, true, &buffer_);
-        send_buffer(envelope);
+        complete(waiter, {where.index, where.term, true});
         return;
       case ProducerTable::Found::kTooOld:
-        send_reply(envelope,
-                   error_reply(push.request_id,
-                               Status::InvalidInput(
-                                   "push: seq " + std::to_string(push.seq) +
-                                   " is older than the window remembered for producer '" +
-                                   std::string(push.producer) + "'; its outcome cannot be told")));
+        fail(waiter, Status::InvalidInput("push: seq " + std::to_string(seq) +
+                                          " is older than the window remembered for producer '" +
+                                          std::string(producer) + "'; its outcome cannot be told"));
         return;
       case ProducerTable::Found::kNew:
         break;
     }
-    auto in = inflight_.find(std::pair<std::string_view, uint64_t>(push.producer, push.seq));
+    auto in = inflight_.find(std::pair<std::string_view, uint64_t>(producer, seq));
     if (in != inflight_.end()) {
       waiter.duplicate = true;
       Pending* p = find_pending(in->second);
@@ -254,15 +305,42 @@ void ClientService::handle_push(const Envelope& envelope, const wire::PushReques
                                                 std::chrono::system_clock::now().time_since_epoch())
                                                 .count());
   std::string data;
-  wire::EncodeEventRecord(
-      wire::EventRecordView{push.topic, push.producer, push.seq, now_ms, push.payload}, &data);
+  wire::EncodeEventRecord(wire::EventRecordView{topic, producer, seq, now_ms, payload}, &data);
   core::ProposalId id;
   Status s = log_->propose_command(std::move(data), &id);
   if (!s.ok()) {
-    send_reply(envelope, error_reply(push.request_id, s));
+    fail(waiter, s);
     return;
   }
-  add_pending(id.index, id.term, push.producer, push.seq).first = std::move(waiter);
+  add_pending(id.index, id.term, producer, seq).first = std::move(waiter);
+}
+
+void ClientService::complete(const Waiter& w, const wire::PushResult& result) {
+  if (w.batch == 0) {
+    buffer_.clear();
+    wire::EncodePushReply(w.request_id, result, w.with_flag, &buffer_);
+    send_buffer(w.envelope);
+    return;
+  }
+  auto b = batches_.find(w.batch);
+  if (b == batches_.end()) return;  // the batch failed and was answered already
+  b->second.results[w.slot] = result;
+  if (--b->second.remaining > 0) return;
+  buffer_.clear();
+  wire::EncodePushBatchReply(b->second.request_id, b->second.results, &buffer_);
+  send_buffer(b->second.envelope);
+  batches_.erase(b);
+}
+
+void ClientService::fail(const Waiter& w, const Status& status) {
+  if (w.batch != 0) {
+    // The whole batch gets this error; the producer retries all of it, and
+    // exactly-once answers the events that did land as duplicates.
+    auto b = batches_.find(w.batch);
+    if (b == batches_.end()) return;
+    batches_.erase(b);
+  }
+  send_reply(w.envelope, error_reply(w.request_id, status));
 }
 
 ClientService::Pending& ClientService::add_pending(core::LogIndex index, core::Term term,
@@ -340,16 +418,11 @@ void ClientService::on_committed(const Committed& c) {
     auto reply = [&](const Waiter& w) {
       if (!landed) {
         // Another leader's entry took the index: this push was dropped.
-        send_reply(w.envelope,
-                   error_reply(w.request_id, Status::InconsistentState(
-                                                 "the push was dropped by a leader change; it "
-                                                 "was not committed")));
+        fail(w, Status::InconsistentState(
+                    "the push was dropped by a leader change; it was not committed"));
         return;
       }
-      buffer_.clear();
-      wire::EncodePushReply(w.request_id, {where.index, where.term, w.duplicate || duplicate_entry},
-                            w.with_flag, &buffer_);
-      send_buffer(w.envelope);
+      complete(w, {where.index, where.term, w.duplicate || duplicate_entry});
     };
     if (p.first) reply(*p.first);
     for (const Waiter& w : p.more) reply(w);
@@ -363,19 +436,16 @@ void ClientService::on_committed(const Committed& c) {
 
 void ClientService::fail_pending(const std::string& why) {
   for (const Pending& p : pending_) {
-    auto fail = [&](const Waiter& w) {
-      // The entry may still commit under the next leader: the outcome is unknown.
-      send_reply(w.envelope,
-                 error_reply(w.request_id,
-                             Status::NotLeader(log_->local_node().leader,
-                                               why + " before index " + std::to_string(p.index) +
-                                                   " committed; its outcome is unknown")));
-    };
-    if (p.first) fail(*p.first);
-    for (const Waiter& w : p.more) fail(w);
+    // The entry may still commit under the next leader: the outcome is unknown.
+    const Status lost = Status::NotLeader(
+        log_->local_node().leader,
+        why + " before index " + std::to_string(p.index) + " committed; its outcome is unknown");
+    if (p.first) fail(*p.first, lost);
+    for (const Waiter& w : p.more) fail(w, lost);
   }
   pending_.clear();
   inflight_.clear();
+  batches_.clear();
 }
 
 void ClientService::send_reply(const Envelope& envelope, const wire::ClientReply& reply) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 #include <zmq.hpp>
@@ -53,8 +54,18 @@ class ClientService {
   struct Waiter {
     Envelope envelope;
     uint64_t request_id;
-    bool duplicate;  // a retry of a (producer, seq) already in the log
-    bool with_flag;  // reply carries `duplicate` (push; not append)
+    bool duplicate;      // a retry of a (producer, seq) already in the log
+    bool with_flag;      // reply carries `duplicate` (push; not append)
+    uint64_t batch = 0;  // non-zero: one event of this push_batch (batches_)
+    uint32_t slot = 0;   // its place in the batch
+  };
+  // A push_batch: one reply once every event is committed, or one error
+  // reply as soon as one of them fails.
+  struct Batch {
+    Envelope envelope;
+    uint64_t request_id;
+    size_t remaining;
+    std::vector<wire::PushResult> results;
   };
   // An entry this leader waits to see committed: its own proposals, and
   // events with a producer found in the log it inherited. Most have one
@@ -84,6 +95,15 @@ class ClientService {
   wire::ClientReply handle_fetch(const wire::ClientRequest& request);
   // Replies now (errors, known duplicates) or once the entry commits.
   void handle_push(const Envelope& envelope, const wire::PushRequestView& push);
+  void handle_push_batch(const Envelope& envelope, uint64_t request_id, std::string_view producer,
+                         const std::vector<wire::PushEventView>& events);
+  // One event of a push or push_batch, from this leader: answered at once
+  // (known duplicate), attached to the same event in flight, or proposed.
+  void submit(Waiter waiter, std::string_view topic, std::string_view payload,
+              std::string_view producer, uint64_t seq);
+  // The outcome of one waiter's event.
+  void complete(const Waiter& waiter, const wire::PushResult& result);
+  void fail(const Waiter& waiter, const Status& status);
   void on_committed(const Committed& c);
   void on_became_leader();
   // pending_ is ordered by index: new proposals go to the back.
@@ -107,6 +127,9 @@ class ClientService {
   // (producer, seq) of pending_ entries, and their index.
   std::map<ProducerSeq, core::LogIndex, ProducerSeqLess> inflight_;
   std::vector<zmq::message_t> frames_;  // of the request being read
+  std::unordered_map<uint64_t, Batch> batches_;
+  uint64_t next_batch_ = 1;
+  std::vector<wire::PushEventView> batch_events_;  // of the batch being read
   ClientCounters counters_;
   WarnLimiter warnings_{10};
   std::function<wire::Value::Map()> extra_;

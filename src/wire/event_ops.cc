@@ -433,6 +433,255 @@ bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushRe
   return r.at_end() && index && term;
 }
 
+namespace {
+
+// push's rules for one event of a batch; "what" names it in the message.
+Status CheckBatchEvent(const std::string& what, std::string_view topic, bool producer, bool has_seq,
+                       uint64_t seq) {
+  Status s = CheckTopic(topic);
+  if (!s.ok()) return Status::InvalidInput(what + ": " + s.message());
+  if (producer && (!has_seq || seq == 0)) {
+    return Status::InvalidInput(what + ": 'seq' (uint >= 1) is required with 'producer'");
+  }
+  if (!producer && has_seq) return Status::InvalidInput(what + ": 'seq' without 'producer'");
+  return Status::Ok();
+}
+
+bool ValidProducer(std::string_view producer) {
+  return !producer.empty() && producer.size() <= kMaxProducerBytes;
+}
+
+}  // namespace
+
+Value::Map EncodePushBatchArgs(const PushBatchArgs& args) {
+  Value::Array events;
+  events.reserve(args.events.size());
+  for (const PushBatchEvent& e : args.events) {
+    Value::Map m = {{"topic", Value::Str(e.topic)}, {"payload", Value::Bin(e.payload)}};
+    if (!args.producer.empty()) m.emplace_back("seq", Value::Uint(e.seq));
+    events.push_back(Value::MakeMap(std::move(m)));
+  }
+  Value::Map m;
+  if (!args.producer.empty()) m.emplace_back("producer", Value::Str(args.producer));
+  m.emplace_back("events", Value::MakeArray(std::move(events)));
+  return m;
+}
+
+Status DecodePushBatchArgs(const Value::Map& args, PushBatchArgs* out) {
+  *out = PushBatchArgs();
+  const Value* producer = Value::Find(args, "producer");
+  const Value* events = Value::Find(args, "events");
+  if (producer != nullptr) {
+    if (producer->kind() != Value::Kind::kStr || !ValidProducer(producer->as_str())) {
+      return Status::InvalidInput("push_batch: 'producer' must be a str of 1.." +
+                                  std::to_string(kMaxProducerBytes) + " bytes");
+    }
+    out->producer = producer->as_str();
+  }
+  if (events == nullptr || events->kind() != Value::Kind::kArray || events->as_array().empty() ||
+      events->as_array().size() > kMaxBatchEvents) {
+    return Status::InvalidInput("push_batch: 'events' (an array of 1.." +
+                                std::to_string(kMaxBatchEvents) + " maps) is required");
+  }
+  for (size_t i = 0; i < events->as_array().size(); ++i) {
+    const Value& e = events->as_array()[i];
+    const std::string what = "push_batch: events[" + std::to_string(i) + "]";
+    if (e.kind() != Value::Kind::kMap) return Status::InvalidInput(what + ": expected a map");
+    const Value* topic = Value::Find(e.as_map(), "topic");
+    const Value* payload = Value::Find(e.as_map(), "payload");
+    const Value* seq = Value::Find(e.as_map(), "seq");
+    if (topic == nullptr || topic->kind() != Value::Kind::kStr) {
+      return Status::InvalidInput(what + ": 'topic' (str) is required");
+    }
+    if (payload == nullptr ||
+        (payload->kind() != Value::Kind::kBin && payload->kind() != Value::Kind::kStr)) {
+      return Status::InvalidInput(what + ": 'payload' (bin) is required");
+    }
+    if (seq != nullptr && seq->kind() != Value::Kind::kUint) {
+      return Status::InvalidInput(what + ": 'seq' must be a uint");
+    }
+    Status s = CheckBatchEvent(what, topic->as_str(), producer != nullptr, seq != nullptr,
+                               seq != nullptr ? seq->as_uint() : 0);
+    if (!s.ok()) return s;
+    out->events.push_back({topic->as_str(), payload->as_str(), seq ? seq->as_uint() : 0});
+  }
+  return Status::Ok();
+}
+
+Value::Map EncodePushBatchResult(const std::vector<PushResult>& results) {
+  Value::Array a;
+  a.reserve(results.size());
+  for (const PushResult& r : results) a.push_back(Value::MakeMap(EncodePushResult(r)));
+  return {{"results", Value::MakeArray(std::move(a))}};
+}
+
+Status DecodePushBatchResult(const Value::Map& body, std::vector<PushResult>* out) {
+  out->clear();
+  const Value* results = Value::Find(body, "results");
+  if (results == nullptr || results->kind() != Value::Kind::kArray) {
+    return Status::Corruption("push_batch reply: 'results' (array) is required");
+  }
+  for (const Value& r : results->as_array()) {
+    if (r.kind() != Value::Kind::kMap) {
+      return Status::Corruption("push_batch reply: each result must be a map");
+    }
+    PushResult one;
+    Status s = DecodePushResult(r.as_map(), &one);
+    if (!s.ok()) return s;
+    out->push_back(one);
+  }
+  return Status::Ok();
+}
+
+bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& limits,
+                            uint64_t* request_id, std::string_view* producer,
+                            std::vector<PushEventView>* events) {
+  events->clear();
+  *producer = {};
+  Reader r(data, size);
+  uint32_t n = 0, keys = 0;
+  uint64_t version = 0;
+  std::string_view op;
+  if (size > limits.max_frame_bytes || !r.array(&n) || n != 4 || !r.uint(&version) ||
+      version != kClientVersion || !r.uint(request_id) || !r.str(&op) || op != kPushBatchOp ||
+      !r.map(&keys) || keys > 2) {
+    return false;
+  }
+  bool has_producer = false, has_events = false;
+  for (uint32_t i = 0; i < keys; ++i) {
+    std::string_view key;
+    if (!r.str(&key)) return false;
+    if (key == "producer" && !has_producer && !has_events) {
+      has_producer = ReadStr(r, limits, producer) && ValidProducer(*producer);
+      if (!has_producer) return false;
+    } else if (key == "events" && !has_events) {
+      uint32_t count = 0;
+      if (!r.array(&count) || count == 0 || count > kMaxBatchEvents ||
+          count > limits.max_container_length) {
+        return false;
+      }
+      events->resize(count);
+      for (PushEventView& e : *events) {
+        uint32_t fields = 0;
+        bool topic = false, payload = false, seq = false;
+        if (!r.map(&fields) || fields > 3) return false;
+        for (uint32_t f = 0; f < fields; ++f) {
+          std::string_view name;
+          if (!r.str(&name)) return false;
+          if (name == "topic" && !topic) {
+            topic = ReadStr(r, limits, &e.topic);
+          } else if (name == "payload" && !payload) {
+            payload = ReadPayload(r, limits, &e.payload);
+          } else if (name == "seq" && !seq) {
+            seq = r.uint(&e.seq);
+          } else {
+            return false;
+          }
+          if (!r.ok()) return false;
+        }
+        // (A producer given after the events is left to the slow path.)
+        if (!topic || !payload || (has_producer ? !seq || e.seq == 0 : seq) ||
+            !CheckTopic(e.topic).ok()) {
+          return false;
+        }
+      }
+      has_events = true;
+    } else {
+      return false;
+    }
+  }
+  return r.at_end() && has_events;
+}
+
+void EncodePushBatchRequest(uint64_t request_id, std::string_view producer,
+                            const std::vector<PushEventView>& events, std::string* out) {
+  size_t bytes = 64 + producer.size();
+  for (const PushEventView& e : events) bytes += e.topic.size() + e.payload.size() + 40;
+  out->reserve(out->size() + bytes);
+  StringSink sink(out);
+  Packer pk(sink);
+  pk.pack_array(4);
+  pk.pack_uint64(kClientVersion);
+  pk.pack_uint64(request_id);
+  PackStr(pk, kPushBatchOp);
+  pk.pack_map(producer.empty() ? 1 : 2);
+  if (!producer.empty()) {
+    PackStr(pk, "producer");
+    PackStr(pk, producer);
+  }
+  PackStr(pk, "events");
+  pk.pack_array(static_cast<uint32_t>(events.size()));
+  for (const PushEventView& e : events) {
+    pk.pack_map(producer.empty() ? 2 : 3);
+    PackStr(pk, "topic");
+    PackStr(pk, e.topic);
+    PackStr(pk, "payload");
+    PackBin(pk, e.payload);
+    if (!producer.empty()) {
+      PackStr(pk, "seq");
+      pk.pack_uint64(e.seq);
+    }
+  }
+}
+
+void EncodePushBatchReply(uint64_t request_id, const std::vector<PushResult>& results,
+                          std::string* out) {
+  StringSink sink(out);
+  Packer pk(sink);
+  pk.pack_array(4);
+  pk.pack_uint64(kClientVersion);
+  pk.pack_uint64(request_id);
+  PackStr(pk, kOk);
+  pk.pack_map(1);
+  PackStr(pk, "results");
+  pk.pack_array(static_cast<uint32_t>(results.size()));
+  for (const PushResult& r : results) {
+    pk.pack_map(3);
+    PackStr(pk, "index");
+    pk.pack_uint64(r.index);
+    PackStr(pk, "term");
+    pk.pack_uint64(r.term);
+    PackStr(pk, "duplicate");
+    pk.pack(r.duplicate);
+  }
+}
+
+bool DecodePushBatchReply(const char* data, size_t size, uint64_t* request_id,
+                          std::vector<PushResult>* results) {
+  results->clear();
+  Reader r(data, size);
+  uint32_t n = 0, keys = 0, count = 0;
+  uint64_t version = 0;
+  std::string_view code, key;
+  if (!r.array(&n) || n != 4 || !r.uint(&version) || version != kClientVersion ||
+      !r.uint(request_id) || !r.str(&code) || code != kOk || !r.map(&keys) || keys != 1 ||
+      !r.str(&key) || key != "results" || !r.array(&count) || count > kMaxBatchEvents) {
+    return false;
+  }
+  results->resize(count);
+  for (PushResult& one : *results) {
+    uint32_t fields = 0;
+    bool index = false, term = false, duplicate = false;
+    if (!r.map(&fields)) return false;
+    for (uint32_t f = 0; f < fields; ++f) {
+      std::string_view name;
+      if (!r.str(&name)) return false;
+      if (name == "index" && !index) {
+        index = r.uint(&one.index);
+      } else if (name == "term" && !term) {
+        term = r.uint(&one.term);
+      } else if (name == "duplicate" && !duplicate) {
+        duplicate = r.boolean(&one.duplicate);
+      } else {
+        return false;
+      }
+      if (!r.ok()) return false;
+    }
+    if (!index || !term) return false;
+  }
+  return r.at_end();
+}
+
 void EncodePublishedHeartbeat(const PublishedHeartbeat& hb, std::string* out) {
   StringSink sink(out);
   Packer pk(sink);

@@ -109,6 +109,76 @@ TEST(Push, BadRequestsAreRejectedAndChangeNothing) {
   EXPECT_EQ(after.last_index, before.last_index) << "nothing was appended";
 }
 
+// One push_batch to node `to`; the reply's results when ok.
+Status PushBatch(ProcessCluster& c, core::NodeId to, const wire::PushBatchArgs& args,
+                 std::vector<wire::PushResult>* results) {
+  wire::ClientReply reply;
+  Status s = c.client().call(c.client_endpoint(to), wire::kPushBatchOp,
+                             wire::EncodePushBatchArgs(args), &reply);
+  if (s.ok()) s = ReplyStatus(reply);
+  if (s.ok()) s = wire::DecodePushBatchResult(reply.body, results);
+  return s;
+}
+
+TEST(PushBatch, EachEventOnceWithRetriesAnsweredAndBadBatchesChangingNothing) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId leader = 0;
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return (leader = c.agreed_leader()) != 0; }, 10s));
+  std::vector<wire::PushResult> r;
+  ASSERT_TRUE(PushBatch(c, leader, {"pb", {{"a", "1", 1}, {"b", "2", 2}, {"a", "3", 3}}}, &r).ok());
+  ASSERT_EQ(r.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(r[i].duplicate);
+    EXPECT_EQ(r[i].index, r[0].index + i) << "one batch, appended in order";
+  }
+  const std::vector<wire::PushResult> first = r;
+
+  // A retry overlapping the first: 2 and 3 are the originals; 4 is new, and
+  // 4 twice in one batch is one event.
+  ASSERT_TRUE(
+      PushBatch(c, leader, {"pb", {{"b", "2", 2}, {"a", "3", 3}, {"a", "4", 4}, {"a", "4", 4}}}, &r)
+          .ok());
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_TRUE(r[0].duplicate);
+  EXPECT_EQ(r[0].index, first[1].index);
+  EXPECT_TRUE(r[1].duplicate);
+  EXPECT_EQ(r[1].index, first[2].index);
+  EXPECT_FALSE(r[2].duplicate);
+  EXPECT_GT(r[2].index, first[2].index);
+  EXPECT_TRUE(r[3].duplicate);
+  EXPECT_EQ(r[3].index, r[2].index);
+
+  // Without a producer: no exactly-once, each event its own entry.
+  ASSERT_TRUE(PushBatch(c, leader, {"", {{"x", "p", 0}, {"x", "p", 0}}}, &r).ok());
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].index, r[0].index + 1);
+
+  // A bad event fails the whole batch, before any of it is appended.
+  wire::NodeStatus before;
+  ASSERT_TRUE(c.status(leader, &before).ok());
+  std::vector<wire::Value::Map> bad = {
+      wire::EncodePushBatchArgs({"pb", {{"a", "5", 5}, {"_raftlog.mine", "6", 6}}}),
+      wire::EncodePushBatchArgs({"pb", {{"a", "5", 5}, {"a", "6", 0}}}),  // seq 0
+      wire::EncodePushBatchArgs({"pb", {}}),                              // no events
+      // seq without producer
+      {{"events", wire::Value::MakeArray({wire::Value::MakeMap({{"topic", wire::Value::Str("a")},
+                                                                {"payload", wire::Value::Bin("5")},
+                                                                {"seq", wire::Value::Uint(5)}})})}},
+  };
+  for (const wire::Value::Map& args : bad) {
+    wire::ClientReply reply;
+    ASSERT_TRUE(c.client().call(c.client_endpoint(leader), wire::kPushBatchOp, args, &reply).ok());
+    EXPECT_EQ(reply.code, wire::kInvalidInput);
+  }
+  // A follower redirects.
+  core::NodeId follower = leader % 3 + 1;
+  EXPECT_TRUE(PushBatch(c, follower, {"pb", {{"a", "5", 5}}}, &r).IsNotLeader());
+  wire::NodeStatus after;
+  ASSERT_TRUE(c.status(leader, &after).ok());
+  EXPECT_EQ(after.last_index, before.last_index) << "nothing was appended";
+}
+
 TEST(Publish, EveryNodePublishesCommittedEventsChainedByPrevIndexAndHeartbeats) {
   ProcessCluster c(3);
   c.start_all();

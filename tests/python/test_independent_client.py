@@ -119,6 +119,29 @@ class IndependentClientTest(unittest.TestCase):
         self.assertIsNone(sub.next(timeout_s=0.5), "nothing more, nothing twice")
         sub.close()
 
+    def test_push_batch_answers_each_event_in_order(self):
+        self.assertTrue(wait_for(self.leader_known, 10))
+        leader = next(e for e in self.client.endpoints
+                      if self.client.call(e, "status", {})[1]["role"] == "leader")
+        events = [{"topic": "py.batch", "payload": f"b-{s}".encode(), "seq": s} for s in (1, 2, 3)]
+        code, body = self.client.call(leader, "push_batch",
+                                      {"producer": "py-batch", "events": events})
+        self.assertEqual(code, "ok", body)
+        first = body["results"]
+        self.assertEqual([r["index"] for r in first],
+                         [first[0]["index"] + i for i in range(3)])
+        self.assertFalse(any(r["duplicate"] for r in first))
+        # The same again with one more: the three are the originals.
+        more = events + [{"topic": "py.batch", "payload": b"b-4", "seq": 4}]
+        code, body = self.client.call(leader, "push_batch", {"producer": "py-batch", "events": more})
+        self.assertEqual(code, "ok", body)
+        self.assertEqual([r["duplicate"] for r in body["results"]], [True, True, True, False])
+        self.assertEqual([r["index"] for r in body["results"][:3]], [r["index"] for r in first])
+        code, body = self.client.call(
+            leader, "push_batch",
+            {"producer": "py-batch", "events": [{"topic": "_raftlog.x", "payload": b"", "seq": 5}]})
+        self.assertEqual(code, "invalid_input")
+
     def test_bad_requests_get_clear_errors(self):
         self.assertTrue(wait_for(self.leader_known, 10))
         code, body = self.client.call(self.client.endpoints[0], "no-such-op", {})

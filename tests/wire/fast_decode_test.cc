@@ -327,5 +327,104 @@ TEST(PublishedEventViewDecoder, AcceptsExactlyWhatTheOwningDecoderAcceptedThroug
   EXPECT_GT(accepted, 100);
 }
 
+// Fast batch decoder accepts => the general path accepts, with the same events.
+void ExpectBatchAgrees(const std::string& frame) {
+  uint64_t id = 0;
+  std::string_view producer;
+  std::vector<PushEventView> fast;
+  if (!DecodePushBatchRequest(frame.data(), frame.size(), {}, &id, &producer, &fast)) return;
+  ClientRequest request;
+  ASSERT_TRUE(DecodeRequest(frame.data(), frame.size(), {}, &request).ok());
+  ASSERT_EQ(request.op, kPushBatchOp);
+  EXPECT_EQ(request.request_id, id);
+  PushBatchArgs general;
+  Status s = DecodePushBatchArgs(request.args, &general);
+  ASSERT_TRUE(s.ok()) << "only the fast decoder accepts: " << s.ToString();
+  EXPECT_EQ(general.producer, producer);
+  ASSERT_EQ(general.events.size(), fast.size());
+  for (size_t i = 0; i < fast.size(); ++i) {
+    EXPECT_EQ(general.events[i].topic, fast[i].topic);
+    EXPECT_EQ(general.events[i].payload, fast[i].payload);
+    EXPECT_EQ(general.events[i].seq, fast[i].seq);
+  }
+}
+
+TEST(PushBatchCodec, FastEncoderAndDecoderAgreeWithTheGeneralOnes) {
+  const PushBatchArgs with{"shop-1", {{"orders", "a", 1}, {"orders.eu", std::string(300, 'x'), 9}}};
+  const PushBatchArgs without{"", {{"t", "", 0}}};
+  for (const PushBatchArgs& args : {with, without}) {
+    std::vector<PushEventView> views;
+    for (const PushBatchEvent& e : args.events) views.push_back({e.topic, e.payload, e.seq});
+    std::string fast;
+    EncodePushBatchRequest(5, args.producer, views, &fast);
+    EXPECT_EQ(fast, Request(5, kPushBatchOp, EncodePushBatchArgs(args)));
+    uint64_t id = 0;
+    std::string_view producer;
+    std::vector<PushEventView> back;
+    ASSERT_TRUE(DecodePushBatchRequest(fast.data(), fast.size(), {}, &id, &producer, &back));
+    EXPECT_EQ(id, 5u);
+    EXPECT_EQ(back.size(), args.events.size());
+    ExpectBatchAgrees(fast);
+  }
+  // Rule breakers go to the general path, which refuses them.
+  for (const PushBatchArgs& args :
+       {PushBatchArgs{"p", {{"t", "x", 0}}}, PushBatchArgs{"p", {{"_raftlog.x", "x", 1}}},
+        PushBatchArgs{"p", {}}}) {
+    std::string frame = Request(1, kPushBatchOp, EncodePushBatchArgs(args));
+    uint64_t id = 0;
+    std::string_view producer;
+    std::vector<PushEventView> back;
+    EXPECT_FALSE(DecodePushBatchRequest(frame.data(), frame.size(), {}, &id, &producer, &back));
+  }
+  std::mt19937_64 rng(11);
+  int accepted = 0;
+  const std::string seed = Request(3, kPushBatchOp, EncodePushBatchArgs(with));
+  for (int i = 0; i < 40000; ++i) {
+    std::string frame = seed;
+    frame[rng() % frame.size()] += static_cast<char>(1 + rng() % 3);
+    if (rng() % 2) frame[rng() % frame.size()] = static_cast<char>(rng());
+    uint64_t id = 0;
+    std::string_view producer;
+    std::vector<PushEventView> back;
+    if (DecodePushBatchRequest(frame.data(), frame.size(), {}, &id, &producer, &back)) ++accepted;
+    ExpectBatchAgrees(frame);
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(accepted, 100);
+}
+
+TEST(PushBatchCodec, ReplyEncoderAndDecoderAgreeWithTheGeneralOnes) {
+  const std::vector<PushResult> results = {
+      {12, 3, false}, {13, 3, true}, {uint64_t{1} << 40, 9, false}};
+  std::string fast;
+  EncodePushBatchReply(44, results, &fast);
+  ClientReply reply;
+  reply.request_id = 44;
+  reply.body = EncodePushBatchResult(results);
+  std::string general;
+  EncodeReply(reply, &general);
+  EXPECT_EQ(fast, general);
+  std::mt19937_64 rng(13);
+  for (int i = 0; i < 20000; ++i) {
+    std::string frame = fast;
+    frame[rng() % frame.size()] = static_cast<char>(rng());
+    uint64_t id = 0;
+    std::vector<PushResult> back;
+    if (!DecodePushBatchReply(frame.data(), frame.size(), &id, &back)) continue;
+    ClientReply r;
+    ASSERT_TRUE(DecodeReply(frame.data(), frame.size(), {}, &r).ok());
+    ASSERT_EQ(r.code, kOk);
+    std::vector<PushResult> g;
+    ASSERT_TRUE(DecodePushBatchResult(r.body, &g).ok());
+    EXPECT_EQ(r.request_id, id);
+    ASSERT_EQ(g.size(), back.size());
+    for (size_t k = 0; k < g.size(); ++k) {
+      EXPECT_EQ(g[k].index, back[k].index);
+      EXPECT_EQ(g[k].term, back[k].term);
+      EXPECT_EQ(g[k].duplicate, back[k].duplicate);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace raftlog::wire

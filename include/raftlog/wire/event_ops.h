@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "raftlog/core/types.h"
 #include "raftlog/status.h"
@@ -110,6 +111,46 @@ void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_du
 // (another code, extra keys, a bad reply): DecodeReply and DecodePushResult
 // then say what it is.
 bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushResult* out);
+
+// op "push_batch": several events in one request, one reply once all of
+// them are committed (docs/protocol.md, "Op push_batch").
+inline constexpr const char* kPushBatchOp = "push_batch";
+inline constexpr size_t kMaxBatchEvents = 1024;
+
+struct PushBatchEvent {
+  std::string topic;
+  std::string payload;
+  uint64_t seq = 0;  // with the batch's producer
+};
+struct PushBatchArgs {
+  std::string producer;  // empty: none
+  std::vector<PushBatchEvent> events;
+};
+Value::Map EncodePushBatchArgs(const PushBatchArgs& args);
+// Checks every event against push's rules: InvalidInput for a rule,
+// Corruption for a wrong type.
+Status DecodePushBatchArgs(const Value::Map& args, PushBatchArgs* out);
+Value::Map EncodePushBatchResult(const std::vector<PushResult>& results);
+Status DecodePushBatchResult(const Value::Map& body, std::vector<PushResult>* out);
+
+// The hot path, as for push: views into the frame, *events reused.
+struct PushEventView {
+  std::string_view topic;
+  std::string_view payload;
+  uint64_t seq = 0;
+};
+// False for anything but a well-formed batch that follows every rule: the
+// caller then uses DecodeRequest and DecodePushBatchArgs, which say why.
+bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& limits,
+                            uint64_t* request_id, std::string_view* producer,
+                            std::vector<PushEventView>* events);
+void EncodePushBatchRequest(uint64_t request_id, std::string_view producer,
+                            const std::vector<PushEventView>& events, std::string* out);
+void EncodePushBatchReply(uint64_t request_id, const std::vector<PushResult>& results,
+                          std::string* out);
+// An ok reply to a push_batch; false for anything else.
+bool DecodePushBatchReply(const char* data, size_t size, uint64_t* request_id,
+                          std::vector<PushResult>* results);
 
 // Frame 2 of a PUB message for a committed event (frame 1 is its topic).
 struct PublishedEvent {

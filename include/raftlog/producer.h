@@ -49,6 +49,15 @@ struct ProducerOptions {
   std::chrono::milliseconds request_timeout{2000};
   // The seq of the first event pushed, >= 1.
   uint64_t first_seq = 1;
+  // Requests in flight before pushes queue up. A push goes out at once
+  // while fewer are awaiting their replies; past that, events wait, and as
+  // replies arrive the waiting ones go together, up to max_batch events in
+  // one push_batch request (docs/protocol.md). So a single event is never
+  // delayed, and a stream of them costs a request per batch, not per event.
+  // Like retries, queued events are sent while the producer runs: in
+  // push(), poll_ack() and flush().
+  size_t max_requests = 4;
+  size_t max_batch = 256;
 };
 
 class Producer {
@@ -76,7 +85,8 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Sends one event and returns at once with its seq in *seq, unless the
+  // Sends one event (or queues it behind max_requests requests in flight,
+  // see ProducerOptions) and returns at once with its seq in *seq, unless the
   // window is full: then it first handles replies until a slot frees up, for
   // at most max_wait, and returns Busy if none did (no seq is used then).
   // InvalidInput, with no seq used, for a bad topic (wire::CheckTopic), an

@@ -5,7 +5,9 @@
 // sent: then it waits for the reply to its current attempt until the request
 // timeout. All attempts of an event carry the same (producer, seq) and their
 // own request id; an ok reply to any of them is the ack, while the other
-// replies count only for the current attempt.
+// replies count only for the current attempt. One request (requests_)
+// carries one event (op push) or several (op push_batch): events pushed
+// while max_requests requests are awaited wait and go out together.
 //
 // Where an attempt goes is one shared guess, leader_: replies move it (a
 // redirect names the leader; a timeout or a node without a leader moves it on
@@ -41,6 +43,8 @@ constexpr milliseconds kConnectGrace{200};
 // Longest single wait inside the I/O loop, so that a caller's deadline far
 // away never turns into an unbounded poll.
 constexpr milliseconds kMaxPollWait{100};
+// Payload bytes in one push_batch at most (with max_batch events).
+constexpr size_t kMaxBatchBytes = size_t{1} << 20;
 
 // The wait before the next attempt of an event that failed `failures` times
 // in a row: short at first (an election takes a few hundred ms), capped so
@@ -107,8 +111,21 @@ class Producer::Impl {
     Clock::time_point created;
   };
 
+  // One request (push_batch, or push for one event) and what it carries.
+  struct Request {
+    std::vector<uint64_t> seqs;
+    size_t unfinished;  // of seqs
+    bool awaited;       // counted in awaited_: no reply yet, not timed out
+  };
+
   Conn& conn_for(const std::string& endpoint);
-  void send(uint64_t seq, Pending& p, Clock::time_point now);
+  // Sends these waiting events (due, in seq order) in one request.
+  void send(const std::vector<uint64_t>& seqs, Clock::time_point now);
+  // The request is answered (or timed out): no longer counted in flight.
+  void settle(uint64_t request_id);
+  void on_results(const std::string& from, uint64_t request_id, const wire::PushResult* results,
+                  size_t n);
+  void on_error(const std::string& from, uint64_t seq, Pending& p, const wire::ClientReply& reply);
   void retry_later(uint64_t seq, Pending& p, Status why, milliseconds delay, Clock::time_point now);
   void send_due(Clock::time_point now);
   void check_timeouts(Clock::time_point now);
@@ -124,7 +141,8 @@ class Producer::Impl {
   std::vector<std::string> known_;  // endpoints to try, in order
   std::string leader_;              // where the next attempt goes
   std::map<uint64_t, Pending> pending_;
-  std::unordered_map<uint64_t, uint64_t> seq_of_request_;
+  std::unordered_map<uint64_t, Request> requests_;  // every attempt whose events are unfinished
+  size_t awaited_ = 0;                              // requests sent and awaited
   std::deque<Ack> acks_;
   uint64_t next_request_id_ = 1;
   std::set<uint64_t> waiting_;  // seqs of the pending_ entries not sent
@@ -132,6 +150,9 @@ class Producer::Impl {
   Clock::time_point next_timeout_ = Clock::time_point::max();
   wire::DecodeLimits limits_;
   std::string frame_;  // the request being sent
+  std::vector<uint64_t> batch_;
+  std::vector<wire::PushEventView> batch_views_;
+  std::vector<wire::PushResult> results_;
 };
 
 Producer::Impl::Impl(ProducerOptions options)
@@ -190,60 +211,103 @@ void Producer::Impl::retry_later(uint64_t seq, Pending& p, Status why, milliseco
   next_send_due_ = std::min(next_send_due_, p.not_before);
 }
 
-void Producer::Impl::send(uint64_t seq, Pending& p, Clock::time_point now) {
+void Producer::Impl::send(const std::vector<uint64_t>& seqs, Clock::time_point now) {
   const std::string& endpoint = leader_;
   const uint64_t request_id = next_request_id_++;
   frame_.clear();
-  wire::EncodePushRequest({request_id, false, p.topic, p.payload, options_.producer_id, seq},
-                          &frame_);
-  Conn* c = nullptr;
+  if (seqs.size() == 1) {
+    const Pending& p = pending_.at(seqs.front());
+    wire::EncodePushRequest(
+        {request_id, false, p.topic, p.payload, options_.producer_id, seqs.front()}, &frame_);
+  } else {
+    batch_views_.clear();
+    for (uint64_t seq : seqs) {
+      const Pending& p = pending_.at(seq);
+      batch_views_.push_back({p.topic, p.payload, seq});
+    }
+    wire::EncodePushBatchRequest(request_id, options_.producer_id, batch_views_, &frame_);
+  }
+  Status failed;
+  bool connecting = false;
   try {
-    c = &conn_for(endpoint);
-    if (!c->socket->send(zmq::buffer(frame_), zmq::send_flags::dontwait)) {
-      // demote() changes leader_: the messages below name the endpoint tried.
-      const std::string tried = endpoint;
+    Conn& c = conn_for(endpoint);
+    if (!c.socket->send(zmq::buffer(frame_), zmq::send_flags::dontwait)) {
       // No live connection (yet). Give a new one time to connect; else the
       // node is down: try the next one.
-      if (now - c->created < kConnectGrace) {
-        retry_later(seq, p, Status::IOError(tried + ": connecting"), milliseconds(5), now);
-      } else {
-        ++p.failures;
-        demote(tried);
-        retry_later(seq, p, Status::IOError(tried + ": not connected"), Backoff(p.failures), now);
-      }
-      return;
+      connecting = now - c.created < kConnectGrace;
+      failed = Status::IOError(endpoint + (connecting ? ": connecting" : ": not connected"));
     }
   } catch (const zmq::error_t& e) {
+    failed = Status::IOError(endpoint + ": " + e.what());
+  }
+  if (!failed.ok()) {
+    // demote() changes leader_: keep the endpoint tried.
     const std::string tried = endpoint;
-    ++p.failures;
-    demote(tried);
-    retry_later(seq, p, Status::IOError(tried + ": " + e.what()), Backoff(p.failures), now);
+    if (!connecting) demote(tried);
+    for (uint64_t seq : seqs) {
+      Pending& p = pending_.at(seq);
+      if (connecting) {
+        retry_later(seq, p, failed, milliseconds(5), now);
+      } else {
+        ++p.failures;
+        retry_later(seq, p, failed, Backoff(p.failures), now);
+      }
+    }
     return;
   }
-  waiting_.erase(seq);
-  p.sent = true;
-  p.sent_at = now;
-  p.endpoint = endpoint;
-  if (p.request_id != 0) p.earlier_request_ids.push_back(p.request_id);
-  p.request_id = request_id;
-  seq_of_request_[request_id] = seq;
+  for (uint64_t seq : seqs) {
+    Pending& p = pending_.at(seq);
+    waiting_.erase(seq);
+    p.sent = true;
+    p.sent_at = now;
+    p.endpoint = endpoint;
+    if (p.request_id != 0) p.earlier_request_ids.push_back(p.request_id);
+    p.request_id = request_id;
+  }
+  requests_.emplace(request_id, Request{seqs, seqs.size(), true});
+  ++awaited_;
   next_timeout_ = std::min(next_timeout_, now + options_.request_timeout);
+}
+
+void Producer::Impl::settle(uint64_t request_id) {
+  auto r = requests_.find(request_id);
+  if (r != requests_.end() && r->second.awaited) {
+    r->second.awaited = false;
+    --awaited_;
+    next_send_due_ = Clock::time_point::min();  // events held back may go now
+  }
 }
 
 void Producer::Impl::send_due(Clock::time_point now) {
   if (waiting_.empty() || now < next_send_due_) return;
   // Strictly in seq order, so that a fault-free leader appends in push
   // order: a later event waits while an earlier one must (a connection
-  // still being made, a backoff).
-  while (!waiting_.empty()) {
-    uint64_t seq = *waiting_.begin();
-    Pending& p = pending_.at(seq);
-    if (p.not_before > now) break;
-    send(seq, p, now);
-    if (!p.sent) break;
+  // still being made, a backoff). Up to max_requests requests go out at
+  // once; events pushed meanwhile wait for a reply and then go together,
+  // up to max_batch in one push_batch request.
+  const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
+  while (!waiting_.empty() && awaited_ < std::max<size_t>(options_.max_requests, 1)) {
+    batch_.clear();
+    size_t bytes = 0;
+    for (uint64_t seq : waiting_) {
+      const Pending& p = pending_.at(seq);
+      if (p.not_before > now || batch_.size() >= max_batch) break;
+      bytes += p.payload.size() + p.topic.size() + 32;
+      if (!batch_.empty() && bytes > kMaxBatchBytes) break;
+      batch_.push_back(seq);
+    }
+    if (batch_.empty()) break;
+    send(batch_, now);
+    if (!pending_.at(batch_.front()).sent) break;  // could not send: later
   }
-  next_send_due_ =
-      waiting_.empty() ? Clock::time_point::max() : pending_.at(*waiting_.begin()).not_before;
+  next_send_due_ = Clock::time_point::max();
+  if (!waiting_.empty()) {
+    const Clock::time_point first = pending_.at(*waiting_.begin()).not_before;
+    // Held back only by the requests in flight: a reply, not a time, sends it.
+    if (first > now || awaited_ < std::max<size_t>(options_.max_requests, 1)) {
+      next_send_due_ = first;
+    }
+  }
 }
 
 void Producer::Impl::check_timeouts(Clock::time_point now) {
@@ -258,6 +322,7 @@ void Producer::Impl::check_timeouts(Clock::time_point now) {
     }
     // The outcome is unknown: the same (producer, seq) goes out again, and
     // the cluster tells a retry from a new event.
+    settle(p.request_id);
     ++p.failures;
     demote(p.endpoint);
     retry_later(
@@ -271,60 +336,94 @@ void Producer::Impl::check_timeouts(Clock::time_point now) {
 void Producer::Impl::finish(uint64_t seq, Ack ack) {
   auto it = pending_.find(seq);
   waiting_.erase(seq);
-  seq_of_request_.erase(it->second.request_id);
-  for (uint64_t id : it->second.earlier_request_ids) seq_of_request_.erase(id);
+  auto release = [this](uint64_t request_id) {
+    auto r = requests_.find(request_id);
+    if (r == requests_.end() || --r->second.unfinished > 0) return;
+    settle(request_id);
+    requests_.erase(r);
+  };
+  if (it->second.request_id != 0) release(it->second.request_id);
+  for (uint64_t id : it->second.earlier_request_ids) release(id);
   pending_.erase(it);
   ack.seq = seq;
   acks_.push_back(std::move(ack));
 }
 
 void Producer::Impl::handle_reply(const std::string& from, const zmq::message_t& msg) {
+  const auto* data = static_cast<const char*>(msg.data());
   {
-    // The common case, an ok to a push, without building a Value map.
+    // The common cases, an ok to a push or a push_batch, without building
+    // a Value map.
     uint64_t request_id = 0;
     wire::PushResult result;
-    if (wire::DecodePushReply(static_cast<const char*>(msg.data()), msg.size(), &request_id,
-                              &result)) {
-      auto found = seq_of_request_.find(request_id);
-      if (found == seq_of_request_.end()) return;  // for an event already finished
-      Ack ack;
-      ack.index = result.index;
-      ack.term = result.term;
-      ack.duplicate = result.duplicate;
-      finish(found->second, std::move(ack));
+    if (wire::DecodePushReply(data, msg.size(), &request_id, &result)) {
+      on_results(from, request_id, &result, 1);
+      return;
+    }
+    if (wire::DecodePushBatchReply(data, msg.size(), &request_id, &results_)) {
+      on_results(from, request_id, results_.data(), results_.size());
       return;
     }
   }
   wire::ClientReply reply;
-  Status decoded =
-      wire::DecodeReply(static_cast<const char*>(msg.data()), msg.size(), limits_, &reply);
-  auto found = seq_of_request_.find(reply.request_id);
-  if (found == seq_of_request_.end()) return;  // for an event already finished
-  uint64_t seq = found->second;
-  Pending& p = pending_.at(seq);
-  Ack ack;
-  if (!decoded.ok()) {
-    ack.status = Status::Corruption(from + ": malformed reply: " + decoded.message());
-    finish(seq, std::move(ack));
-    return;
-  }
-  if (reply.code == wire::kOk) {
-    // An ok to any attempt: committed, whichever attempt it answers.
-    wire::PushResult result;
-    Status s = wire::DecodePushResult(reply.body, &result);
+  Status decoded = wire::DecodeReply(data, msg.size(), limits_, &reply);
+  auto found = requests_.find(reply.request_id);
+  if (found == requests_.end()) return;  // for events already finished
+  if (decoded.ok() && reply.code == wire::kOk) {
+    // An ok with keys the fast decoders do not take.
+    std::vector<wire::PushResult> results(1);
+    Status s = found->second.seqs.size() == 1 ? wire::DecodePushResult(reply.body, &results[0])
+                                              : wire::DecodePushBatchResult(reply.body, &results);
     if (s.ok()) {
-      ack.index = result.index;
-      ack.term = result.term;
-      ack.duplicate = result.duplicate;
-    } else {
-      ack.status = Status::Corruption(from + ": " + s.message());
+      on_results(from, reply.request_id, results.data(), results.size());
+      return;
     }
-    finish(seq, std::move(ack));
-    return;
+    decoded = s;
   }
+  settle(reply.request_id);
+  const std::vector<uint64_t> seqs = found->second.seqs;  // finish() may erase it
+  for (uint64_t seq : seqs) {
+    auto p = pending_.find(seq);
+    if (p == pending_.end()) continue;  // finished already
+    if (!decoded.ok()) {
+      Ack ack;
+      ack.status = Status::Corruption(from + ": malformed reply: " + decoded.message());
+      finish(seq, std::move(ack));
+      continue;
+    }
+    on_error(from, seq, p->second, reply);
+  }
+}
+
+void Producer::Impl::on_results(const std::string& from, uint64_t request_id,
+                                const wire::PushResult* results, size_t n) {
+  auto found = requests_.find(request_id);
+  if (found == requests_.end()) return;  // for events already finished
+  settle(request_id);
+  const std::vector<uint64_t> seqs = found->second.seqs;  // finish() may erase it
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (pending_.find(seqs[i]) == pending_.end()) continue;  // finished already
+    // An ok to any attempt: committed, whichever attempt it answers.
+    Ack ack;
+    if (n != seqs.size()) {
+      ack.status =
+          Status::Corruption(from + ": a reply of " + std::to_string(n) +
+                             " results to a request of " + std::to_string(seqs.size()) + " events");
+    } else {
+      ack.index = results[i].index;
+      ack.term = results[i].term;
+      ack.duplicate = results[i].duplicate;
+    }
+    finish(seqs[i], std::move(ack));
+  }
+}
+
+void Producer::Impl::on_error(const std::string& from, uint64_t seq, Pending& p,
+                              const wire::ClientReply& reply) {
   if (!p.sent || reply.request_id != p.request_id) return;  // superseded attempt
   Status why = ReplyStatus(reply);
   if (why.IsInvalidInput()) {
+    Ack ack;
     ack.status = std::move(why);
     finish(seq, std::move(ack));
     return;
@@ -365,7 +464,10 @@ bool Producer::Impl::pump(Clock::time_point until) {
   Clock::time_point now = Clock::now();
   check_timeouts(now);
   send_due(now);
-  if (drain() > 0) return true;
+  if (drain() > 0) {
+    send_due(Clock::now());  // what the replies let go
+    return true;
+  }
   Clock::time_point wake = std::min({until, next_send_due_, next_timeout_, now + kMaxPollWait});
   if (wake <= now) return false;
   std::vector<zmq::pollitem_t> items;
@@ -373,7 +475,9 @@ bool Producer::Impl::pump(Clock::time_point until) {
   for (auto& [endpoint, c] : conns_) items.push_back({c.socket->handle(), 0, ZMQ_POLLIN, 0});
   auto wait = std::chrono::duration_cast<milliseconds>(wake - now) + milliseconds(1);
   zmq::poll(items, wait);
-  return drain() > 0;
+  if (drain() == 0) return false;
+  send_due(Clock::now());
+  return true;
 }
 
 Status Producer::Impl::push(std::string topic, std::string payload, uint64_t* seq,

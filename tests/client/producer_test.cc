@@ -83,6 +83,51 @@ TEST(ProducerTest, AcksEveryEventWithItsOwnIndexWithinTheWindow) {
   ExpectLoggedOnceAtAckedIndex(c, leader, p.producer_id(), acks, kEvents);
 }
 
+// The leader's count of client requests.
+uint64_t ClientRequests(ProcessCluster& c, core::NodeId node) {
+  wire::NodeStatus st;
+  wire::Value::Map counters;
+  if (!c.status(node, &st, &counters).ok()) return 0;
+  const wire::Value* v = wire::Value::Find(counters, "client_requests");
+  return v != nullptr && v->kind() == wire::Value::Kind::kUint ? v->as_uint() : 0;
+}
+
+TEST(ProducerTest, AStreamGoesOutInBatchesAndASingleEventAtOnce) {
+  ProcessCluster c(3);
+  c.start_all();
+  core::NodeId leader = WaitForLeader(c);
+  ASSERT_NE(leader, 0u);
+  for (size_t max_batch : {size_t{256}, size_t{1}}) {
+    ProducerOptions o;
+    o.endpoints = {c.client_endpoint(leader)};
+    o.window = 256;
+    o.max_requests = 2;
+    o.max_batch = max_batch;
+    Producer p(o);
+    // One event, nothing else in flight: it goes out at once, alone.
+    uint64_t seq = 0;
+    ASSERT_TRUE(p.push("orders", Payload(1), &seq).ok());
+    auto acks = CollectAcks(p, 1, 10s);
+    ASSERT_EQ(acks.size(), 1u);
+    const uint64_t before = ClientRequests(c, leader);
+    const size_t kEvents = 3000;
+    Producer::Ack ack;
+    for (size_t i = 2; i <= kEvents; ++i) {
+      ASSERT_TRUE(p.push("orders", Payload(i), &seq).ok());
+      while (p.poll_ack(&ack, 0ms)) acks[ack.seq] = ack;
+    }
+    acks = CollectAcks(p, kEvents, 30s, std::move(acks));
+    ASSERT_EQ(acks.size(), kEvents);
+    const uint64_t requests = ClientRequests(c, leader) - before - 1;  // less this status call
+    if (max_batch > 1) {
+      EXPECT_LT(requests, kEvents / 4) << "pushes queued behind 2 requests go together";
+    } else {
+      EXPECT_GE(requests, kEvents - 1) << "max_batch 1: one request per event";
+    }
+    ExpectLoggedOnceAtAckedIndex(c, leader, p.producer_id(), acks, kEvents);
+  }
+}
+
 TEST(ProducerTest, FollowsTheRedirectFromAFollower) {
   ProcessCluster c(3);
   c.start_all();

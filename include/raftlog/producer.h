@@ -49,14 +49,16 @@ struct ProducerOptions {
   std::chrono::milliseconds request_timeout{2000};
   // The seq of the first event pushed, >= 1.
   uint64_t first_seq = 1;
-  // Requests in flight before pushes queue up. A push goes out at once
-  // while fewer are awaiting their replies; past that, events wait, and as
-  // replies arrive the waiting ones go together, up to max_batch events in
-  // one push_batch request (docs/protocol.md). So a single event is never
-  // delayed, and a stream of them costs a request per batch, not per event.
-  // Like retries, queued events are sent while the producer runs: in
-  // push(), poll_ack() and flush().
-  size_t max_requests = 4;
+  // Batching. Events that are due together (a burst of retries after a
+  // leader change) go out in one push_batch request of up to max_batch
+  // events (docs/protocol.md). max_requests > 0 also holds new pushes back
+  // while that many requests await their replies, so that they go out
+  // together: fewer requests for a client short of CPU, but each held-back
+  // event waits a round trip first, which in a closed loop costs more
+  // throughput than it saves (docs/benchmarks.md). 0, the default, sends
+  // every push at once. Like retries, held-back events are sent while the
+  // producer runs: in push(), poll_ack() and flush().
+  size_t max_requests = 0;
   size_t max_batch = 256;
 };
 

@@ -6,8 +6,8 @@
 // timeout. All attempts of an event carry the same (producer, seq) and their
 // own request id; an ok reply to any of them is the ack, while the other
 // replies count only for the current attempt. One request (requests_)
-// carries one event (op push) or several (op push_batch): events pushed
-// while max_requests requests are awaited wait and go out together.
+// carries one event (op push) or several (op push_batch): the events due
+// together, such as a window of retries after a leader change.
 //
 // Where an attempt goes is one shared guess, leader_: replies move it (a
 // redirect names the leader; a timeout or a node without a leader moves it on
@@ -123,6 +123,8 @@ class Producer::Impl {
   void send(const std::vector<uint64_t>& seqs, Clock::time_point now);
   // The request is answered (or timed out): no longer counted in flight.
   void settle(uint64_t request_id);
+  // New sends wait for replies (ProducerOptions::max_requests).
+  bool held_back() const { return options_.max_requests > 0 && awaited_ >= options_.max_requests; }
   void on_results(const std::string& from, uint64_t request_id, const wire::PushResult* results,
                   size_t n);
   void on_error(const std::string& from, uint64_t seq, Pending& p, const wire::ClientReply& reply);
@@ -282,11 +284,11 @@ void Producer::Impl::send_due(Clock::time_point now) {
   if (waiting_.empty() || now < next_send_due_) return;
   // Strictly in seq order, so that a fault-free leader appends in push
   // order: a later event waits while an earlier one must (a connection
-  // still being made, a backoff). Up to max_requests requests go out at
-  // once; events pushed meanwhile wait for a reply and then go together,
-  // up to max_batch in one push_batch request.
+  // still being made, a backoff). Events due together go in one push_batch
+  // of up to max_batch; with max_requests set, new ones also wait while
+  // that many requests are awaited, and then go together.
   const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
-  while (!waiting_.empty() && awaited_ < std::max<size_t>(options_.max_requests, 1)) {
+  while (!waiting_.empty() && !held_back()) {
     batch_.clear();
     size_t bytes = 0;
     for (uint64_t seq : waiting_) {
@@ -304,7 +306,7 @@ void Producer::Impl::send_due(Clock::time_point now) {
   if (!waiting_.empty()) {
     const Clock::time_point first = pending_.at(*waiting_.begin()).not_before;
     // Held back only by the requests in flight: a reply, not a time, sends it.
-    if (first > now || awaited_ < std::max<size_t>(options_.max_requests, 1)) {
+    if (first > now || !held_back()) {
       next_send_due_ = first;
     }
   }

@@ -333,24 +333,20 @@ bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits
   for (uint32_t i = 0; i < keys; ++i) {
     std::string_view key;
     if (!r.str(&key)) return false;
-    // Each key once; any other key (allowed, but unusual) takes the slow path.
+    // Each key once; any other key (allowed, but unusual) takes the slow
+    // path, as does anything but payload in an append.
+    const bool push_key = !out->append;
+    bool read = false;
     if (key == "payload" && !payload) {
-      payload = ReadPayload(r, limits, &out->payload);
-      if (!payload) return false;
-    } else if (out->append) {
-      return false;
-    } else if (key == "topic" && !topic) {
-      topic = ReadStr(r, limits, &out->topic);
-      if (!topic) return false;
-    } else if (key == "producer" && !producer) {
-      producer = ReadStr(r, limits, &out->producer);
-      if (!producer) return false;
-    } else if (key == "seq" && !seq) {
-      seq = r.uint(&out->seq);
-      if (!seq) return false;
-    } else {
-      return false;
+      read = payload = ReadPayload(r, limits, &out->payload);
+    } else if (push_key && key == "topic" && !topic) {
+      read = topic = ReadStr(r, limits, &out->topic);
+    } else if (push_key && key == "producer" && !producer) {
+      read = producer = ReadStr(r, limits, &out->producer);
+    } else if (push_key && key == "seq" && !seq) {
+      read = seq = r.uint(&out->seq);
     }
+    if (!read) return false;
   }
   if (!r.at_end() || !payload) return false;
   if (out->append) {
@@ -568,16 +564,16 @@ bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& l
         for (uint32_t f = 0; f < fields; ++f) {
           std::string_view name;
           if (!r.str(&name)) return false;
+          // Each key once; a failed read (a limit included) refuses the frame.
+          bool read = false;
           if (name == "topic" && !topic) {
-            topic = ReadStr(r, limits, &e.topic);
+            read = topic = ReadStr(r, limits, &e.topic);
           } else if (name == "payload" && !payload) {
-            payload = ReadPayload(r, limits, &e.payload);
+            read = payload = ReadPayload(r, limits, &e.payload);
           } else if (name == "seq" && !seq) {
-            seq = r.uint(&e.seq);
-          } else {
-            return false;
+            read = seq = r.uint(&e.seq);
           }
-          if (!r.ok()) return false;
+          if (!read) return false;
         }
         // (A producer given after the events is left to the slow path.)
         if (!topic || !payload || (has_producer ? !seq || e.seq == 0 : seq) ||

@@ -44,9 +44,8 @@ class Reader {
     if (t >= 0xd0 && t <= 0xd3) {  // int8..int64 holding a non-negative value
       const size_t n = size_t{1} << (t - 0xd0);
       if (!need(1 + n)) return false;
-      const uint64_t raw = BigEndian(p_ + 1, n);
-      if ((raw >> (8 * n - 1)) & 1) return fail();  // negative
-      *v = raw;
+      if (p_[1] & 0x80) return fail();  // negative: the sign is the first byte's top bit
+      *v = BigEndian(p_ + 1, n);
       p_ += 1 + n;
       return true;
     }

@@ -141,6 +141,20 @@ TEST(PushRequestDecoder, HoldsToTheLimits) {
   frame = Request(1, kPushOp, PushMap("t", std::string(16, 'x')));
   EXPECT_TRUE(DecodePushRequest(frame.data(), frame.size(), limits, &v));
   ExpectAgrees(frame, limits);
+  // A string over the limit refuses the frame, even if the key comes again.
+  frame = Request(1, kPushOp,
+                  {{"topic", Value::Str("topic-of-9")},
+                   {"topic", Value::Str("t")},
+                   {"payload", Value::Bin("x")}});
+  EXPECT_FALSE(DecodePushRequest(frame.data(), frame.size(), limits, &v));
+  uint64_t id = 0;
+  std::string_view producer;
+  std::vector<PushEventView> events;
+  frame = Request(1, kPushBatchOp,
+                  {{"events", Value::MakeArray({Value::MakeMap({{"topic", Value::Str("topic-of-9")},
+                                                                {"topic", Value::Str("t")},
+                                                                {"payload", Value::Bin("x")}})})}});
+  EXPECT_FALSE(DecodePushBatchRequest(frame.data(), frame.size(), limits, &id, &producer, &events));
 }
 
 TEST(PushRequestDecoder, AcceptsNothingTheGeneralDecoderRefusesUnderMutation) {

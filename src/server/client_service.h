@@ -1,6 +1,8 @@
 // ClientService: the node's client endpoint (a ROUTER socket), served on
-// the loop thread: status, append (acknowledged once committed) and fetch
-// (committed entries; any node). docs/protocol.md is the contract.
+// the loop thread: status, push, push_batch and append (acknowledged once
+// committed) and fetch (committed entries; any node). docs/protocol.md is
+// the contract. Pushes are decoded straight from their frames (views); any
+// request that fast path refuses goes through the general decoder.
 #pragma once
 
 #include <deque>

@@ -34,6 +34,73 @@ bool ReadStr(Reader& r, const DecodeLimits& limits, std::string_view* v) {
   return r.str(v) && v->size() <= limits.max_string_bytes;
 }
 
+// The client envelope's first three elements: [version, request_id, word]
+// (word: the op of a request, the code of a reply); the map follows.
+void PackHead(Packer& pk, uint64_t request_id, std::string_view word) {
+  pk.pack_array(4);
+  pk.pack_uint64(kClientVersion);
+  pk.pack_uint64(request_id);
+  PackStr(pk, word);
+}
+
+bool ReadHead(Reader& r, uint64_t* request_id, std::string_view* word) {
+  uint32_t n = 0;
+  uint64_t version = 0;
+  return r.array(&n) && n == 4 && r.uint(&version) && version == kClientVersion &&
+         r.uint(request_id) && r.str(word);
+}
+
+// push's reply body, with or without `duplicate` (append's).
+void PackPushResult(Packer& pk, const PushResult& result, bool with_duplicate) {
+  pk.pack_map(with_duplicate ? 3 : 2);
+  PackStr(pk, "index");
+  pk.pack_uint64(result.index);
+  PackStr(pk, "term");
+  pk.pack_uint64(result.term);
+  if (with_duplicate) {
+    PackStr(pk, "duplicate");
+    pk.pack(result.duplicate);
+  }
+}
+
+// A push reply body: each key once, no other key, index and term required.
+bool ReadPushResult(Reader& r, PushResult* out) {
+  *out = PushResult();
+  uint32_t keys = 0;
+  if (!r.map(&keys)) return false;
+  bool index = false, term = false, duplicate = false;
+  for (uint32_t i = 0; i < keys; ++i) {
+    std::string_view key;
+    if (!r.str(&key)) return false;
+    bool read = false;
+    if (key == "index" && !index) {
+      read = index = r.uint(&out->index);
+    } else if (key == "term" && !term) {
+      read = term = r.uint(&out->term);
+    } else if (key == "duplicate" && !duplicate) {
+      read = duplicate = r.boolean(&out->duplicate);
+    }
+    if (!read) return false;
+  }
+  return index && term;
+}
+
+bool ValidProducer(std::string_view producer) {
+  return !producer.empty() && producer.size() <= kMaxProducerBytes;
+}
+
+// push's seq rule: a seq >= 1 with a producer, none without.
+bool ValidSeq(bool producer, bool has_seq, uint64_t seq) {
+  return producer ? has_seq && seq >= 1 : !has_seq;
+}
+
+// A frame a view decoder refused: the tree decoder's error says what is
+// wrong. (The two accept the same frames; tests/wire holds them to it.)
+Status Refused(const Status& tree, const char* what) {
+  if (!tree.ok()) return tree;
+  return Status::Corruption(std::string(what) + ": accepted by the tree decoder only");
+}
+
 msgpack::unpack_limit Limit(const DecodeLimits& l) {
   // Flat arrays of scalars: no maps, depth 1.
   return msgpack::unpack_limit(16, 0, l.max_string_bytes, l.max_entry_bytes, 0, 2);
@@ -152,12 +219,8 @@ Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limi
       ReadPayload(r, limits, &out->payload) && r.at_end()) {
     return Status::Ok();
   }
-  // Not a record: the tree decoder says why. (The two accept the same
-  // frames; tests/wire holds them to it.)
   EventRecord record;
-  Status s = DecodeEventRecordTree(data, size, limits, &record);
-  if (!s.ok()) return s;
-  return Status::Corruption("event record: accepted by the tree decoder only");
+  return Refused(DecodeEventRecordTree(data, size, limits, &record), "event record");
 }
 
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
@@ -200,8 +263,7 @@ Status DecodePushArgs(const Value::Map& args, PushArgs* out) {
   Status s = CheckTopic(out->topic);
   if (!s.ok()) return Status::InvalidInput("push: " + s.message());
   if (producer != nullptr) {
-    if (producer->kind() != Value::Kind::kStr || producer->as_str().empty() ||
-        producer->as_str().size() > kMaxProducerBytes) {
+    if (producer->kind() != Value::Kind::kStr || !ValidProducer(producer->as_str())) {
       return Status::InvalidInput("push: 'producer' must be a str of 1.." +
                                   std::to_string(kMaxProducerBytes) + " bytes");
     }
@@ -293,11 +355,8 @@ Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& l
       r.at_end() && out->prev_index < out->index) {
     return Status::Ok();
   }
-  // The tree decoder says what is wrong.
   PublishedEvent event;
-  Status s = DecodePublishedEventTree(data, size, limits, &event);
-  if (!s.ok()) return s;
-  return Status::Corruption("published event: accepted by the tree decoder only");
+  return Refused(DecodePublishedEventTree(data, size, limits, &event), "published event");
 }
 
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
@@ -315,13 +374,8 @@ bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits
                        PushRequestView* out) {
   *out = PushRequestView();
   Reader r(data, size);
-  uint32_t n = 0;
-  uint64_t version = 0;
   std::string_view op;
-  if (size > limits.max_frame_bytes || !r.array(&n) || n != 4 || !r.uint(&version) ||
-      version != kClientVersion || !r.uint(&out->request_id) || !r.str(&op)) {
-    return false;
-  }
+  if (size > limits.max_frame_bytes || !ReadHead(r, &out->request_id, &op)) return false;
   if (op == kAppendOp) {
     out->append = true;
   } else if (op != kPushOp) {
@@ -353,41 +407,23 @@ bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits
     out->topic = "default";
     return true;
   }
-  if (!topic || !CheckTopic(out->topic).ok()) return false;
-  if (producer) {
-    return !out->producer.empty() && out->producer.size() <= kMaxProducerBytes && seq &&
-           out->seq >= 1;
-  }
-  return !seq;
+  return topic && CheckTopic(out->topic).ok() && (!producer || ValidProducer(out->producer)) &&
+         ValidSeq(producer, seq, out->seq);
 }
 
 void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_duplicate,
                      std::string* out) {
   StringSink sink(out);
   Packer pk(sink);
-  pk.pack_array(4);
-  pk.pack_uint64(kClientVersion);
-  pk.pack_uint64(request_id);
-  PackStr(pk, kOk);
-  pk.pack_map(with_duplicate ? 3 : 2);
-  PackStr(pk, "index");
-  pk.pack_uint64(result.index);
-  PackStr(pk, "term");
-  pk.pack_uint64(result.term);
-  if (with_duplicate) {
-    PackStr(pk, "duplicate");
-    pk.pack(result.duplicate);
-  }
+  PackHead(pk, request_id, kOk);
+  PackPushResult(pk, result, with_duplicate);
 }
 
 void EncodePushRequest(const PushRequestView& push, std::string* out) {
   out->reserve(out->size() + push.topic.size() + push.payload.size() + push.producer.size() + 64);
   StringSink sink(out);
   Packer pk(sink);
-  pk.pack_array(4);
-  pk.pack_uint64(kClientVersion);
-  pk.pack_uint64(push.request_id);
-  PackStr(pk, kPushOp);
+  PackHead(pk, push.request_id, kPushOp);
   pk.pack_map(push.producer.empty() ? 2 : 4);
   PackStr(pk, "topic");
   PackStr(pk, push.topic);
@@ -402,31 +438,9 @@ void EncodePushRequest(const PushRequestView& push, std::string* out) {
 }
 
 bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushResult* out) {
-  *out = PushResult();
   Reader r(data, size);
-  uint32_t n = 0, keys = 0;
-  uint64_t version = 0;
   std::string_view code;
-  if (!r.array(&n) || n != 4 || !r.uint(&version) || version != kClientVersion ||
-      !r.uint(request_id) || !r.str(&code) || code != kOk || !r.map(&keys)) {
-    return false;
-  }
-  bool index = false, term = false, duplicate = false;
-  for (uint32_t i = 0; i < keys; ++i) {
-    std::string_view key;
-    if (!r.str(&key)) return false;
-    if (key == "index" && !index) {
-      index = r.uint(&out->index);
-    } else if (key == "term" && !term) {
-      term = r.uint(&out->term);
-    } else if (key == "duplicate" && !duplicate) {
-      duplicate = r.boolean(&out->duplicate);
-    } else {
-      return false;
-    }
-    if (!r.ok()) return false;
-  }
-  return r.at_end() && index && term;
+  return ReadHead(r, request_id, &code) && code == kOk && ReadPushResult(r, out) && r.at_end();
 }
 
 namespace {
@@ -436,15 +450,11 @@ Status CheckBatchEvent(const std::string& what, std::string_view topic, bool pro
                        uint64_t seq) {
   Status s = CheckTopic(topic);
   if (!s.ok()) return Status::InvalidInput(what + ": " + s.message());
-  if (producer && (!has_seq || seq == 0)) {
-    return Status::InvalidInput(what + ": 'seq' (uint >= 1) is required with 'producer'");
+  if (!ValidSeq(producer, has_seq, seq)) {
+    return Status::InvalidInput(what + (producer ? ": 'seq' (uint >= 1) is required with 'producer'"
+                                                 : ": 'seq' without 'producer'"));
   }
-  if (!producer && has_seq) return Status::InvalidInput(what + ": 'seq' without 'producer'");
   return Status::Ok();
-}
-
-bool ValidProducer(std::string_view producer) {
-  return !producer.empty() && producer.size() <= kMaxProducerBytes;
 }
 
 }  // namespace
@@ -535,11 +545,9 @@ bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& l
   events->clear();
   *producer = {};
   Reader r(data, size);
-  uint32_t n = 0, keys = 0;
-  uint64_t version = 0;
+  uint32_t keys = 0;
   std::string_view op;
-  if (size > limits.max_frame_bytes || !r.array(&n) || n != 4 || !r.uint(&version) ||
-      version != kClientVersion || !r.uint(request_id) || !r.str(&op) || op != kPushBatchOp ||
+  if (size > limits.max_frame_bytes || !ReadHead(r, request_id, &op) || op != kPushBatchOp ||
       !r.map(&keys) || keys > 2) {
     return false;
   }
@@ -576,7 +584,7 @@ bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& l
           if (!read) return false;
         }
         // (A producer given after the events is left to the slow path.)
-        if (!topic || !payload || (has_producer ? !seq || e.seq == 0 : seq) ||
+        if (!topic || !payload || !ValidSeq(has_producer, seq, e.seq) ||
             !CheckTopic(e.topic).ok()) {
           return false;
         }
@@ -596,10 +604,7 @@ void EncodePushBatchRequest(uint64_t request_id, std::string_view producer,
   out->reserve(out->size() + bytes);
   StringSink sink(out);
   Packer pk(sink);
-  pk.pack_array(4);
-  pk.pack_uint64(kClientVersion);
-  pk.pack_uint64(request_id);
-  PackStr(pk, kPushBatchOp);
+  PackHead(pk, request_id, kPushBatchOp);
   pk.pack_map(producer.empty() ? 1 : 2);
   if (!producer.empty()) {
     PackStr(pk, "producer");
@@ -624,56 +629,26 @@ void EncodePushBatchReply(uint64_t request_id, const std::vector<PushResult>& re
                           std::string* out) {
   StringSink sink(out);
   Packer pk(sink);
-  pk.pack_array(4);
-  pk.pack_uint64(kClientVersion);
-  pk.pack_uint64(request_id);
-  PackStr(pk, kOk);
+  PackHead(pk, request_id, kOk);
   pk.pack_map(1);
   PackStr(pk, "results");
   pk.pack_array(static_cast<uint32_t>(results.size()));
-  for (const PushResult& r : results) {
-    pk.pack_map(3);
-    PackStr(pk, "index");
-    pk.pack_uint64(r.index);
-    PackStr(pk, "term");
-    pk.pack_uint64(r.term);
-    PackStr(pk, "duplicate");
-    pk.pack(r.duplicate);
-  }
+  for (const PushResult& r : results) PackPushResult(pk, r, true);
 }
 
 bool DecodePushBatchReply(const char* data, size_t size, uint64_t* request_id,
                           std::vector<PushResult>* results) {
   results->clear();
   Reader r(data, size);
-  uint32_t n = 0, keys = 0, count = 0;
-  uint64_t version = 0;
+  uint32_t keys = 0, count = 0;
   std::string_view code, key;
-  if (!r.array(&n) || n != 4 || !r.uint(&version) || version != kClientVersion ||
-      !r.uint(request_id) || !r.str(&code) || code != kOk || !r.map(&keys) || keys != 1 ||
+  if (!ReadHead(r, request_id, &code) || code != kOk || !r.map(&keys) || keys != 1 ||
       !r.str(&key) || key != "results" || !r.array(&count) || count > kMaxBatchEvents) {
     return false;
   }
   results->resize(count);
   for (PushResult& one : *results) {
-    uint32_t fields = 0;
-    bool index = false, term = false, duplicate = false;
-    if (!r.map(&fields)) return false;
-    for (uint32_t f = 0; f < fields; ++f) {
-      std::string_view name;
-      if (!r.str(&name)) return false;
-      if (name == "index" && !index) {
-        index = r.uint(&one.index);
-      } else if (name == "term" && !term) {
-        term = r.uint(&one.term);
-      } else if (name == "duplicate" && !duplicate) {
-        duplicate = r.boolean(&one.duplicate);
-      } else {
-        return false;
-      }
-      if (!r.ok()) return false;
-    }
-    if (!index || !term) return false;
+    if (!ReadPushResult(r, &one)) return false;
   }
   return r.at_end();
 }

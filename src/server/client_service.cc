@@ -10,6 +10,17 @@
 
 namespace raftlog::server {
 
+namespace {
+
+// A (producer, seq) below the producer table's window.
+Status TooOld(const char* op, std::string_view producer, uint64_t seq) {
+  return Status::InvalidInput(std::string(op) + ": seq " + std::to_string(seq) +
+                              " is older than the window remembered for producer '" +
+                              std::string(producer) + "'; its outcome cannot be told");
+}
+
+}  // namespace
+
 ClientService::ClientService(zmq::context_t* context, const ServerOptions& options,
                              ReplicatedLog* log, net::ZmqTransport* transport,
                              const ProducerTable* producers)
@@ -249,12 +260,7 @@ void ClientService::handle_push_batch(const Envelope& envelope, uint64_t request
     for (const wire::PushEventView& e : events) {
       ProducerTable::Where where;
       if (producers_->find(producer, e.seq, &where) == ProducerTable::Found::kTooOld) {
-        send_reply(
-            envelope,
-            error_reply(request_id, Status::InvalidInput(
-                                        "push_batch: seq " + std::to_string(e.seq) +
-                                        " is older than the window remembered for producer '" +
-                                        std::string(producer) + "'; its outcome cannot be told")));
+        send_reply(envelope, error_reply(request_id, TooOld("push_batch", producer, e.seq)));
         return;
       }
     }
@@ -280,9 +286,7 @@ void ClientService::submit(Waiter waiter, std::string_view topic, std::string_vi
         complete(waiter, {where.index, where.term, true});
         return;
       case ProducerTable::Found::kTooOld:
-        fail(waiter, Status::InvalidInput("push: seq " + std::to_string(seq) +
-                                          " is older than the window remembered for producer '" +
-                                          std::string(producer) + "'; its outcome cannot be told"));
+        fail(waiter, TooOld("push", producer, seq));
         return;
       case ProducerTable::Found::kNew:
         break;

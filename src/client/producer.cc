@@ -402,7 +402,10 @@ void Producer::Impl::on_results(const std::string& from, uint64_t request_id,
   auto found = requests_.find(request_id);
   if (found == requests_.end()) return;  // for events already finished
   settle(request_id);
-  const std::vector<uint64_t> seqs = found->second.seqs;  // finish() may erase it
+  // Every event of the request is finished below, and the last finish()
+  // erases the request: take its seqs rather than copy them.
+  std::vector<uint64_t> seqs;
+  seqs.swap(found->second.seqs);
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (pending_.find(seqs[i]) == pending_.end()) continue;  // finished already
     // An ok to any attempt: committed, whichever attempt it answers.

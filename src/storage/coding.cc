@@ -30,16 +30,19 @@ void PutConfig(std::string* out, const core::ClusterConfig& c) {
   PutIds(out, c.learners);
 }
 
-// Starts a record: room for the CRC, then the version.
-void Begin(std::string* out) {
-  out->assign(4, '\0');
+// Starts a record at the end of *out: room for the CRC, then the version.
+// Returns where it starts, for Seal.
+size_t Begin(std::string* out) {
+  const size_t start = out->size();
+  out->append(4, '\0');
   out->push_back(static_cast<char>(kFormatVersion));
+  return start;
 }
 
-// Ends a record: the CRC over everything after it.
-void Seal(std::string* out) {
-  uint32_t crc = Crc32c(out->data() + 4, out->size() - 4);
-  for (int i = 0; i < 4; ++i) (*out)[i] = static_cast<char>(crc >> (8 * i));
+// Ends the record that starts at start: the CRC over everything after it.
+void Seal(std::string* out, size_t start) {
+  uint32_t crc = Crc32c(out->data() + start + 4, out->size() - start - 4);
+  for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>(crc >> (8 * i));
 }
 
 // Reads a body; any read past the end or malformed varint makes ok false.
@@ -139,17 +142,14 @@ void EncodeEntry(const core::Entry& e, std::string* out) {
 }
 
 void AppendEntryRecord(const core::Entry& e, std::string* out) {
-  const size_t start = out->size();
-  out->append(4, '\0');
-  out->push_back(static_cast<char>(kFormatVersion));
+  const size_t start = Begin(out);
   PutVarint(out, e.index);
   PutVarint(out, e.term);
   out->push_back(static_cast<char>(e.type));
   PutVarint(out, e.data.size());
   out->append(e.data);
   PutConfig(out, e.config);
-  uint32_t crc = Crc32c(out->data() + start + 4, out->size() - start - 4);
-  for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>(crc >> (8 * i));
+  Seal(out, start);
 }
 
 Status NextEntryRecord(std::string_view* run, core::LogIndex key_index, std::string_view* record,
@@ -178,22 +178,25 @@ Status NextEntryRecord(std::string_view* run, core::LogIndex key_index, std::str
 }
 
 void EncodeHardState(const core::HardState& hs, std::string* out) {
-  Begin(out);
+  out->clear();
+  const size_t start = Begin(out);
   PutVarint(out, hs.term);
   PutVarint(out, hs.voted_for);
   PutVarint(out, hs.commit);
-  Seal(out);
+  Seal(out, start);
 }
 
 void EncodeLogMeta(const LogMeta& meta, std::string* out) {
-  Begin(out);
+  out->clear();
+  const size_t start = Begin(out);
   PutVarint(out, meta.head_index);
   PutVarint(out, meta.head_term);
-  Seal(out);
+  Seal(out, start);
 }
 
 void EncodeSnapshotMeta(const SnapshotMeta& meta, std::string* out) {
-  Begin(out);
+  out->clear();
+  const size_t start = Begin(out);
   PutVarint(out, meta.last_index);
   PutVarint(out, meta.last_term);
   PutConfig(out, meta.config);
@@ -203,7 +206,7 @@ void EncodeSnapshotMeta(const SnapshotMeta& meta, std::string* out) {
     out->append(id);
     PutVarint(out, seq);
   }
-  Seal(out);
+  Seal(out, start);
 }
 
 Status DecodeEntry(std::string_view record, core::LogIndex key_index, core::Entry* e) {

@@ -199,7 +199,12 @@ Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& 
   Status s = Parse(data, size, limits, "event record", &h);
   if (!s.ok()) return s;
   Row row(h.get(), 6, "event record");
-  row.Uint(0, "version");
+  // PeekVersion reads only an unsigned version; one packed as a signed int
+  // is checked here.
+  version = row.Uint(0, "version");
+  if (row.ok() && version != kEventRecordVersion) {
+    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
+  }
   out->topic = row.Str(1, "topic", msgpack::type::STR);
   out->producer = row.Str(2, "producer", msgpack::type::STR);
   out->seq = row.Uint(3, "seq");

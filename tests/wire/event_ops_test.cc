@@ -29,6 +29,10 @@ TEST(EventRecord, RejectsOtherVersionsShapesAndTypes) {
   EventRecord back;
   std::string v2 = Pack({2, "t", "", 0, 1, "x"});
   EXPECT_EQ(DecodeEventRecord(v2.data(), v2.size(), {}, &back).code(), Status::Code::kNotSupported);
+  // The version packed as an int8 (0xd0), which msgpack-c reads as unsigned too.
+  const std::string signed_v2("\x96\xd0\x02\xa1t\xa0\x00\x01\xc4\x01x", 11);
+  EXPECT_EQ(DecodeEventRecord(signed_v2.data(), signed_v2.size(), {}, &back).code(),
+            Status::Code::kNotSupported);
   std::string good;
   EncodeEventRecord(EventRecord{"t", "p", 1, 2, "x"}, &good);
   for (size_t cut = 0; cut < good.size(); ++cut) {

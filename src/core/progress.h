@@ -35,9 +35,11 @@ struct Progress {
   LogIndex match = 0;  // highest index known to be in the follower's durable log
   LogIndex next = 1;   // next index to send
   State state = State::kProbe;
-  bool probe_sent = false;     // kProbe: a probe is out, wait for its answer or a heartbeat
+  bool probe_sent = false;     // kProbe: a probe is out; wait for its answer, or a heartbeat's
+                               // after a retransmit timeout
   bool recent_active = false;  // heard from since the last check-quorum round
-  int ticks_since_ack = 0;     // kReplicate: ticks without progress while messages are in flight
+  int ticks_since_ack = 0;     // kReplicate: ticks without progress while messages are in
+                               // flight; kProbe: ticks since the probe went out
   uint64_t acked_seq = 0;      // highest heartbeat sequence number it echoed this term
   LogIndex commit_sent = 0;    // commit index the last AppendEntries let it learn
   Inflights inflights;

@@ -29,6 +29,11 @@ constexpr bool kBugVoteReplyBeforePersist = true;
 #else
 constexpr bool kBugVoteReplyBeforePersist = false;
 #endif
+#ifdef RAFTLOG_BUG_APPEND_REPLY_BEFORE_PERSIST
+constexpr bool kBugAppendReplyBeforePersist = true;
+#else
+constexpr bool kBugAppendReplyBeforePersist = false;
+#endif
 
 Status Config::validate() const {
   if (id == kNoNode) return Status::InvalidInput("config: id must be positive");
@@ -415,8 +420,13 @@ void Raft::Impl::send(NodeId to, Message::Body body) {
     after_persist = !rv->pre_vote;
   } else if (const auto* r = std::get_if<RequestVoteReply>(&m.body)) {
     after_persist = !r->pre_vote && !kBugVoteReplyBeforePersist;
-  } else if (std::holds_alternative<AppendEntriesReply>(m.body)) {
-    after_persist = true;
+  } else if (const auto* r = std::get_if<AppendEntriesReply>(&m.body)) {
+    // An acknowledgement promises the log through match_index is durable
+    // here. One that promises no more than is already durable goes at once:
+    // a slow write (a large entry) must not hold back the answers to
+    // heartbeats that keep the leader in office (check-quorum).
+    after_persist =
+        !kBugAppendReplyBeforePersist && !(r->success && r->match_index <= log_.persisted_index());
   }
   (after_persist ? pending_.messages_after_persist : pending_.messages).push_back(std::move(m));
 }
@@ -559,8 +569,19 @@ void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply&
     if (maybe_commit()) flush_pending_ = true;
     flush_pending_ = true;
   } else if (pr.state == Progress::State::kProbe) {
-    pr.probe_sent = false;
-    flush_pending_ = true;
+    if (r.match_index + 1 >= pr.next) {
+      // The follower holds everything before the probe point: nothing to
+      // find, stream from here.
+      pr.become_replicate();
+      flush_pending_ = true;
+    } else if (pr.ticks_since_ack >= retransmit_ticks()) {
+      // The follower answers heartbeats but not the probe, which has been
+      // out for a retransmit timeout: it was lost. Not sooner: a probe of a
+      // large entry may take the follower a while to write, and sending it
+      // again would only queue another copy ahead of the heartbeats.
+      pr.probe_sent = false;
+      flush_pending_ = true;
+    }
   }
 }
 
@@ -634,6 +655,7 @@ bool Raft::Impl::send_append(NodeId to, Progress& pr) {
       std::min(commit_, ae.entries.empty() ? ae.prev_log_index : ae.entries.back().index);
   if (probing) {
     pr.probe_sent = true;
+    pr.ticks_since_ack = 0;  // counts how long the probe is out (tick_leader)
   } else if (!ae.entries.empty()) {
     size_t bytes = 0;
     for (const Entry& e : ae.entries) bytes += e.byte_size();
@@ -648,15 +670,12 @@ bool Raft::Impl::send_append(NodeId to, Progress& pr) {
 
 void Raft::Impl::send_heartbeats() {
   ++seq_;
-  for (auto& [id, pr] : progress_) {
-    if (pr.state == Progress::State::kProbe) {
-      // Re-send a probe that may have been lost.
-      pr.probe_sent = false;
-      send_append(id, pr);
-    } else {
-      send_anchored(id, pr);
-    }
-  }
+  // Always an empty AppendEntries, never entries: a follower that cannot
+  // take what is being replicated (a frame over its limit, a lossy link)
+  // still hears its leader and stays a follower. A probing follower's
+  // answer re-opens its probe (handle_append_reply), so a lost probe is
+  // re-sent once per heartbeat, after the follower has shown it is there.
+  for (auto& [id, pr] : progress_) send_anchored(id, pr);
   update_heartbeat_ack();  // a single-node cluster acknowledges itself
 }
 
@@ -702,7 +721,11 @@ void Raft::Impl::tick_leader() {
     }
   }
   for (auto& [id, pr] : progress_) {
-    if (pr.state != Progress::State::kReplicate || pr.inflights.empty()) continue;
+    if (pr.state == Progress::State::kProbe) {
+      if (pr.probe_sent) ++pr.ticks_since_ack;
+      continue;
+    }
+    if (pr.inflights.empty()) continue;
     if (++pr.ticks_since_ack >= retransmit_ticks()) {
       // Nothing acknowledged for a while with messages out: assume they were
       // lost and probe again from what the follower is known to hold.

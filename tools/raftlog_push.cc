@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
   }
-  const size_t max_bytes = raftlog::wire::DecodeLimits().max_entry_bytes;
+  const size_t max_bytes = raftlog::wire::kMaxPayloadBytes;
   for (size_t i = 0; i < args.events.size(); ++i) {
     if (args.events[i].size() > max_bytes) {
       std::fprintf(stderr, "raftlog-push: event %zu: %zu bytes, more than %zu\n", i,

@@ -22,6 +22,7 @@
 #include "raftlog/status.h"
 #include "raftlog/storage/log_store.h"
 #include "raftlog/transport.h"
+#include "raftlog/wire/limits.h"
 
 namespace raftlog {
 
@@ -36,6 +37,10 @@ struct ReplicatedLogOptions {
   // After a restart, deliver committed entries only from the persisted
   // commit index on (true), or replay them all from the log head (false).
   bool resume_from_commit = true;
+  // The largest command propose_command takes. A larger one could not be
+  // replicated: every node's peer frames are sized for this (the default,
+  // wire::kMaxEntryBytes, is what raftlogd's frames hold).
+  size_t max_command_bytes = wire::kMaxEntryBytes;
 };
 
 // An entry became committed (and is durable here). Indexes go up by one.
@@ -80,6 +85,8 @@ class ReplicatedLog {
   // Pops the next event; false when there is none.
   bool next_event(Event* event);
 
+  // InvalidInput for a command over options.max_command_bytes; NotLeader
+  // (with a hint) when this node does not lead.
   Status propose_command(std::string command, core::ProposalId* id);
   Status propose_config(const std::vector<core::NodeId>& voters,
                         const std::vector<core::NodeId>& learners, core::ProposalId* id);

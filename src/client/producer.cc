@@ -490,10 +490,8 @@ Status Producer::Impl::push(std::string topic, std::string payload, uint64_t* se
   if (!options_error_.ok()) return options_error_;
   Status s = wire::CheckTopic(topic);
   if (!s.ok()) return s;
-  if (payload.size() > limits_.max_entry_bytes) {
-    return Status::InvalidInput("payload of " + std::to_string(payload.size()) + " bytes exceeds " +
-                                std::to_string(limits_.max_entry_bytes));
-  }
+  s = wire::CheckPayloadSize(payload.size(), limits_);
+  if (!s.ok()) return s;
   Clock::time_point deadline = DeadlineAfter(Clock::now(), max_wait);
   pump(Clock::now());  // take in what has arrived, so acks flow while pushing
   while (pending_.size() >= options_.window) {

@@ -5,7 +5,6 @@
 #include <zmq.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "raftlog/wire/peer_codec.h"
@@ -16,13 +15,6 @@ namespace {
 
 std::string IdString(core::NodeId id) {
   return std::to_string(id);
-}
-
-bool ParseId(const zmq::message_t& frame, core::NodeId* id) {
-  const char* begin = static_cast<const char*>(frame.data());
-  const char* end = begin + frame.size();
-  auto [ptr, ec] = std::from_chars(begin, end, *id);
-  return ec == std::errc() && ptr == end && *id != core::kNoNode;
 }
 
 // Reads one monitor event: frame 1 = uint16 event + uint32 value, frame 2 = endpoint.
@@ -70,13 +62,22 @@ Status ZmqTransport::Create(zmq::context_t* context, const ZmqTransportOptions& 
 Status ZmqTransport::start() {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return Status::IOError(std::string("eventfd: ") + std::strerror(errno));
+  // On both ends of every peer connection: a connection whose other end
+  // stops answering PINGs is closed, whatever TCP believes.
+  auto heartbeats = [this](zmq::socket_t& s) {
+    if (options_.heartbeat_interval_ms <= 0) return;
+    s.set(zmq::sockopt::heartbeat_ivl, options_.heartbeat_interval_ms);
+    s.set(zmq::sockopt::heartbeat_timeout, options_.heartbeat_timeout_ms);
+    s.set(zmq::sockopt::heartbeat_ttl, options_.heartbeat_timeout_ms);
+  };
   try {
     router_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
     router_.set(zmq::sockopt::sndhwm, options_.send_hwm);
     router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.limits.max_frame_bytes));
-    // A restarted peer reconnects with the same routing id; let it take over.
-    router_.set(zmq::sockopt::router_handover, 1);
+    // No ZMQ_ROUTER_HANDOVER and no routing ids of our own (see the header):
+    // every connection is its own pipe.
     router_.set(zmq::sockopt::linger, 0);
+    heartbeats(router_);
     router_monitor_ = Monitor(context_, router_,
                               "router-" + IdString(options_.self) + "-" +
                                   std::to_string(reinterpret_cast<uintptr_t>(this)),
@@ -87,13 +88,14 @@ Status ZmqTransport::start() {
       peer.id = p.id;
       peer.dealer = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
       zmq::socket_t& d = *peer.dealer;
-      d.set(zmq::sockopt::routing_id, IdString(options_.self));
       d.set(zmq::sockopt::sndhwm, options_.send_hwm);
       d.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
       d.set(zmq::sockopt::immediate, 1);
       d.set(zmq::sockopt::linger, 0);
       d.set(zmq::sockopt::reconnect_ivl, options_.reconnect_ivl_ms);
       d.set(zmq::sockopt::reconnect_ivl_max, options_.reconnect_ivl_max_ms);
+      d.set(zmq::sockopt::connect_timeout, options_.connect_timeout_ms);
+      heartbeats(d);
       peer.monitor = Monitor(context_, d,
                              "dealer-" + IdString(options_.self) + "-" + IdString(p.id) + "-" +
                                  std::to_string(reinterpret_cast<uintptr_t>(this)),
@@ -125,6 +127,20 @@ void ZmqTransport::send(const core::Message& m) {
   }
   encode_buffer_.clear();
   wire::EncodeMessage(m, &encode_buffer_);
+  if (encode_buffer_.size() > options_.limits.max_frame_bytes) {
+    // The peer would close the connection on it (ZMQ_MAXMSGSIZE), taking the
+    // heartbeats queued behind it along. Option checks keep a node's own
+    // messages within its limit; a peer configured with a smaller one is
+    // the case this guards.
+    ++counters_.dropped_oversized;
+    if (!it->second.warned_oversized) {
+      it->second.warned_oversized = true;
+      warn("peer socket: not sending a " + std::to_string(encode_buffer_.size()) +
+           "-byte message to node " + IdString(m.to) + ": over max-frame-bytes (" +
+           std::to_string(options_.limits.max_frame_bytes) + ")");
+    }
+    return;
+  }
   zmq::message_t frame(encode_buffer_.data(), encode_buffer_.size());
   auto sent = it->second.dealer->send(frame, zmq::send_flags::dontwait);
   if (sent) {
@@ -182,42 +198,41 @@ Status ZmqTransport::receive(std::chrono::milliseconds timeout, std::vector<core
 void ZmqTransport::read_peer_socket(std::vector<core::Message>* out) {
   // Bounded per call so one busy peer cannot starve the rest of the loop.
   for (int n = 0; n < 4096; ++n) {
-    std::vector<zmq::message_t> frames;
+    // [routing id, the ROUTER's own and meaningless here] [message]
+    zmq::message_t envelope;
+    if (!router_.recv(envelope, zmq::recv_flags::dontwait)) return;
+    size_t parts = 1;
     zmq::message_t frame;
-    if (!router_.recv(frame, zmq::recv_flags::dontwait)) return;
-    bool more = frame.more();
-    frames.push_back(std::move(frame));
+    bool more = envelope.more();
     while (more) {
       zmq::message_t part;
       if (!router_.recv(part, zmq::recv_flags::dontwait)) break;
       more = part.more();
-      if (frames.size() < 3) frames.push_back(std::move(part));
+      if (++parts == 2) frame = std::move(part);
     }
-    core::NodeId sender = core::kNoNode;
-    if (!ParseId(frames[0], &sender) || !peers_.count(sender)) {
-      ++counters_.dropped_unknown_sender;
-      warn("peer socket: dropped a frame from unknown sender '" +
-           std::string(frames[0].to_string_view().substr(0, 32)) + "'");
-      continue;
-    }
-    if (frames.size() != 2) {
+    if (parts != 2) {
       ++counters_.dropped_malformed;
-      warn("peer socket: dropped a message of " + std::to_string(frames.size()) +
-           " frames from node " + IdString(sender));
+      warn("peer socket: dropped a message of " + std::to_string(parts - 1) +
+           " frames (one expected)");
       continue;
     }
     core::Message m;
-    Status s = wire::DecodeMessage(static_cast<const char*>(frames[1].data()), frames[1].size(),
+    Status s = wire::DecodeMessage(static_cast<const char*>(frame.data()), frame.size(),
                                    options_.limits, &m);
     if (!s.ok()) {
       ++counters_.dropped_malformed;
-      warn("peer socket: dropped a frame from node " + IdString(sender) + ": " + s.ToString());
+      warn("peer socket: dropped a frame: " + s.ToString());
       continue;
     }
-    if (m.from != sender || m.to != options_.self) {
-      ++counters_.dropped_forged;
-      warn("peer socket: dropped a message " + IdString(m.from) + "->" + IdString(m.to) +
-           " that arrived from node " + IdString(sender));
+    if (!peers_.count(m.from)) {
+      ++counters_.dropped_unknown_sender;
+      warn("peer socket: dropped a message from unknown sender " + IdString(m.from));
+      continue;
+    }
+    if (m.to != options_.self) {
+      ++counters_.dropped_misaddressed;
+      warn("peer socket: dropped a message from node " + IdString(m.from) + " addressed to node " +
+           IdString(m.to));
       continue;
     }
     ++counters_.received;

@@ -1,12 +1,25 @@
 // ZmqTransport: Raft messages over ZeroMQ, as docs/protocol.md specifies.
 //
 // Each node binds one ROUTER socket for its peers and reaches every peer
-// through a DEALER of its own whose routing id is this node's id (decimal).
-// Sends never block: queues are bounded (high-water marks) and a message to
-// a peer that is not connected is dropped (ZMQ_IMMEDIATE), so an unreachable
-// peer costs no memory; Raft's retransmission covers the loss. libzmq
-// reconnects by itself. Frames that are malformed, too large, from an
-// unknown sender or claiming another sender are dropped and counted.
+// through a DEALER of its own; the ROUTER only receives, and every message
+// goes out on the sender's DEALER. Sends never block: queues are bounded
+// (high-water marks) and a message to a peer that is not connected is
+// dropped (ZMQ_IMMEDIATE), so an unreachable peer costs no memory; Raft's
+// retransmission covers the loss. libzmq reconnects by itself.
+//
+// A ZeroMQ routing id is not an identity. The DEALERs set none, so the
+// ROUTER gives every connection its own: two connections that claim to be
+// the same node (an impostor, or a peer reconnecting while its old TCP
+// connection is still half-open) are two pipes, read alike, and neither can
+// take the other's place (no ZMQ_ROUTER_HANDOVER, which let a short-lived
+// connection orphan the real peer's). The sender is the message's `from`,
+// which must name a member; authenticating it is CURVE's job, not the
+// routing id's. ZMTP heartbeats on every connection close one whose other
+// end stops answering (a paused or vanished process, a half-open TCP
+// connection) within heartbeat_timeout_ms, and the DEALER then reconnects:
+// a node that sends to a peer and hears nothing back recovers by itself.
+// Frames that are malformed, too large, from a non-member or addressed to
+// another node are dropped and counted.
 //
 // receive() also polls any sockets the server adds (its client endpoint),
 // so one thread serves everything. Not thread-safe, except wake().
@@ -42,6 +55,16 @@ struct ZmqTransportOptions {
   wire::DecodeLimits limits;
   int reconnect_ivl_ms = 100;
   int reconnect_ivl_max_ms = 1000;
+  // A connection attempt that has not completed by then (its SYN lost in a
+  // partition) is abandoned and tried again, instead of waiting on the
+  // kernel's SYN retransmissions (1, 3, 7... seconds) after the link heals.
+  int connect_timeout_ms = 500;
+  // ZMTP heartbeats: a PING every heartbeat_interval_ms on each connection;
+  // one that carries nothing back within heartbeat_timeout_ms of a PING is
+  // closed (and the DEALER's reconnected). raftlogd derives both from the
+  // election timeout; 0 turns heartbeats off.
+  int heartbeat_interval_ms = 250;
+  int heartbeat_timeout_ms = 500;
 };
 
 // What the transport dropped, by reason, and what it moved.
@@ -50,8 +73,9 @@ struct TransportCounters {
   uint64_t received = 0;
   uint64_t dropped_send_queue_full = 0;  // peer not connected or its queue full
   uint64_t dropped_malformed = 0;        // undecodable frame or wrong frame count
-  uint64_t dropped_unknown_sender = 0;   // routing id is no member
-  uint64_t dropped_forged = 0;           // message's from/to disagree with the connection
+  uint64_t dropped_unknown_sender = 0;   // `from` names no member
+  uint64_t dropped_misaddressed = 0;     // `to` is not this node
+  uint64_t dropped_oversized = 0;        // not sent: over max_frame_bytes, which every peer refuses
   uint64_t connections_closed = 0;       // peer socket connections ended (restart, or a
                                          // frame over the size limit)
 };
@@ -85,6 +109,7 @@ class ZmqTransport : public Transport {
     core::NodeId id = core::kNoNode;
     std::unique_ptr<zmq::socket_t> dealer;
     std::unique_ptr<zmq::socket_t> monitor;  // PAIR receiving the dealer's events
+    bool warned_oversized = false;
   };
   struct Extra {
     zmq::socket_t* socket;

@@ -31,6 +31,7 @@ ClientService::ClientService(zmq::context_t* context, const ServerOptions& optio
       producers_(producers),
       socket_(*context, zmq::socket_type::router) {
   limits_.max_frame_bytes = options.max_frame_bytes;
+  limits_.max_payload_bytes = options.max_payload_bytes;
 }
 
 Status ClientService::start() {
@@ -196,7 +197,8 @@ wire::ClientReply ClientService::handle_status(const wire::ClientRequest& reques
       {"peer_dropped_send_queue_full", wire::Value::Uint(t.dropped_send_queue_full)},
       {"peer_dropped_malformed", wire::Value::Uint(t.dropped_malformed)},
       {"peer_dropped_unknown_sender", wire::Value::Uint(t.dropped_unknown_sender)},
-      {"peer_dropped_forged", wire::Value::Uint(t.dropped_forged)},
+      {"peer_dropped_misaddressed", wire::Value::Uint(t.dropped_misaddressed)},
+      {"peer_dropped_oversized", wire::Value::Uint(t.dropped_oversized)},
       {"peer_connections_closed", wire::Value::Uint(t.connections_closed)},
       {"client_requests", wire::Value::Uint(counters_.requests)},
       {"client_rejected_malformed", wire::Value::Uint(counters_.rejected_malformed)},
@@ -238,6 +240,12 @@ wire::ClientReply ClientService::handle_fetch(const wire::ClientRequest& request
 }
 
 void ClientService::handle_push(const Envelope& envelope, const wire::PushRequestView& push) {
+  // Refused here, not at propose: an entry no follower could take must
+  // never reach the log (wire/limits.h).
+  if (Status s = wire::CheckPayloadSize(push.payload.size(), limits_); !s.ok()) {
+    send_reply(envelope, error_reply(push.request_id, s));
+    return;
+  }
   if (log_->local_node().role != core::Role::kLeader) {
     send_reply(envelope,
                error_reply(push.request_id, Status::NotLeader(log_->local_node().leader)));
@@ -250,6 +258,14 @@ void ClientService::handle_push(const Envelope& envelope, const wire::PushReques
 void ClientService::handle_push_batch(const Envelope& envelope, uint64_t request_id,
                                       std::string_view producer,
                                       const std::vector<wire::PushEventView>& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (Status s = wire::CheckPayloadSize(events[i].payload.size(), limits_); !s.ok()) {
+      send_reply(envelope, error_reply(request_id, Status::InvalidInput("push_batch: events[" +
+                                                                        std::to_string(i) +
+                                                                        "]: " + s.message())));
+      return;
+    }
+  }
   if (log_->local_node().role != core::Role::kLeader) {
     send_reply(envelope, error_reply(request_id, Status::NotLeader(log_->local_node().leader)));
     return;

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "raftlog/wire/limits.h"
+
 namespace po = boost::program_options;
 
 namespace raftlog::server {
@@ -84,6 +86,8 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "AppendEntries in flight per follower (pipelining window)")(
       "max-frame-bytes", po::value(&o.max_frame_bytes)->default_value(o.max_frame_bytes),
       "largest frame accepted on any socket; larger ones are rejected")(
+      "max-payload-bytes", po::value(&o.max_payload_bytes)->default_value(o.max_payload_bytes),
+      "largest event payload a push may carry (at most 16777216); the same on every node")(
       "send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
       "messages queued per peer before sends are dropped")(
       "pub-connect", po::value(&o.pub_connect),
@@ -153,8 +157,19 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   if (o.max_entries_per_msg == 0 || o.max_bytes_per_msg == 0 || o.max_inflight_msgs == 0) {
     return fail("max-entries-per-msg, max-bytes-per-msg and max-inflight-msgs must be positive");
   }
-  if (o.max_frame_bytes < o.max_bytes_per_msg + 1024) {
-    return fail("max-frame-bytes must exceed max-bytes-per-msg (by at least 1 KiB of headers)");
+  if (o.max_payload_bytes == 0 || o.max_payload_bytes > wire::kMaxPayloadBytes) {
+    return fail("max-payload-bytes must be 1.." + std::to_string(wire::kMaxPayloadBytes));
+  }
+  // Every node's frames must hold what any leader sends: its largest batch,
+  // or one entry of the largest event (the same limits on every node).
+  const size_t entry_bytes = wire::EntryBytesFor(o.max_payload_bytes);
+  if (const size_t need = wire::MinPeerFrameBytes(o.max_bytes_per_msg, entry_bytes);
+      o.max_frame_bytes < need) {
+    return fail("max-frame-bytes must be at least " + std::to_string(need) +
+                ": an AppendEntries of max-bytes-per-msg (" + std::to_string(o.max_bytes_per_msg) +
+                ") or of one entry of the largest event (" + std::to_string(entry_bytes) +
+                " bytes with max-payload-bytes " + std::to_string(o.max_payload_bytes) +
+                ") must fit");
   }
   if (o.send_hwm <= 0) return fail("send-hwm must be positive");
   if (o.pub_hwm <= 0) return fail("pub-hwm must be positive");

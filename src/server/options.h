@@ -32,6 +32,7 @@ struct ServerOptions {
   size_t max_bytes_per_msg = 1 << 20;
   size_t max_inflight_msgs = 64;
   size_t max_frame_bytes = size_t{64} << 20;
+  size_t max_payload_bytes = size_t{1} << 20;  // wire::kDefaultPayloadBytes
   int send_hwm = 10000;
   std::string pub_connect;  // a broker's XSUB endpoint to publish to as well
   int pub_hwm = 100000;     // messages queued per subscriber before the PUB drops

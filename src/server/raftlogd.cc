@@ -6,6 +6,7 @@
 // answers clients; ReplicatedLog's storage thread syncs LevelDB. SIGTERM and
 // SIGINT stop the loop; the storage thread then finishes the write in
 // progress (and any queued) before the process exits 0.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "net/zmq_transport.h"
 #include "raftlog/replicated_log.h"
 #include "raftlog/storage/leveldb_store.h"
+#include "raftlog/wire/limits.h"
 #include "server/client_service.h"
 #include "server/event_applier.h"
 #include "server/log.h"
@@ -64,6 +66,14 @@ int Run(const ServerOptions& options) {
   topts.bind_endpoint = options.self()->peer_endpoint;
   topts.send_hwm = options.send_hwm;
   topts.limits.max_frame_bytes = options.max_frame_bytes;
+  // A connection that stops answering is replaced well within an election
+  // timeout, so a half-open one never keeps a peer unreachable for longer.
+  const int election_ms = options.tick_ms * options.election_ticks;
+  topts.heartbeat_interval_ms = std::max(election_ms / 4, 50);
+  topts.heartbeat_timeout_ms = std::max(election_ms / 2, 100);
+  // And once a link is back, a connection within half an election timeout.
+  topts.connect_timeout_ms = topts.heartbeat_timeout_ms;
+  topts.reconnect_ivl_max_ms = std::max(election_ms / 2, topts.reconnect_ivl_ms);
   for (const Member& m : options.members) {
     if (m.id != options.id) topts.peers.push_back({m.id, m.peer_endpoint});
   }
@@ -93,6 +103,7 @@ int Run(const ServerOptions& options) {
   lopts.core.max_inflight_msgs = options.max_inflight_msgs;
   lopts.core.random_seed = std::random_device{}() ^ (options.id << 32);
   lopts.tick_interval = std::chrono::milliseconds(options.tick_ms);
+  lopts.max_command_bytes = raftlog::wire::EntryBytesFor(options.max_payload_bytes);
   // The producer table is rebuilt by re-applying the log from its head (it
   // is not persisted until snapshots exist); see EventApplier.
   lopts.resume_from_commit = false;

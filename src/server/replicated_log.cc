@@ -145,6 +145,11 @@ bool ReplicatedLog::next_event(Event* event) {
 
 Status ReplicatedLog::propose_command(std::string command, core::ProposalId* id) {
   if (!impl_->error_.ok()) return impl_->error_;
+  if (command.size() > impl_->options_.max_command_bytes) {
+    return Status::InvalidInput(
+        "a command of " + std::to_string(command.size()) + " bytes is over the limit of " +
+        std::to_string(impl_->options_.max_command_bytes) + "; no node could take it");
+  }
   return impl_->raft_->propose_command(std::move(command), id);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "raftlog/wire/client_ops.h"
+#include "wire/msgpack_reader.h"
 #include "wire/msgpack_util.h"
 
 namespace raftlog::wire {
@@ -192,7 +193,15 @@ Status DecodeEnvelope(const char* data, size_t size, const DecodeLimits& limits,
   }
   msgpack::object_handle handle;
   Status s = detail::Unpack(data, size, ClientUnpackLimit(limits), what, &handle);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // Refused whole (a limit, a bad byte further on): the error still goes
+    // to the right request when its head can be read.
+    detail::Reader r(data, size);
+    uint32_t n = 0;
+    uint64_t v = 0;
+    if (r.array(&n) && n >= 2 && r.uint(&v)) r.uint(request_id);
+    return s;
+  }
   const object& root = handle.get();
   if (root.type != object_type::ARRAY) {
     return fail(std::string("expected array, got ") + detail::TypeName(root.type));

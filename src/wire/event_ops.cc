@@ -171,6 +171,13 @@ Status CheckTopic(std::string_view topic) {
   return Status::Ok();
 }
 
+Status CheckPayloadSize(size_t size, const DecodeLimits& limits) {
+  if (size <= limits.max_payload_bytes) return Status::Ok();
+  return Status::InvalidInput("payload of " + std::to_string(size) +
+                              " bytes is over the limit of " +
+                              std::to_string(limits.max_payload_bytes) + " bytes");
+}
+
 void EncodeEventRecord(const EventRecordView& r, std::string* out) {
   out->reserve(out->size() + r.topic.size() + r.producer.size() + r.payload.size() + 40);
   StringSink sink(out);

@@ -38,8 +38,15 @@ Status Unpack(const char* data, size_t size, const msgpack::unpack_limit& limit,
   } catch (const msgpack::parse_error& e) {
     return Status::Corruption(std::string(what) + ": malformed msgpack: " + e.what());
   } catch (const msgpack::size_overflow& e) {
-    // array/map/str/bin/ext/depth limits: e.what() names which.
-    return Status::Corruption(std::string(what) + ": limit exceeded: " + e.what());
+    // array/map/str/bin/ext/depth limits: e.what() names which; say the
+    // number too, so that "too large" comes with what is allowed.
+    const std::string kind = e.what();
+    std::string bound;
+    if (kind.starts_with("bin"))
+      bound = " (a bin holds at most " + std::to_string(limit.bin()) + " bytes)";
+    if (kind.starts_with("str"))
+      bound = " (a str holds at most " + std::to_string(limit.str()) + " bytes)";
+    return Status::Corruption(std::string(what) + ": limit exceeded: " + kind + bound);
   } catch (const std::bad_alloc&) {
     return Status::Corruption(std::string(what) + ": out of memory while parsing");
   } catch (const std::exception& e) {

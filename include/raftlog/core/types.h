@@ -70,10 +70,11 @@ struct Entry {
   std::string data;
   ClusterConfig config;
 
-  // Bytes this entry costs in a message or a batch (payload plus a small fixed overhead).
+  // Bytes this entry costs in a message or a batch: at least its encoding
+  // on the peer wire (wire::MinPeerFrameBytes relies on it).
   size_t byte_size() const {
-    return data.size() + 32 +
-           8 * (config.voters.size() + config.voters_outgoing.size() + config.learners.size());
+    return data.size() + 48 +
+           9 * (config.voters.size() + config.voters_outgoing.size() + config.learners.size());
   }
   bool operator==(const Entry&) const = default;
 };

@@ -59,6 +59,8 @@ Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& 
 
 // InvalidInput unless topic is 1..kMaxTopicBytes and not reserved.
 Status CheckTopic(std::string_view topic);
+// InvalidInput for a payload over limits.max_payload_bytes, saying so.
+Status CheckPayloadSize(size_t size, const DecodeLimits& limits);
 
 // op "push".
 inline constexpr const char* kPushOp = "push";

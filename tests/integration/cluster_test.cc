@@ -14,6 +14,8 @@
 #include "process_cluster.h"
 #include "raftlog/storage/leveldb_store.h"
 #include "raftlog/wire/event_ops.h"
+#include "raftlog/wire/limits.h"
+#include "raftlog/wire/peer_codec.h"
 
 namespace raftlog::testing {
 namespace {
@@ -254,8 +256,7 @@ TEST(Cluster, PausedFollowerCatchesUpWithoutDisturbingTheLeader) {
 }
 
 TEST(Cluster, GarbageAndOversizedFramesAreCountedAndHarmless) {
-  // A small frame limit, so an oversized frame is cheap to send.
-  ProcessCluster c(3, {}, {"--max-frame-bytes", "2000000", "--max-bytes-per-msg", "1000000"});
+  ProcessCluster c(3);
   c.start_all();
   core::NodeId leader = WaitForLeader(c);
   ASSERT_NE(leader, 0u);
@@ -263,27 +264,39 @@ TEST(Cluster, GarbageAndOversizedFramesAreCountedAndHarmless) {
   core::NodeId known_peer = 6 - leader - target;  // the third node's id
 
   zmq::context_t ctx(1);
-  auto dealer = [&](const std::string& endpoint, const std::string& identity) {
+  auto dealer = [&](const std::string& endpoint) {
     auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
     s->set(zmq::sockopt::linger, 0);
-    if (!identity.empty()) s->set(zmq::sockopt::routing_id, identity);
     s->connect(endpoint);
     return s;
   };
   const char kGarbage[] = "\xc1\xff garbage \x00\x01";  // 0xc1 is never valid msgpack
   std::string garbage(kGarbage, sizeof(kGarbage) - 1);
-  std::string oversized(3000000, 'x');
-  // Peer socket: garbage under a member's identity, a stranger, an oversized frame.
-  auto p1 = dealer(c.peer_endpoint(target), std::to_string(known_peer) + "x");
+  // A pre-vote that would change nothing even if it were taken.
+  auto pre_vote = [](core::NodeId from, core::NodeId to) {
+    core::Message m;
+    m.from = from;
+    m.to = to;
+    m.term = 1;
+    m.body = core::RequestVote{0, 0, true, false};
+    return wire::EncodeMessage(m);
+  };
+  // One byte over the frame limit (raftlogd's default).
+  std::string oversized(wire::DecodeLimits().max_frame_bytes + 1, 'x');
+  // Peer socket: garbage, a stranger's message, one for another node, an
+  // oversized frame.
+  auto p1 = dealer(c.peer_endpoint(target));
   p1->send(zmq::buffer(garbage));
-  auto p2 = dealer(c.peer_endpoint(target), "99");
-  p2->send(zmq::buffer(garbage));
-  auto p3 = dealer(c.peer_endpoint(target), "");
-  p3->send(zmq::buffer(oversized));
+  auto p2 = dealer(c.peer_endpoint(target));
+  p2->send(zmq::buffer(pre_vote(99, target)));
+  auto p3 = dealer(c.peer_endpoint(target));
+  p3->send(zmq::buffer(pre_vote(known_peer, 99)));
+  auto p4 = dealer(c.peer_endpoint(target));
+  p4->send(zmq::buffer(oversized));
   // Client socket: garbage gets an error reply; an oversized frame is cut off.
-  auto c1 = dealer(c.client_endpoint(target), "");
+  auto c1 = dealer(c.client_endpoint(target));
   c1->send(zmq::buffer(garbage));
-  auto c2 = dealer(c.client_endpoint(target), "");
+  auto c2 = dealer(c.client_endpoint(target));
   c2->send(zmq::buffer(oversized));
 
   zmq::pollitem_t item{c1->handle(), 0, ZMQ_POLLIN, 0};
@@ -306,15 +319,19 @@ TEST(Cluster, GarbageAndOversizedFramesAreCountedAndHarmless) {
   wire::NodeStatus st;
   bool counted = ProcessCluster::wait_for(
       [&] {
-        return c.status(target, &st, &counters).ok() &&
-               counter("peer_dropped_unknown_sender") >= 2 &&
+        return c.status(target, &st, &counters).ok() && counter("peer_dropped_malformed") >= 1 &&
+               counter("peer_dropped_unknown_sender") >= 1 &&
+               counter("peer_dropped_misaddressed") >= 1 &&
                counter("peer_connections_closed") >= 1 && counter("client_rejected_malformed") >= 1;
       },
-      5s);
-  EXPECT_TRUE(counted) << "unknown_sender=" << counter("peer_dropped_unknown_sender")
+      10s);
+  EXPECT_TRUE(counted) << "malformed=" << counter("peer_dropped_malformed")
+                       << " unknown_sender=" << counter("peer_dropped_unknown_sender")
+                       << " misaddressed=" << counter("peer_dropped_misaddressed")
                        << " closed=" << counter("peer_connections_closed")
                        << " client_malformed=" << counter("client_rejected_malformed");
-  EXPECT_NE(c.log_text(target).find("unknown sender"), std::string::npos);
+  EXPECT_NE(c.log_text(target).find("unknown sender 99"), std::string::npos);
+  EXPECT_NE(c.log_text(target).find("addressed to node 99"), std::string::npos);
   EXPECT_NE(c.log_text(target).find("client socket: rejected a request"), std::string::npos);
 
   // Still serving: the same leader, and new entries commit on the target.

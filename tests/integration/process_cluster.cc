@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "netns.h"
+
 extern char** environ;
 
 namespace raftlog::testing {
@@ -43,12 +45,19 @@ int FreePort() {
   }
 }
 
-ProcessCluster::ProcessCluster(int size, ClusterTiming timing, std::vector<std::string> extra_flags)
+ProcessCluster::ProcessCluster(int size, ClusterTiming timing, std::vector<std::string> extra_flags,
+                               Network network)
     : timing_(timing), extra_flags_(std::move(extra_flags)) {
   char tmpl[] = "/tmp/raftlog-it-XXXXXX";
   dir_ = mkdtemp(tmpl);
-  for (int i = 1; i <= size; ++i)
-    nodes_[i] = Node{static_cast<core::NodeId>(i), FreePort(), FreePort(), FreePort()};
+  if (network == Network::kNamespaces) {
+    lab_ = std::make_unique<NetLab>(size);
+    for (int i = 1; i <= size; ++i)
+      nodes_[i] = Node{static_cast<core::NodeId>(i), 7001, 7101, 7201};
+  } else {
+    for (int i = 1; i <= size; ++i)
+      nodes_[i] = Node{static_cast<core::NodeId>(i), FreePort(), FreePort(), FreePort()};
+  }
   for (auto& [id, n] : nodes_) {
     std::ofstream conf(config_path(id));
     conf << "id = " << id << "\n"
@@ -75,8 +84,23 @@ ProcessCluster::~ProcessCluster() {
       n.pid = -1;
     }
   }
+  lab_.reset();
   std::error_code ec;
   fs::remove_all(dir_, ec);
+}
+
+std::string ProcessCluster::host(core::NodeId id) const {
+  return lab_ ? lab_->address(static_cast<int>(id)) : "127.0.0.1";
+}
+
+void ProcessCluster::cut(core::NodeId id) {
+  if (!lab_) throw std::logic_error("cut() needs Network::kNamespaces");
+  lab_->cut(static_cast<int>(id));
+}
+
+void ProcessCluster::heal(core::NodeId id) {
+  if (!lab_) throw std::logic_error("heal() needs Network::kNamespaces");
+  lab_->heal(static_cast<int>(id));
 }
 
 std::string ProcessCluster::config_path(core::NodeId id) const {
@@ -86,13 +110,13 @@ std::string ProcessCluster::data_dir(core::NodeId id) const {
   return dir_ + "/data" + std::to_string(id);
 }
 std::string ProcessCluster::client_endpoint(core::NodeId id) const {
-  return "tcp://127.0.0.1:" + std::to_string(nodes_.at(id).client_port);
+  return "tcp://" + host(id) + ":" + std::to_string(nodes_.at(id).client_port);
 }
 std::string ProcessCluster::peer_endpoint(core::NodeId id) const {
-  return "tcp://127.0.0.1:" + std::to_string(nodes_.at(id).peer_port);
+  return "tcp://" + host(id) + ":" + std::to_string(nodes_.at(id).peer_port);
 }
 std::string ProcessCluster::pub_endpoint(core::NodeId id) const {
-  return "tcp://127.0.0.1:" + std::to_string(nodes_.at(id).pub_port);
+  return "tcp://" + host(id) + ":" + std::to_string(nodes_.at(id).pub_port);
 }
 std::vector<std::string> ProcessCluster::pub_endpoints() const {
   std::vector<std::string> out;
@@ -127,13 +151,16 @@ void ProcessCluster::start(core::NodeId id) {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<std::string> args = {RAFTLOGD_PATH, "--config", config_path(id)};
+  // In a lab, `ip netns exec` execs raftlogd in place: the PID is the node's.
+  std::vector<std::string> args;
+  if (lab_) args = lab_->exec_prefix(static_cast<int>(id));
+  args.insert(args.end(), {RAFTLOGD_PATH, "--config", config_path(id)});
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int rc = posix_spawn(&n.pid, RAFTLOGD_PATH, &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawnp(&n.pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " RAFTLOGD_PATH);
 }

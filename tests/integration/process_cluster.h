@@ -1,7 +1,9 @@
-// ProcessCluster: real raftlogd processes on 127.0.0.1 for integration tests.
-// Ports are picked free at construction; data and logs go to a temporary
-// directory removed afterwards. Every process started is stopped by PID in
-// the destructor (SIGKILL, then reaped).
+// ProcessCluster: real raftlogd processes for integration tests, on
+// 127.0.0.1 (ports picked free at construction) or, with
+// Network::kNamespaces, each node on a test host of its own (netns.h: its
+// own address, fixed ports, a link the test can cut). Data and logs go to a
+// temporary directory removed afterwards. Every process started is stopped
+// by PID in the destructor (SIGKILL, then reaped).
 #pragma once
 
 #include <sys/types.h>
@@ -26,9 +28,14 @@ struct ClusterTiming {
   }
 };
 
+class NetLab;
+
+enum class Network { kLoopback, kNamespaces };
+
 class ProcessCluster {
  public:
-  ProcessCluster(int size, ClusterTiming timing = {}, std::vector<std::string> extra_flags = {});
+  ProcessCluster(int size, ClusterTiming timing = {}, std::vector<std::string> extra_flags = {},
+                 Network network = Network::kLoopback);
   ~ProcessCluster();
 
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -41,6 +48,10 @@ class ProcessCluster {
   int signal(core::NodeId id, int sig);
   bool running(core::NodeId id) const;
   pid_t pid(core::NodeId id) const;
+  // Network::kNamespaces only: takes node id's link down (a real partition:
+  // its connections stay half-open), and brings it back.
+  void cut(core::NodeId id);
+  void heal(core::NodeId id);
 
   std::string client_endpoint(core::NodeId id) const;
   std::string peer_endpoint(core::NodeId id) const;
@@ -71,8 +82,11 @@ class ProcessCluster {
     pid_t pid = -1;
   };
 
+  std::string host(core::NodeId id) const;
+
   ClusterTiming timing_;
   std::vector<std::string> extra_flags_;
+  std::unique_ptr<NetLab> lab_;
   std::string dir_;
   std::map<core::NodeId, Node> nodes_;
   std::unique_ptr<Client> client_;

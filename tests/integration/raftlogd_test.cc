@@ -73,21 +73,30 @@ class Node {
     return status;
   }
 
-  // Waits until its client endpoint answers status.
+  // Waits until its client endpoint answers status; false at once if the
+  // process exits.
   bool wait_serving(std::chrono::milliseconds deadline = 20s) {
     ClientOptions o;
     o.endpoints = {client_endpoint_};
     o.request_timeout = 500ms;
     Client client(o);
-    return ProcessCluster::wait_for(
+    bool serving = false;
+    ProcessCluster::wait_for(
         [&] {
+          int status = 0;
+          if (pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return true;
+          }
           wire::NodeStatus st;
-          return client.status(client_endpoint_, &st).ok();
+          return serving = client.status(client_endpoint_, &st).ok();
         },
         deadline);
+    return serving;
   }
 
   int terminate() {
+    if (pid_ <= 0) return -1;  // never kill(-1, ...)
     kill(pid_, SIGTERM);
     return wait_exit();
   }
@@ -101,8 +110,8 @@ class Node {
 class RaftlogdDataDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/raftlogd-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
+    std::string tmpl = (fs::temp_directory_path() / "raftlogd-test-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
   }
   void TearDown() override {
     std::error_code ec;

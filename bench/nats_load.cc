@@ -14,6 +14,7 @@
 
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -78,8 +79,11 @@ class NatsConn {
   }
 
   // A request/reply exchange on the inbox (for the JetStream API).
+  // A reply subject of its own per request, so that a late reply to an
+  // earlier request (one that timed out) is not taken for this one's.
   bool request(const std::string& subject, const std::string& body, std::string* reply) {
-    std::string reply_to = std::string(kInbox) + "api";
+    reply->clear();
+    std::string reply_to = std::string(kInbox) + "api" + std::to_string(++requests_);
     SendAll(fd_, "PUB " + subject + " " + reply_to + " " + std::to_string(body.size()) + "\r\n" +
                      body + "\r\n");
     std::string_view line;
@@ -102,6 +106,7 @@ class NatsConn {
   int fd_ = -1;
   std::string info_;
   ReadBuffer in_;
+  uint64_t requests_ = 0;
 };
 
 // The string value of "key":"..." in a JSON text, or "".
@@ -145,25 +150,49 @@ int main(int argc, char** argv) {
   }
 
   // Create the stream (creating an identical one again is not an error),
-  // then wait until it has a leader.
+  // then wait until it has a leader. A cluster just started has no
+  // JetStream meta leader for a while: until it has, the create request gets
+  // no reply or an error ("JetStream system temporarily unavailable"), so
+  // connecting and creating are retried for up to 30 s.
   std::string err, reply, leader;
   {
-    NatsConn admin;
-    if (!admin.open(urls[0], &err)) {
-      std::cerr << "nats-load: " << err << "\n";
-      return 1;
+    // The servers may not even listen yet: connecting is retried too.
+    Clock::time_point create_deadline = Clock::now() + std::chrono::seconds(30);
+    std::unique_ptr<NatsConn> admin;
+    for (;;) {
+      admin = std::make_unique<NatsConn>();
+      if (admin->open(urls[0], &err)) break;
+      if (Clock::now() >= create_deadline) {
+        std::cerr << "nats-load: " << err << "\n";
+        return 1;
+      }
+      usleep(250000);
     }
     std::string config = "{\"name\":\"" + stream + "\",\"subjects\":[\"" + stream +
                          ".>\"],\"storage\":\"file\",\"num_replicas\":" + std::to_string(replicas) +
                          "}";
-    if (!admin.request("$JS.API.STREAM.CREATE." + stream, config, &reply) ||
-        reply.find("\"error\"") != std::string::npos) {
-      std::cerr << "nats-load: creating the stream: " << reply << "\n";
-      return 1;
+    std::string last_error;
+    for (;;) {
+      bool answered = admin->request("$JS.API.STREAM.CREATE." + stream, config, &reply);
+      // An empty reply is no answer either.
+      if (answered && !reply.empty() && reply.find("\"error\"") == std::string::npos) break;
+      std::string why = "no reply from JetStream";
+      if (!reply.empty()) {
+        why = JsonString(reply, "description");
+        if (why.empty()) why = reply;
+      }
+      if (why != last_error)
+        std::cerr << "nats-load: creating the stream: " << why << "; retrying\n";
+      last_error = why;
+      if (Clock::now() >= create_deadline) {
+        std::cerr << "nats-load: could not create the stream within 30 s: " << why << "\n";
+        return 1;
+      }
+      usleep(250000);
     }
     Clock::time_point deadline = Clock::now() + std::chrono::seconds(15);
     while (leader.empty() && Clock::now() < deadline) {
-      if (admin.request("$JS.API.STREAM.INFO." + stream, "", &reply))
+      if (admin->request("$JS.API.STREAM.INFO." + stream, "", &reply))
         leader = JsonString(reply, "leader");
       if (leader.empty()) usleep(100000);
     }

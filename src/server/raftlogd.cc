@@ -17,6 +17,7 @@
 #include "raftlog/storage/leveldb_store.h"
 #include "raftlog/wire/limits.h"
 #include "server/client_service.h"
+#include "server/data_dir.h"
 #include "server/event_applier.h"
 #include "server/log.h"
 #include "server/options.h"
@@ -53,8 +54,14 @@ int Run(const ServerOptions& options) {
   SetLogLevel(level);
   SetLogNode(options.id);
 
+  // The data directory and its parents are created when missing.
+  Status s = PrepareDataDir(options.data_dir);
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << s.message();
+    return 1;
+  }
   std::unique_ptr<raftlog::storage::LogStore> store;
-  Status s = raftlog::storage::OpenLevelDbLogStore(options.data_dir, {}, &store);
+  s = raftlog::storage::OpenLevelDbLogStore(options.data_dir, {}, &store);
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << "cannot open the log in " << options.data_dir << ": " << s.ToString();
     return 1;

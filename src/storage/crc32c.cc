@@ -66,11 +66,23 @@ uint32_t Crc32cExtendPortable(uint32_t crc, const char* data, size_t n) {
   return ~c;
 }
 
-uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t n) {
+bool Crc32cHardwareAvailable() {
+#if defined(__x86_64__)
+  return HaveHardware();
+#else
+  return false;
+#endif
+}
+
+uint32_t Crc32cExtendHardware(uint32_t crc, const char* data, size_t n) {
 #if defined(__x86_64__)
   if (HaveHardware()) return ExtendHardware(crc, data, n);
 #endif
   return Crc32cExtendPortable(crc, data, n);
+}
+
+uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t n) {
+  return Crc32cExtendHardware(crc, data, n);
 }
 
 }  // namespace raftlog::storage

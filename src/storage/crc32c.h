@@ -16,7 +16,11 @@ inline uint32_t Crc32c(const char* data, size_t n) {
   return Crc32cExtend(0, data, n);
 }
 
-// The portable table version, exposed so tests can compare both paths.
+// Each path on its own, exposed so tests can check both. The hardware one
+// (SSE4.2) exists only where Crc32cHardwareAvailable() is true; elsewhere
+// Crc32cExtendHardware is the portable one.
 uint32_t Crc32cExtendPortable(uint32_t crc, const char* data, size_t n);
+bool Crc32cHardwareAvailable();
+uint32_t Crc32cExtendHardware(uint32_t crc, const char* data, size_t n);
 
 }  // namespace raftlog::storage

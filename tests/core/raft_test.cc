@@ -347,13 +347,44 @@ TEST(Events, ReportRoleTermAndLeaderChanges) {
 }
 
 TEST(Restart, CommitIndexSurvivesSoNothingIsRedeliveredPastApplied) {
-  Cluster c(3, [](Config& cfg) { cfg.applied = 0; });
+  // What the application had applied when it stopped: Config::applied.
+  LogIndex applied = 0;
+  Cluster c(3, [&applied](Config& cfg) { cfg.applied = applied; });
   c.elect(1);
   c.propose(1, "a");
+  c.propose(1, "b");
   c.deliver_all();
+  ASSERT_EQ(c.node(2).applied.size(), 3u);  // the leader's Noop, a, b
+  ASSERT_EQ(c.raft(2).commit_index(), 3u);
+
+  // Node 2's application had applied through "a" (index 2) when it crashed.
   c.crash(2);
+  applied = 2;
   c.restart(2);
-  EXPECT_EQ(c.raft(2).commit_index(), 2u) << "recovered from the hard state";
+  EXPECT_EQ(c.raft(2).commit_index(), 3u) << "recovered from the hard state";
+  // At once, before hearing from the leader: the one committed entry past
+  // applied, and none at or before it.
+  ASSERT_EQ(c.node(2).applied.size(), 1u);
+  EXPECT_EQ(c.node(2).applied[0].index, 3u);
+  EXPECT_EQ(c.node(2).applied[0].data, "b");
+  EXPECT_EQ(c.raft(2).applied_index(), 3u);
+
+  // Then new entries, each once; nothing older comes again.
+  c.propose(1, "c");
+  c.deliver_all();
+  ASSERT_EQ(c.node(2).applied.size(), 2u);
+  EXPECT_EQ(c.node(2).applied[1].index, 4u);
+  EXPECT_EQ(c.node(2).applied[1].data, "c");
+
+  // Applied as far as the commit index: a restart delivers nothing again.
+  c.crash(2);
+  applied = 4;
+  c.restart(2);
+  EXPECT_EQ(c.raft(2).commit_index(), 4u);
+  EXPECT_TRUE(c.node(2).applied.empty());
+  c.tick_all(3);  // heartbeats come and go
+  c.deliver_all();
+  EXPECT_TRUE(c.node(2).applied.empty());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // raftlogd clusters as a user runs them: real processes on 127.0.0.1,
 // killed, stopped, paused and fed garbage. Timings (election after a leader
 // kill, catch-up speed) are printed as figures; assertions are about
-// behaviour, with deadlines derived from the configured election timeout.
+// behaviour, with deadlines generous enough for a loaded machine or a
+// sanitized build (they catch a cluster that hangs, not a slow one).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -124,11 +125,13 @@ TEST(Cluster, KilledLeaderIsReplacedAndRejoinsAsAFollowerThatCatchesUp) {
   auto killed_at = Clock::now();
   c.signal(old_leader, SIGKILL);
   core::NodeId new_leader = 0;
-  // Two election timeouts: one for the followers to notice, one to spare.
-  bool elected = ProcessCluster::wait_for([&] { return (new_leader = c.agreed_leader()) != 0; },
-                                          2 * c.timing().max_election_timeout());
+  // How fast is a figure, not a pass mark (a loaded machine or a sanitizer
+  // slows it): the deadline is only there to fail a cluster that never
+  // elects.
+  bool elected =
+      ProcessCluster::wait_for([&] { return (new_leader = c.agreed_leader()) != 0; }, 30s);
   double election_ms = MillisSince(killed_at);
-  ASSERT_TRUE(elected) << "no new leader within two election timeouts";
+  ASSERT_TRUE(elected) << "no new leader within 30 s";
   EXPECT_NE(new_leader, old_leader);
   std::printf(
       "[ figure ] new leader %llu elected %.0f ms after SIGKILL of leader %llu "

@@ -71,14 +71,34 @@ TEST(Push, RestartedClusterStillKnowsEveryProducer) {
   ProcessCluster c(3);
   c.start_all();
   ASSERT_TRUE(ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s));
-  wire::PushResult first;
-  ASSERT_TRUE(Push(c, "p1", 7, "x", &first).ok());
+  // Three producers, their pushes interleaved, each at its own seqs.
+  const std::vector<std::string> producers = {"p1", "p2", "p3"};
+  std::map<std::pair<std::string, uint64_t>, wire::PushResult> first;
+  for (uint64_t round = 0; round < 3; ++round) {
+    for (size_t k = 0; k < producers.size(); ++k) {
+      uint64_t seq = 10 * (k + 1) + round;
+      wire::PushResult r;
+      ASSERT_TRUE(Push(c, producers[k], seq, producers[k] + "-" + std::to_string(seq), &r).ok());
+      ASSERT_FALSE(r.duplicate);
+      first[{producers[k], seq}] = r;
+    }
+  }
   for (core::NodeId id = 1; id <= 3; ++id) ASSERT_EQ(WEXITSTATUS(c.signal(id, SIGTERM)), 0);
   c.start_all();
-  wire::PushResult again;
-  ASSERT_TRUE(Push(c, "p1", 7, "x", &again).ok());
-  EXPECT_TRUE(again.duplicate);
-  EXPECT_EQ(again.index, first.index);
+  // Every (producer, seq) is known again: a retry gets the original index.
+  for (const auto& [key, r] : first) {
+    wire::PushResult again;
+    ASSERT_TRUE(
+        Push(c, key.first, key.second, key.first + "-" + std::to_string(key.second), &again).ok());
+    EXPECT_TRUE(again.duplicate) << key.first << " seq " << key.second;
+    EXPECT_EQ(again.index, r.index) << key.first << " seq " << key.second;
+  }
+  // And each producer's next seq is a new event.
+  for (size_t k = 0; k < producers.size(); ++k) {
+    wire::PushResult next;
+    ASSERT_TRUE(Push(c, producers[k], 10 * (k + 1) + 3, "next", &next).ok());
+    EXPECT_FALSE(next.duplicate) << producers[k];
+  }
 }
 
 TEST(Push, BadRequestsAreRejectedAndChangeNothing) {

@@ -173,8 +173,14 @@ int ProcessCluster::signal(core::NodeId id, int sig) {
   Node& n = nodes_.at(id);
   if (n.pid <= 0) return -1;
   ::kill(n.pid, sig);
-  if (sig != SIGKILL && sig != SIGTERM) return 0;
   int status = 0;
+  if (sig == SIGSTOP) {
+    // Returns once it is stopped (or, should it have died meanwhile, reaped).
+    waitpid(n.pid, &status, WUNTRACED);
+    if (!WIFSTOPPED(status)) n.pid = -1;
+    return 0;
+  }
+  if (sig != SIGKILL && sig != SIGTERM) return 0;
   waitpid(n.pid, &status, 0);
   n.pid = -1;
   return status;

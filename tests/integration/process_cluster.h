@@ -44,7 +44,8 @@ class ProcessCluster {
   void start(core::NodeId id);
   void start_all();
   // Sends sig; for SIGKILL and SIGTERM also waits for the exit and returns
-  // the exit status (as waitpid reports it), else 0.
+  // the exit status (as waitpid reports it), else 0. For SIGSTOP it returns
+  // once the process is stopped: from then on it runs no code.
   int signal(core::NodeId id, int sig);
   bool running(core::NodeId id) const;
   pid_t pid(core::NodeId id) const;

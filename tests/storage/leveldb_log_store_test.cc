@@ -7,6 +7,7 @@
 #include <leveldb/db.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -427,6 +428,8 @@ TEST_F(LevelDbLogStoreTest, ReadersRunBesideTheWriter) {
   Append(MakeEntries(1, 1, 1));
   std::atomic<bool> done{false};
   std::atomic<int> errors{0};
+  std::atomic<int> reads{0};              // reads that returned both entries
+  std::atomic<LogIndex> read_through{0};  // the highest last index read
   std::thread reader([&] {
     while (!done) {
       LogIndex head = store_->head_index(), last = store_->last_index();
@@ -438,17 +441,35 @@ TEST_F(LevelDbLogStoreTest, ReadersRunBesideTheWriter) {
       if (!s.ok() || out.size() != 2 || out[0].data != testing::Payload(last - 1, 1, 200)) {
         ADD_FAILURE() << "read [" << last - 1 << ", " << last + 1 << "): " << s.message();
         ++errors;
+      } else {
+        ++reads;
+        if (last > read_through) read_through = last;
       }
       if (errors > 5) return;
     }
   });
+  // Before each compaction the writer waits (with a deadline) until the
+  // reader has read what it appended: reads interleave with the appends and
+  // the compactions all along, however the threads are scheduled.
+  bool reader_kept_up = true;
   for (LogIndex i = 2; i <= 3000; i += 10) {
     Append(MakeEntries(i, i + 9, 1, 200));
-    if (i % 500 == 2) SnapshotAndCompact(i > 101 ? i - 100 : 1);
+    if (i % 500 == 2) {
+      const LogIndex appended = i + 9;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (reader_kept_up && read_through < appended && errors == 0 &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      if (read_through < appended) reader_kept_up = false;
+      SnapshotAndCompact(i > 101 ? i - 100 : 1);
+    }
   }
   done = true;
   reader.join();
   EXPECT_EQ(errors.load(), 0);
+  EXPECT_TRUE(reader_kept_up) << "the reader read through " << read_through.load();
+  EXPECT_GE(reads.load(), 6) << "a read before each of the 6 compactions, at least";
 }
 
 }  // namespace

@@ -494,6 +494,10 @@ Status Producer::Impl::push(std::string topic, std::string payload, uint64_t* se
     return Status::InvalidInput("payload of " + std::to_string(payload.size()) + " bytes exceeds " +
                                 std::to_string(limits_.max_entry_bytes));
   }
+  if (next_seq_ == 0) {  // wrapped past 2^64-1: no number left that the cluster would take
+    return Status::InvalidInput("producer: no sequence number left after " +
+                                std::to_string(next_seq_ - 1));
+  }
   Clock::time_point deadline = DeadlineAfter(Clock::now(), max_wait);
   pump(Clock::now());  // take in what has arrived, so acks flow while pushing
   while (pending_.size() >= options_.window) {

@@ -95,7 +95,7 @@ TEST_F(OptionsTest, RefusesABadEndpointInTheConfigFileToo) {
 
 TEST_F(OptionsTest, AcceptsIpcEndpoints) {
   ParseResult r =
-      parse({"--id", "1", "--data-dir", dir_, "--peer", "1=ipc:///tmp/p1,ipc:///tmp/c1"});
+      parse({"--id", "1", "--data-dir", dir_, "--peer", "1=ipc://node1-peer,ipc://node1-client"});
   EXPECT_EQ(r.action, ParseResult::Action::kRun) << r.status.ToString();
 }
 

@@ -2,17 +2,23 @@
 //
 //   raftlog-ctl status [--json]          every node's role, term, indexes; the leader's peers
 //   raftlog-ctl append PAYLOAD...        append entries (acknowledged once committed)
-//   raftlog-ctl fetch --from N [--max-count M] [--endpoint E]
+//   raftlog-ctl fetch --from N [--max-count M]
+//                                        committed entries, from the first node that answers
 //
 // The cluster is named by --config (any node's config file: its peer lines)
-// or by --endpoint, repeated.
+// or by --endpoint, repeated. status asks every node at once, so a node that
+// does not answer costs one --timeout-ms, however many there are. fetch asks
+// the endpoints in order until one answers, and prints each entry as a JSON
+// line: an event as raftlog-sub prints it, a Noop or Config entry as
+// {"index":I,"term":T,"type":"noop"} (or "config"), a Command entry that is
+// not an event record with "type":"command", "error" and "data_b64".
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iomanip>
 #include <iostream>
-#include <sstream>
+#include <thread>
 
 #include "config_endpoints.h"
+#include "event_json.h"
 #include "raftlog/client.h"
 
 namespace po = boost::program_options;
@@ -20,22 +26,8 @@ using raftlog::Status;
 
 namespace {
 
-std::string JsonString(const std::string& s) {
-  std::ostringstream out;
-  out << '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out << '\\' << c;
-    } else if (c < 0x20 || c >= 0x7f) {
-      out << "\\u" << std::hex << std::setw(4) << std::setfill('0') << static_cast<int>(c)
-          << std::dec;
-    } else {
-      out << c;
-    }
-  }
-  out << '"';
-  return out.str();
-}
+using raftlog::tools::JsonString;
+using raftlog::tools::JsonText;
 
 std::string JsonValue(const raftlog::wire::Value& v) {
   using K = raftlog::wire::Value::Kind;
@@ -50,7 +42,7 @@ std::string JsonValue(const raftlog::wire::Value& v) {
       return std::to_string(v.as_uint());
     case K::kStr:
     case K::kBin:
-      return JsonString(v.as_str());
+      return JsonText(v.as_str());
     case K::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < v.as_array().size(); ++i) {
@@ -71,10 +63,36 @@ std::string JsonValue(const raftlog::wire::Value& v) {
   return "null";
 }
 
-int Status_(raftlog::Client& client, const std::vector<std::string>& endpoints, bool json) {
+// One node's answer to status.
+struct NodeReply {
+  Status status;
+  raftlog::wire::NodeStatus st;
+  raftlog::wire::Value::Map counters;
+};
+
+// Asks every endpoint at once (a Client per thread: a Client is not
+// thread-safe), so that nodes that do not answer cost one timeout in all.
+std::vector<NodeReply> AskAll(const std::vector<std::string>& endpoints,
+                              const raftlog::ClientOptions& copts) {
+  std::vector<NodeReply> replies(endpoints.size());
+  std::vector<std::thread> threads;
+  threads.reserve(endpoints.size());
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    threads.emplace_back([&, i] {
+      raftlog::Client client(copts);
+      NodeReply& r = replies[i];
+      r.status = client.status(endpoints[i], &r.st, &r.counters);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return replies;
+}
+
+int Status_(const raftlog::ClientOptions& copts, const std::vector<std::string>& endpoints,
+            bool json) {
   int failures = 0;
-  std::vector<std::string> rows;
   std::vector<raftlog::wire::NodeStatus> leaders;
+  std::vector<NodeReply> replies = AskAll(endpoints, copts);
   if (!json) {
     std::printf("%-4s %-24s %-13s %6s %6s %10s %10s %8s %10s\n", "ID", "ENDPOINT", "ROLE", "TERM",
                 "LEADER", "COMMIT", "APPLIED", "HEAD", "LAST");
@@ -82,9 +100,9 @@ int Status_(raftlog::Client& client, const std::vector<std::string>& endpoints, 
   std::string out = "[";
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const std::string& e = endpoints[i];
-    raftlog::wire::NodeStatus st;
-    raftlog::wire::Value::Map counters;
-    Status s = client.status(e, &st, &counters);
+    const raftlog::wire::NodeStatus& st = replies[i].st;
+    const raftlog::wire::Value::Map& counters = replies[i].counters;
+    const Status& s = replies[i].status;
     if (json) {
       out += i ? "," : "";
       if (!s.ok()) {
@@ -157,10 +175,15 @@ int main(int argc, char** argv) {
       "  status [--json]                 each node's role, term and indexes; the leader's peers\n"
       "  append PAYLOAD...               append each payload, wait for its commit, print its "
       "index\n"
-      "  fetch --from N [--max-count M]  committed entries from the first endpoint\n\n";
+      "  fetch --from N [--max-count M]  committed entries, from the first node that answers,\n"
+      "                                  as JSON lines (events as raftlog-sub prints them)\n\n";
   try {
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::parsed_options parsed =
+        po::command_line_parser(argc, argv).options(desc).positional(pos).run();
+    Status negative = raftlog::server::RefuseNegativeUnsigned(desc, parsed);
+    if (!negative.ok()) throw po::error(negative.message());
+    po::store(parsed, vm);
     po::notify(vm);
     if (vm.count("help") || command.empty()) {
       std::cout << usage << desc;
@@ -181,12 +204,27 @@ int main(int argc, char** argv) {
     std::cerr << "raftlog-ctl: name the cluster with --config or --endpoint\n";
     return 2;
   }
+  for (const std::string& e : endpoints) {
+    Status s = raftlog::server::CheckEndpoint(e);
+    if (!s.ok()) {
+      std::cerr << "raftlog-ctl: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (timeout_ms <= 0) {
+    std::cerr << "raftlog-ctl: --timeout-ms must be positive\n";
+    return 2;
+  }
+  if (command == "fetch" && (from == 0 || max_count == 0)) {
+    std::cerr << "raftlog-ctl: fetch: --from and --max-count must be >= 1\n";
+    return 2;
+  }
   raftlog::ClientOptions copts;
   copts.endpoints = endpoints;
   copts.request_timeout = std::chrono::milliseconds(timeout_ms);
   raftlog::Client client(copts);
 
-  if (command == "status") return Status_(client, endpoints, json);
+  if (command == "status") return Status_(copts, endpoints, json);
   if (command == "append") {
     int failures = 0;
     for (const std::string& payload : args) {
@@ -206,18 +244,22 @@ int main(int argc, char** argv) {
     raftlog::wire::FetchArgs fa;
     fa.from = from;
     fa.max_count = max_count;
-    raftlog::wire::FetchResult r;
-    Status s = client.fetch(endpoints.front(), fa, &r);
-    if (!s.ok()) {
-      std::fprintf(stderr, "raftlog-ctl: fetch failed: %s\n", s.ToString().c_str());
-      return 1;
+    // Any node serves committed entries: the first that answers.
+    for (const std::string& e : endpoints) {
+      raftlog::wire::FetchResult r;
+      Status s = client.fetch(e, fa, &r);
+      if (!s.ok()) {
+        std::fprintf(stderr, "raftlog-ctl: fetch from %s failed: %s\n", e.c_str(),
+                     s.ToString().c_str());
+        continue;
+      }
+      for (const auto& entry : r.entries) {
+        std::printf("%s\n", raftlog::tools::EntryJson(entry).c_str());
+      }
+      return 0;
     }
-    for (const auto& e : r.entries) {
-      std::printf("{\"index\":%llu,\"term\":%llu,\"type\":\"%s\",\"data\":%s}\n",
-                  static_cast<unsigned long long>(e.index), static_cast<unsigned long long>(e.term),
-                  raftlog::core::EntryTypeName(e.type), JsonString(e.data).c_str());
-    }
-    return 0;
+    std::fprintf(stderr, "raftlog-ctl: no node could serve the fetch\n");
+    return 1;
   }
   std::cerr << "raftlog-ctl: unknown command '" << command << "'\n" << usage;
   return 2;

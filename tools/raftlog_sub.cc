@@ -16,9 +16,14 @@
 // exit); when F does not exist yet it starts at --from N if given, else at
 // the latest.
 //
+// When no node has answered for 2 seconds (no PUB message, no reply to a
+// fetch), it says so on stderr, naming the endpoints, and keeps trying; it
+// says so again once a node answers.
+//
 // Exit status: 0 after --count events, after --idle-exit-ms without an
-// event, or on SIGTERM/SIGINT; 1 on an error (e.g. the range asked for was
-// compacted); 2 for a usage error.
+// event, or on SIGTERM/SIGINT (at once, also in the middle of a fetch); 1 on
+// an error (e.g. the range asked for was compacted), or when --idle-exit-ms
+// passes without any node ever having answered; 2 for a usage error.
 #include <signal.h>
 
 #include <boost/program_options.hpp>
@@ -28,8 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "base64.h"
 #include "config_endpoints.h"
+#include "event_json.h"
 #include "raftlog/subscriber.h"
 
 namespace po = boost::program_options;
@@ -42,6 +47,8 @@ namespace {
 
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
+// Silence from every node for this long is reported on stderr.
+constexpr milliseconds kUnreachableAfter{2000};
 
 volatile sig_atomic_t g_stop = 0;
 void OnSignal(int /*sig*/) {
@@ -102,7 +109,10 @@ int ParseArgs(int argc, char** argv, Args* args) {
       "rcvhwm", po::value(&args->rcvhwm), "the SUB socket's receive high-water mark");
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::parsed_options parsed = po::parse_command_line(argc, argv, desc);
+    Status negative = raftlog::server::RefuseNegativeUnsigned(desc, parsed);
+    if (!negative.ok()) throw po::error(negative.message());
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "raftlog-sub: " << e.what() << "\n" << desc << "\n";
@@ -126,6 +136,12 @@ int ParseArgs(int argc, char** argv, Args* args) {
   if (args->pubs.empty() || args->endpoints.empty()) {
     return usage("name the cluster: -c CONF, or --pub and --endpoint");
   }
+  for (const auto* list : {&args->pubs, &args->endpoints}) {
+    for (const std::string& e : *list) {
+      Status s = raftlog::server::CheckEndpoint(e);
+      if (!s.ok()) return usage((list == &args->pubs ? "--pub: " : "--endpoint: ") + s.message());
+    }
+  }
   if (vm.count("from") && args->from == 0) return usage("--from must be >= 1");
   if (vm.count("from") && args->from_latest)
     return usage("--from and --from-latest exclude each other");
@@ -134,84 +150,62 @@ int ParseArgs(int argc, char** argv, Args* args) {
   return -1;
 }
 
-// Is s UTF-8 text: well-formed (no overlong forms, surrogates or code points
-// past U+10FFFF) and free of control characters other than tab?
-bool IsText(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    if (cp >= 0x80 && cp < 0xa0) return false;  // C1 controls
-    i += len;
-  }
-  return true;
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
 }
 
-// A JSON string of s. Bytes >= 0x80 pass through: callers hand in UTF-8.
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
+// Whether any node answers, judged by what the subscriber hears: a PUB
+// message (events, heartbeats) or a reply to a fetch. A silence of
+// kUnreachableAfter is reported on stderr, naming the endpoints, and so is
+// its end.
+class Reachability {
+ public:
+  explicit Reachability(const Args& args)
+      : endpoints_("PUB " + Join(args.pubs) + "; client " + Join(args.endpoints)),
+        last_heard_(Clock::now()) {}
+
+  // After each next(): what the subscriber has heard so far, and what next()
+  // returned.
+  void update(const raftlog::SubscriberStats& st, const Status& last) {
+    uint64_t heard = st.heartbeats + st.live_events + st.duplicates + st.gaps + st.fetch_answers;
+    Clock::time_point now = Clock::now();
+    if (heard != heard_) {
+      heard_ = heard;
+      last_heard_ = now;
+      if (silent_) std::fprintf(stderr, "raftlog-sub: a node answers again\n");
+      silent_ = false;
+      return;
+    }
+    if (!silent_ && now - last_heard_ >= kUnreachableAfter) {
+      silent_ = true;
+      std::string why;
+      // A failed fetch says what each node did not do.
+      if (last.IsBusy() && last.message().rfind("cannot fetch", 0) == 0) {
+        why = " (" + last.message() + ")";
+      }
+      std::fprintf(stderr, "raftlog-sub: no node answers (%s)%s; still trying\n",
+                   endpoints_.c_str(), why.c_str());
     }
   }
-  return out + "\"";
-}
 
-// Topics and producers are msgpack str, but nothing forces them to be
-// UTF-8: print them as text when they are, else base64 (still valid JSON).
-std::string JsonText(const std::string& s) {
-  return JsonString(IsText(s) ? s : raftlog::tools::Base64(s));
-}
+  bool ever_heard() const { return heard_ > 0; }
+  const std::string& endpoints() const { return endpoints_; }
+
+ private:
+  std::string endpoints_;
+  uint64_t heard_ = 0;
+  Clock::time_point last_heard_;
+  bool silent_ = false;
+};
 
 void Print(const raftlog::Event& e, bool raw) {
   if (raw) {
     std::fwrite(e.payload.data(), 1, e.payload.size(), stdout);
     std::fputc('\n', stdout);
   } else {
-    std::string line =
-        "{\"index\":" + std::to_string(e.index) + ",\"term\":" + std::to_string(e.term) +
-        ",\"topic\":" + JsonText(e.topic) + ",\"producer\":" + JsonText(e.producer) +
-        ",\"seq\":" + std::to_string(e.seq) + ",\"timestamp\":" + std::to_string(e.timestamp_ms);
-    if (IsText(e.payload)) {
-      line += ",\"payload\":" + JsonString(e.payload);
-    } else {
-      line += ",\"payload_b64\":" + JsonString(raftlog::tools::Base64(e.payload));
-    }
-    line += "}\n";
+    std::string line = raftlog::tools::EventJson(e) + "\n";
     std::fputs(line.c_str(), stdout);
   }
   std::fflush(stdout);
@@ -255,16 +249,22 @@ int main(int argc, char** argv) {
 
   uint64_t delivered = 0;
   Clock::time_point last_event = Clock::now();
+  Reachability reach(args);
+  bool idle_expired = false;
   while (g_stop == 0 && (args.count == 0 || delivered < args.count)) {
     milliseconds wait(100);
     if (args.idle_exit_ms > 0) {
       auto idle = std::chrono::duration_cast<milliseconds>(Clock::now() - last_event);
       milliseconds left = milliseconds(args.idle_exit_ms) - idle;
-      if (left.count() <= 0) break;
+      if (left.count() <= 0) {
+        idle_expired = true;
+        break;
+      }
       wait = std::min(wait, left);
     }
     raftlog::Event event;
     s = sub->next(&event, wait);
+    reach.update(sub->stats(), s);
     if (s.IsBusy()) continue;
     if (!s.ok()) break;
     Print(event, args.raw);
@@ -277,6 +277,10 @@ int main(int argc, char** argv) {
   }
   Status closed = sub->close();  // records the position
   if (s.ok() || s.IsBusy()) s = closed;
+  if (s.ok() && idle_expired && !reach.ever_heard()) {
+    s = Status::IOError("no node answered within " + std::to_string(args.idle_exit_ms) + " ms (" +
+                        reach.endpoints() + ")");
+  }
   if (!s.ok()) {
     std::cerr << "raftlog-sub: " << s.message() << "\n";
     return kExitError;

@@ -34,6 +34,8 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // One request to one endpoint. The reply's code is not interpreted.
+  // IOError when no reply comes within request_timeout; Busy, at once, when
+  // a signal interrupts the wait (call() returns Busy for nothing else).
   Status call(const std::string& endpoint, const std::string& op, wire::Value::Map args,
               wire::ClientReply* reply);
 

@@ -92,7 +92,7 @@ class Producer {
   // window is full: then it first handles replies until a slot frees up, for
   // at most max_wait, and returns Busy if none did (no seq is used then).
   // InvalidInput, with no seq used, for a bad topic (wire::CheckTopic), an
-  // oversized payload or bad options.
+  // oversized payload, bad options, or once seq 2^64-1 has been used.
   Status push(std::string topic, std::string payload, uint64_t* seq,
               std::chrono::milliseconds max_wait = kForever);
 

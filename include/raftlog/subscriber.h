@@ -79,6 +79,7 @@ struct SubscriberStats {
   uint64_t heartbeats = 0;      // heartbeats received
   uint64_t gaps = 0;            // times the stream showed missed events (prev_index, heartbeat)
   uint64_t fetch_requests = 0;  // fetch requests sent, failed ones included
+  uint64_t fetch_answers = 0;   // fetch requests a node replied to (with any code)
   uint64_t fetched_entries = 0;
 };
 
@@ -94,7 +95,8 @@ class Subscriber {
   // The next event, waiting up to `wait` for it. Returns:
   // - ok with *out set;
   // - Busy when no event came within `wait` (also while no node answers a
-  //   needed fetch, or when a signal interrupted the wait): call again;
+  //   needed fetch), or at once when a signal interrupted the wait (also
+  //   in the middle of a fetch): call again;
   // - NotFound when the next events were compacted away on every node that
   //   answered; the message names the earliest index still held, e.g.
   //   "index 5 was compacted; the earliest index held is 100";

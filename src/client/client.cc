@@ -1,5 +1,6 @@
 #include "raftlog/client.h"
 
+#include <cerrno>
 #include <map>
 #include <thread>
 #include <zmq.hpp>
@@ -84,6 +85,8 @@ Status Client::Impl::call(const std::string& endpoint, const std::string& op, wi
       // A late reply to an earlier request: skip it.
     }
   } catch (const zmq::error_t& e) {
+    // A signal: the caller decides whether to go on (a tool stopping on SIGINT).
+    if (e.num() == EINTR) return Status::Busy("interrupted by a signal");
     return Status::IOError(endpoint + ": " + e.what());
   }
   // Forget the socket: whatever it still queues belongs to a dead request.

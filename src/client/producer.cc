@@ -492,6 +492,10 @@ Status Producer::Impl::push(std::string topic, std::string payload, uint64_t* se
   if (!s.ok()) return s;
   s = wire::CheckPayloadSize(payload.size(), limits_);
   if (!s.ok()) return s;
+  if (next_seq_ == 0) {  // wrapped past 2^64-1: no number left that the cluster would take
+    return Status::InvalidInput("producer: no sequence number left after " +
+                                std::to_string(next_seq_ - 1));
+  }
   Clock::time_point deadline = DeadlineAfter(Clock::now(), max_wait);
   pump(Clock::now());  // take in what has arrived, so acks flow while pushing
   while (pending_.size() >= options_.window) {

@@ -120,7 +120,9 @@ class Subscriber::Impl {
   void on_event(const std::string& topic, const wire::PublishedEventView& ev);
   // Fetching: one page from the first node able to serve it.
   void begin_fetch(core::LogIndex target);
-  Status fetch_page();
+  // Sets *interrupted when a signal cut a request short: the caller
+  // returns at once instead of trying the other nodes.
+  Status fetch_page(bool* interrupted);
   Status apply_page(const wire::FetchResult& page);
 
   bool wanted(const std::string& topic) const;
@@ -283,7 +285,8 @@ Status Subscriber::Impl::apply_page(const wire::FetchResult& page) {
   return Status::Ok();
 }
 
-Status Subscriber::Impl::fetch_page() {
+Status Subscriber::Impl::fetch_page(bool* interrupted) {
+  *interrupted = false;
   const std::vector<std::string>& endpoints = options_.client_endpoints;
   const core::LogIndex from = last_ + 1;
   wire::FetchArgs args;
@@ -298,7 +301,14 @@ Status Subscriber::Impl::fetch_page() {
     wire::ClientReply reply;
     ++stats_.fetch_requests;
     Status s = client_.call(endpoint, wire::kFetchOp, wire::EncodeFetchArgs(args), &reply);
-    if (s.ok()) s = ReplyStatus(reply);
+    if (s.IsBusy()) {  // only a signal makes call() itself return Busy
+      *interrupted = true;
+      return s;
+    }
+    if (s.ok()) {
+      ++stats_.fetch_answers;
+      s = ReplyStatus(reply);
+    }
     if (s.IsNotFound()) {
       const wire::Value* e = nullptr;
       for (const auto& [k, v] : reply.body) {
@@ -361,11 +371,13 @@ Status Subscriber::Impl::next(Event* out, milliseconds wait) {
     }
     Clock::time_point now = Clock::now();
     if (fetching_) {
-      s = fetch_page();
+      bool interrupted = false;
+      s = fetch_page(&interrupted);
       if (s.IsNotFound() || s.IsCorruption()) {
         error_ = s;
         return s;
       }
+      if (interrupted) return s;  // Busy: let the caller look at why
       if (!s.ok()) {
         if (now >= deadline) return s;  // Busy, naming why
         std::this_thread::sleep_for(std::min<Clock::duration>(kFetchRetryDelay, deadline - now));

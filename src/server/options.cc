@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "raftlog/wire/limits.h"
 
@@ -35,19 +36,81 @@ Status ParseMember(const std::string& text, Member* out) {
   if (ec != std::errc() || ptr != begin + eq || out->id == core::kNoNode) {
     return bad("the id must be a positive integer");
   }
+  std::vector<std::string> fields;
   std::string rest = text.substr(eq + 1);
-  size_t comma = rest.find(',');
-  if (comma == std::string::npos) return bad("no client endpoint");
-  out->peer_endpoint = rest.substr(0, comma);
-  out->client_endpoint = rest.substr(comma + 1);
-  out->pub_endpoint.clear();
-  size_t second = out->client_endpoint.find(',');
-  if (second != std::string::npos) {
-    out->pub_endpoint = out->client_endpoint.substr(second + 1);
-    out->client_endpoint.resize(second);
-    if (out->pub_endpoint.empty()) return bad("empty pub endpoint");
+  for (size_t start = 0;;) {
+    size_t comma = rest.find(',', start);
+    fields.push_back(rest.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
-  if (out->peer_endpoint.empty() || out->client_endpoint.empty()) return bad("empty endpoint");
+  if (fields.size() < 2) return bad("no client endpoint");
+  if (fields.size() > 3) return bad(std::to_string(fields.size()) + " endpoints, at most 3");
+  static const char* const kNames[] = {"peer", "client", "pub"};
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].empty()) return bad(std::string("empty ") + kNames[i] + " endpoint");
+    Status s = CheckEndpoint(fields[i]);
+    if (!s.ok()) return bad(std::string(kNames[i]) + " endpoint: " + s.message());
+  }
+  out->peer_endpoint = fields[0];
+  out->client_endpoint = fields[1];
+  out->pub_endpoint = fields.size() > 2 ? fields[2] : "";
+  return Status::Ok();
+}
+
+Status CheckEndpoint(const std::string& endpoint, EndpointUse use) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidInput("endpoint '" + endpoint + "': " + why);
+  };
+  const std::string tcp = "tcp://", ipc = "ipc://";
+  if (endpoint.compare(0, ipc.size(), ipc) == 0) {
+    if (endpoint.size() == ipc.size()) return bad("no path after ipc://");
+    return Status::Ok();
+  }
+  if (endpoint.compare(0, tcp.size(), tcp) != 0) {
+    return bad("expected tcp://HOST:PORT or ipc://PATH");
+  }
+  std::string address = endpoint.substr(tcp.size());
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return bad("no port (expected tcp://HOST:PORT)");
+  std::string host = address.substr(0, colon), port = address.substr(colon + 1);
+  if (host.empty()) return bad("no host");
+  if (port == "*") {
+    if (use == EndpointUse::kBind) return Status::Ok();
+    return bad("a wildcard port cannot be connected to");
+  }
+  unsigned number = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || number == 0 ||
+      number > 65535) {
+    return bad("the port must be a number from 1 to 65535" +
+               std::string(use == EndpointUse::kBind ? " or *" : ""));
+  }
+  return Status::Ok();
+}
+
+Status RefuseNegativeUnsigned(const po::options_description& desc,
+                              const po::parsed_options& parsed) {
+  for (const po::option& o : parsed.options) {
+    if (o.unregistered || o.string_key.empty()) continue;
+    const po::option_description* d = desc.find_nothrow(o.string_key, false);
+    if (d == nullptr) continue;
+    const po::value_semantic* v = d->semantic().get();
+    bool is_unsigned =
+        dynamic_cast<const po::typed_value<unsigned long>*>(v) != nullptr ||
+        dynamic_cast<const po::typed_value<unsigned long long>*>(v) != nullptr ||
+        dynamic_cast<const po::typed_value<unsigned int>*>(v) != nullptr ||
+        dynamic_cast<const po::typed_value<unsigned short>*>(v) != nullptr ||
+        dynamic_cast<const po::typed_value<std::vector<unsigned long>>*>(v) != nullptr;
+    if (!is_unsigned) continue;
+    for (const std::string& token : o.value) {
+      size_t first = token.find_first_not_of(" \t");
+      if (first != std::string::npos && token[first] == '-') {
+        return Status::InvalidInput("--" + o.string_key + ": '" + token +
+                                    "' is negative; expected a number >= 0");
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -64,10 +127,10 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
 
   po::options_description node("Node (command line or config file)");
   node.add_options()("id", po::value(&o.id)->required(), "this node's id, a positive integer")(
-      "peer", po::value(&peers)->composing()->required(),
+      "peer", po::value(&peers)->required(),
       "a cluster member, this node included, as ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT]; "
-      "repeat for each member")("data-dir", po::value(&o.data_dir)->required(),
-                                "directory of this node's LevelDB log")(
+      "repeat for each member (peers given as flags replace the file's)")(
+      "data-dir", po::value(&o.data_dir)->required(), "directory of this node's LevelDB log")(
       "tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "milliseconds per Raft tick")(
       "election-ticks", po::value(&o.election_ticks)->default_value(o.election_ticks),
       "ticks without a leader before a follower stands (randomized up to twice this)")(
@@ -104,7 +167,12 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
 
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, all), vm);
+    po::parsed_options flags = po::parse_command_line(argc, argv, all);
+    Status negative = RefuseNegativeUnsigned(all, flags);
+    if (!negative.ok()) throw po::error(negative.message());
+    // Not composing: values stored first win, so flags override the file,
+    // and --peer flags replace the file's peer lines as a whole.
+    po::store(flags, vm);
     if (vm.count("help")) {
       result.action = ParseResult::Action::kExitOk;
       result.output = help.str();
@@ -115,7 +183,10 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       if (!in) {
         throw po::error("cannot read config file '" + vm["config"].as<std::string>() + "'");
       }
-      po::store(po::parse_config_file(in, node, /*allow_unregistered=*/false), vm);
+      po::parsed_options file = po::parse_config_file(in, node, /*allow_unregistered=*/false);
+      negative = RefuseNegativeUnsigned(node, file);
+      if (!negative.ok()) throw po::error(negative.message());
+      po::store(file, vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -173,6 +244,10 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   }
   if (o.send_hwm <= 0) return fail("send-hwm must be positive");
   if (o.pub_hwm <= 0) return fail("pub-hwm must be positive");
+  if (!o.pub_connect.empty()) {
+    Status s = CheckEndpoint(o.pub_connect);
+    if (!s.ok()) return fail("pub-connect: " + s.message());
+  }
   static const std::set<std::string> levels = {"debug", "info", "warn", "error"};
   if (!levels.count(o.log_level)) return fail("log-level must be debug, info, warn or error");
   return result;

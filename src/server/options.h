@@ -2,6 +2,7 @@
 // of the INI file given with --config (flags win). See README.md.
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -54,6 +55,25 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out);
 
 // "ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT]", e.g.
 // "1=tcp://127.0.0.1:7001,tcp://127.0.0.1:7101,tcp://127.0.0.1:7201".
+// Each endpoint must pass CheckEndpoint (other nodes and clients connect to
+// it, so no wildcard port); a fourth field is an error.
 Status ParseMember(const std::string& text, Member* out);
+
+// Where an endpoint is used: connected to (an address others reach) or
+// only bound (then a wildcard port "*" is allowed).
+enum class EndpointUse { kConnect, kBind };
+
+// Checks an endpoint given to raftlogd or a tool: tcp://HOST:PORT with a
+// non-empty HOST and PORT 1..65535 ("*" too for kBind), or ipc://PATH with a
+// non-empty PATH. inproc:// is refused: no other process can reach it.
+// InvalidInput saying what is wrong.
+Status CheckEndpoint(const std::string& endpoint, EndpointUse use = EndpointUse::kConnect);
+
+// Boost.Program_options reads "-1" into an unsigned option as 2^64-1. This
+// refuses a negative value for any option of desc that parsed holds with an
+// unsigned type (InvalidInput naming the option). Call it on each
+// parsed_options before storing it.
+Status RefuseNegativeUnsigned(const boost::program_options::options_description& desc,
+                              const boost::program_options::parsed_options& parsed);
 
 }  // namespace raftlog::server

@@ -25,14 +25,18 @@ namespace raftlog::testing {
 // A node as a subscriber sees it: a PUB stream and a fetch server.
 class FakeNode {
  public:
-  FakeNode() : context_(1), pub_(context_, zmq::socket_type::xpub) {
+  FakeNode() : FakeNode("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") {}
+  // Bound to these endpoints (e.g. ones a subscriber was told of before the
+  // node came up).
+  FakeNode(const std::string& pub_endpoint, const std::string& client_endpoint)
+      : context_(1), pub_(context_, zmq::socket_type::xpub) {
     pub_.set(zmq::sockopt::xpub_verbose, 1);  // report every subscriber's subscription
     pub_.set(zmq::sockopt::linger, 0);
-    pub_.bind("tcp://127.0.0.1:*");
+    pub_.bind(pub_endpoint);
     pub_endpoint_ = pub_.get(zmq::sockopt::last_endpoint);
     zmq::socket_t router(context_, zmq::socket_type::router);
     router.set(zmq::sockopt::linger, 0);
-    router.bind("tcp://127.0.0.1:*");
+    router.bind(client_endpoint);
     client_endpoint_ = router.get(zmq::sockopt::last_endpoint);
     server_ = std::thread([this, r = std::move(router)]() mutable { serve(r); });
   }

@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 #include "push_testing.h"
+#include "tool_process.h"
 
 extern char** environ;
 
@@ -20,6 +22,7 @@ namespace raftlog::testing {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 struct ToolRun {
   int exit_code = -1;
@@ -223,6 +226,62 @@ TEST_F(PushCliTest, ExitsOneWhenTheClusterCannotCommitBeforeTheDeadline) {
       << run.err;
 }
 
+size_t Lines(const std::string& out) {
+  return static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
+}
+
+std::string Record(const std::string& payload) {
+  uint32_t n = payload.size();
+  return std::string{static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                     static_cast<char>(n >> 8), static_cast<char>(n)} +
+         payload;
+}
+
+// `tail -f app.log | raftlog-push`: each event goes out as it arrives, and
+// its ack is printed while stdin is still open.
+TEST_F(PushCliTest, PushesStdinAsItArrivesAndPrintsEachAckAtOnce) {
+  for (bool binary : {false, true}) {
+    SCOPED_TRACE(binary ? "--binary" : "lines");
+    char tmpl[] = "/tmp/raftlog-push-stream-XXXXXX";
+    fs::path dir = mkdtemp(tmpl);
+    const std::string producer = binary ? "cli-stream-binary" : "cli-stream-lines";
+    std::vector<std::string> args =
+        Concat(EndpointFlags(cluster_), {"--topic", "cli", "--producer", producer});
+    if (binary) args.push_back("--binary");
+    ToolProcess push(RAFTLOG_PUSH_PATH, args, (dir / "push").string(), /*stdin_pipe=*/true);
+    ASSERT_TRUE(push.started());
+    auto feed = [&](const std::string& event) {
+      return push.write(binary ? Record(event) : event + "\n");
+    };
+    ASSERT_TRUE(feed("first"));
+    EXPECT_TRUE(ToolProcess::WaitFor([&] { return Lines(push.out()) == 1; }, 10s))
+        << "no ack while stdin is open; stderr: " << push.err();
+    EXPECT_TRUE(push.running());
+    ASSERT_TRUE(feed("second"));
+    EXPECT_TRUE(ToolProcess::WaitFor([&] { return Lines(push.out()) == 2; }, 10s)) << push.err();
+    EXPECT_TRUE(push.running());
+    push.close_stdin();
+    EXPECT_EQ(push.wait(), 0) << push.err();
+    ExpectLogged(producer, ParseAcks(push.out()), {"first", "second"});
+    fs::remove_all(dir);
+  }
+}
+
+// Past seq 2^64-1 there is no number left: the summary says so, rather
+// than blaming a timeout.
+TEST_F(PushCliTest, SaysWhyWhenTheSequenceNumbersRunOut) {
+  ToolRun run =
+      RunPush(Concat(EndpointFlags(cluster_), {"--topic", "cli", "--producer", "cli-last",
+                                               "--first-seq", "18446744073709551615", "a", "b"}));
+  EXPECT_EQ(run.exit_code, 1);
+  auto acks = ParseAcks(run.out);
+  ASSERT_EQ(acks.size(), 1u) << run.out;
+  EXPECT_EQ(acks[0].seq, 18446744073709551615ull);
+  EXPECT_NE(run.err.find("no sequence number left"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("1 of 2 events not pushed"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("not acknowledged within"), std::string::npos) << run.err;
+}
+
 TEST_F(PushCliTest, ExitsTwoOnUsageErrors) {
   auto endpoints = EndpointFlags(cluster_);
   EXPECT_EQ(RunPush(Concat(endpoints, {"x"})).exit_code, 2);  // no --topic
@@ -230,6 +289,20 @@ TEST_F(PushCliTest, ExitsTwoOnUsageErrors) {
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "_raftlog.x", "x"})).exit_code, 2);
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "cli", "--binary", "x"})).exit_code, 2);
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "cli", "--window", "0", "x"})).exit_code, 2);
+  // Negative numbers are refused, not wrapped around to 2^64-1.
+  for (const char* option : {"--window", "--first-seq"}) {
+    ToolRun run = RunPush(Concat(endpoints, {"--topic", "cli", option, "-1", "x"}));
+    EXPECT_EQ(run.exit_code, 2) << option;
+    EXPECT_NE(run.err.find(std::string(option) + ": '-1' is negative"), std::string::npos)
+        << run.err;
+    EXPECT_EQ(run.out, "");
+  }
+  // Endpoints are checked before anything is sent.
+  for (const char* endpoint : {"127.0.0.1:7101", "tcp://127.0.0.1:99999", "tcp://:7101"}) {
+    ToolRun run = RunPush({"-e", endpoint, "--topic", "cli", "x"});
+    EXPECT_EQ(run.exit_code, 2) << endpoint;
+    EXPECT_NE(run.err.find(endpoint), std::string::npos) << run.err;
+  }
   // A record announcing 5 bytes with 2 present.
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "cli", "--binary"}), std::string("\0\0\0\5ab", 6))
                 .exit_code,

@@ -1,14 +1,18 @@
 // raftlog-sub, the CLI, against a fake node (fake_node.h): its output
 // format, its exit statuses, and its position file across runs.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -80,6 +84,29 @@ class SubProcess {
   pid_t pid_ = -1;
 };
 
+// A tcp endpoint on 127.0.0.1 where nothing listens (a port that was free a
+// moment ago).
+std::string DeadEndpoint() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+}
+
+bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds deadline) {
+  auto end = Clock::now() + deadline;
+  while (!pred()) {
+    if (Clock::now() >= end) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
 class SubCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -147,6 +174,10 @@ TEST_F(SubCliTest, UsageErrorsExit2) {
            cluster({"--from", "2", "--from-latest"}),
            cluster({"-c", "some.conf"}),
            cluster({"--no-such-flag"}),
+           cluster({"--from", "-1"}),
+           cluster({"--count", "-3"}),
+           {"--pub", "127.0.0.1:7201", "--endpoint", node_.client_endpoint()},
+           {"--pub", node_.pub_endpoint(), "--endpoint", "tcp://127.0.0.1:99999"},
            {"-c", dir_ + "/missing.conf"},
        }) {
     SubProcess sub(dir_, args);
@@ -191,6 +222,63 @@ TEST_F(SubCliTest, APositionFileCarriesOverRunsAndSigterm) {
   std::vector<core::LogIndex> want;
   for (core::LogIndex i = 1; i <= 10; ++i) want.push_back(i);
   EXPECT_EQ(all, want);
+}
+
+// A cluster that never answers is not an empty topic: raftlog-sub says so,
+// naming the endpoints, and --idle-exit-ms ends it with status 1.
+TEST_F(SubCliTest, ReportsAClusterThatNeverAnswersAndExits1) {
+  const std::string pub = DeadEndpoint(), client = DeadEndpoint();
+  for (const std::vector<std::string>& start :
+       std::vector<std::vector<std::string>>{{"--from", "1"}, {"--from-latest"}}) {
+    SCOPED_TRACE(start[0]);
+    std::vector<std::string> args = {"--pub", pub, "--endpoint", client, "--idle-exit-ms", "2500"};
+    args.insert(args.end(), start.begin(), start.end());
+    SubProcess sub(dir_, args);
+    EXPECT_EQ(sub.wait(20s), 1) << sub.err();
+    std::string err = sub.err();
+    EXPECT_NE(err.find("no node answers"), std::string::npos) << err;
+    EXPECT_NE(err.find("no node answered within 2500 ms"), std::string::npos) << err;
+    EXPECT_NE(err.find(pub), std::string::npos) << err;
+    EXPECT_NE(err.find(client), std::string::npos) << err;
+    EXPECT_EQ(sub.out(), "");
+  }
+}
+
+// It keeps trying: once a node comes up, the events flow.
+TEST_F(SubCliTest, KeepsTryingUntilANodeAnswers) {
+  const std::string pub = DeadEndpoint(), client = DeadEndpoint();
+  SubProcess sub(dir_, {"--pub", pub, "--endpoint", client, "--from", "1", "--count", "2"});
+  ASSERT_TRUE(WaitFor([&] { return sub.err().find("no node answers") != std::string::npos; }, 20s))
+      << sub.err();
+  FakeNode late(pub, client);
+  late.commit_event(1, "t");
+  late.commit_event(2, "t");
+  ASSERT_EQ(sub.wait(20s), 0) << sub.err();
+  EXPECT_NE(sub.out().find("\"payload\":\"payload 2\""), std::string::npos) << sub.out();
+  EXPECT_NE(sub.err().find("a node answers again"), std::string::npos) << sub.err();
+}
+
+// SIGINT in the middle of fetching from nodes that do not answer (each
+// would cost a 1 s timeout) exits at once, not after trying every node.
+TEST_F(SubCliTest, SigintWhileFetchingExitsAtOnce) {
+  zmq::context_t context(1);
+  zmq::socket_t silent(context, zmq::socket_type::router);  // takes requests, never answers
+  silent.set(zmq::sockopt::linger, 0);
+  std::vector<std::string> args = {"--pub", DeadEndpoint(), "--from", "1"};
+  for (int i = 0; i < 8; ++i) {
+    silent.bind("tcp://127.0.0.1:*");
+    args.push_back("--endpoint");
+    args.push_back(silent.get(zmq::sockopt::last_endpoint));
+  }
+  SubProcess sub(dir_, args);
+  // A fetch request has arrived: raftlog-sub is waiting for its reply.
+  zmq::pollitem_t item{silent.handle(), 0, ZMQ_POLLIN, 0};
+  ASSERT_EQ(zmq::poll(&item, 1, 10s), 1);
+  Clock::time_point start = Clock::now();
+  sub.signal(SIGINT);
+  EXPECT_EQ(sub.wait(20s), 0) << sub.err();
+  // Trying the other 7 nodes would take 7 s.
+  EXPECT_LT(Clock::now() - start, 3s);
 }
 
 }  // namespace

@@ -47,6 +47,14 @@ struct ProducerOptions {
   size_t window = 64;
   // How long one attempt waits for its reply before the event is resent.
   std::chrono::milliseconds request_timeout{2000};
+  // ZMTP heartbeats on every connection: a node that stops answering (its
+  // link cut, its process paused or gone) is noticed within
+  // heartbeat_interval + heartbeat_timeout, and the events in flight to it
+  // go at once to the next node instead of waiting out request_timeout
+  // (a window streaming through a partition of the leader moves to the new
+  // one). A zero interval turns heartbeats off.
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds heartbeat_timeout{1000};
   // The seq of the first event pushed, >= 1.
   uint64_t first_seq = 1;
   // Batching. Events that are due together (a burst of retries after a

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <random>
@@ -108,7 +109,11 @@ class Producer::Impl {
   };
   struct Conn {
     std::unique_ptr<zmq::socket_t> socket;
+    std::unique_ptr<zmq::socket_t> monitor;  // PAIR receiving the socket's disconnections
     Clock::time_point created;
+    ~Conn() {
+      if (monitor) zmq_socket_monitor(socket->handle(), nullptr, 0);
+    }
   };
 
   // One request (push_batch, or push for one event) and what it carries.
@@ -119,6 +124,10 @@ class Producer::Impl {
   };
 
   Conn& conn_for(const std::string& endpoint);
+  // Reads the monitors: the events in flight on a connection that broke
+  // are sent again at once (their replies cannot come back on it).
+  void watch_connections(Clock::time_point now);
+  void connection_lost(const std::string& endpoint, Clock::time_point now);
   // Sends these waiting events (due, in seq order) in one request.
   void send(const std::vector<uint64_t>& seqs, Clock::time_point now);
   // The request is answered (or timed out): no longer counted in flight.
@@ -147,6 +156,7 @@ class Producer::Impl {
   size_t awaited_ = 0;                              // requests sent and awaited
   std::deque<Ack> acks_;
   uint64_t next_request_id_ = 1;
+  uint64_t next_monitor_ = 0;
   std::set<uint64_t> waiting_;  // seqs of the pending_ entries not sent
   Clock::time_point next_send_due_ = Clock::time_point::max();
   Clock::time_point next_timeout_ = Clock::time_point::max();
@@ -169,6 +179,10 @@ Producer::Impl::Impl(ProducerOptions options)
              options_.request_timeout.count() <= 0) {
     options_error_ =
         Status::InvalidInput("producer: window, first_seq and request_timeout must be positive");
+  } else if (options_.heartbeat_interval.count() < 0 ||
+             (options_.heartbeat_interval.count() > 0 && options_.heartbeat_timeout.count() <= 0)) {
+    options_error_ = Status::InvalidInput(
+        "producer: heartbeat_interval must be >= 0, and heartbeat_timeout positive with it");
   }
   known_ = options_.endpoints;
   if (!known_.empty()) leader_ = known_.front();
@@ -186,10 +200,57 @@ Producer::Impl::Conn& Producer::Impl::conn_for(const std::string& endpoint) {
     c.socket->set(zmq::sockopt::sndhwm, 0);
     c.socket->set(zmq::sockopt::rcvhwm, 0);
     c.socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits_.max_frame_bytes));
+    if (options_.heartbeat_interval.count() > 0) {
+      const int timeout = static_cast<int>(options_.heartbeat_timeout.count());
+      c.socket->set(zmq::sockopt::heartbeat_ivl,
+                    static_cast<int>(options_.heartbeat_interval.count()));
+      c.socket->set(zmq::sockopt::heartbeat_timeout, timeout);
+      c.socket->set(zmq::sockopt::heartbeat_ttl, timeout);
+      // A connection attempt lost in a partition is retried, not left to
+      // the kernel's SYN retransmissions once the link is back.
+      c.socket->set(zmq::sockopt::connect_timeout, timeout);
+      const std::string address = "inproc://raftlog-producer-monitor-" +
+                                  std::to_string(reinterpret_cast<uintptr_t>(this)) + "-" +
+                                  std::to_string(next_monitor_++);
+      if (zmq_socket_monitor(c.socket->handle(), address.c_str(), ZMQ_EVENT_DISCONNECTED) == 0) {
+        c.monitor = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
+        c.monitor->connect(address);
+      }
+    }
     c.socket->connect(endpoint);
     c.created = Clock::now();
   }
   return c;
+}
+
+void Producer::Impl::watch_connections(Clock::time_point now) {
+  for (auto& [endpoint, c] : conns_) {
+    if (!c.monitor) continue;
+    bool lost = false;
+    for (;;) {
+      // Frame 1: uint16 event + uint32 value; frame 2: the address.
+      zmq::message_t head;
+      if (!c.monitor->recv(head, zmq::recv_flags::dontwait)) break;
+      zmq::message_t address;
+      if (head.more()) (void)c.monitor->recv(address, zmq::recv_flags::dontwait);
+      uint16_t event = 0;
+      if (head.size() >= sizeof(event)) std::memcpy(&event, head.data(), sizeof(event));
+      lost = lost || event == ZMQ_EVENT_DISCONNECTED;
+    }
+    if (lost) connection_lost(endpoint, now);
+  }
+}
+
+void Producer::Impl::connection_lost(const std::string& endpoint, Clock::time_point now) {
+  bool any = false;
+  for (auto& [seq, p] : pending_) {
+    if (!p.sent || p.endpoint != endpoint) continue;
+    settle(p.request_id);
+    ++p.failures;
+    retry_later(seq, p, Status::IOError(endpoint + ": connection lost"), milliseconds(0), now);
+    any = true;
+  }
+  if (any) demote(endpoint);
 }
 
 void Producer::Impl::demote(const std::string& endpoint) {
@@ -467,6 +528,7 @@ size_t Producer::Impl::drain() {
 // nothing had, waits for replies until something is due or until.
 bool Producer::Impl::pump(Clock::time_point until) {
   Clock::time_point now = Clock::now();
+  watch_connections(now);
   check_timeouts(now);
   send_due(now);
   if (drain() > 0) {
@@ -476,11 +538,18 @@ bool Producer::Impl::pump(Clock::time_point until) {
   Clock::time_point wake = std::min({until, next_send_due_, next_timeout_, now + kMaxPollWait});
   if (wake <= now) return false;
   std::vector<zmq::pollitem_t> items;
-  items.reserve(conns_.size());
-  for (auto& [endpoint, c] : conns_) items.push_back({c.socket->handle(), 0, ZMQ_POLLIN, 0});
+  items.reserve(2 * conns_.size());
+  for (auto& [endpoint, c] : conns_) {
+    items.push_back({c.socket->handle(), 0, ZMQ_POLLIN, 0});
+    if (c.monitor) items.push_back({c.monitor->handle(), 0, ZMQ_POLLIN, 0});
+  }
   auto wait = std::chrono::duration_cast<milliseconds>(wake - now) + milliseconds(1);
   zmq::poll(items, wait);
-  if (drain() == 0) return false;
+  watch_connections(Clock::now());
+  if (drain() == 0) {
+    send_due(Clock::now());  // what a lost connection sent back to wait
+    return false;
+  }
   send_due(Clock::now());
   return true;
 }

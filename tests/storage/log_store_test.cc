@@ -119,9 +119,9 @@ TEST_P(LogStoreTest, HardStateAloneIsSavedAndEmptyAppendChangesNothing) {
 }
 
 TEST_P(LogStoreTest, EntriesStopAtMaxBytesButReturnAtLeastOne) {
-  Append(MakeEntries(1, 10, 1, 100));  // byte_size() is 132 each
+  Append(MakeEntries(1, 10, 1, 100));  // byte_size() is 148 each
   std::vector<Entry> out;
-  ASSERT_TRUE(store_->entries(1, 11, 400, &out).ok());
+  ASSERT_TRUE(store_->entries(1, 11, 450, &out).ok());
   EXPECT_EQ(out.size(), 3u);
   out.clear();
   ASSERT_TRUE(store_->entries(4, 11, 1, &out).ok());

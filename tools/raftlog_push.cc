@@ -187,7 +187,7 @@ class Source {
   size_t taken() const { return taken_; }
 
  private:
-  static constexpr size_t kChunk = 64 * 1024;
+  static constexpr size_t kChunk = size_t{64} * 1024;
 
   bool next_line(std::string* event) {
     size_t nl = buf_.find('\n', pos_);

@@ -92,8 +92,12 @@ std::string DeadEndpoint() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    ADD_FAILURE() << "no free port on 127.0.0.1";
+    return "tcp://127.0.0.1:0";
+  }
   close(fd);
   return "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 }

@@ -32,6 +32,7 @@ int Run(const std::vector<std::string>& argv, std::string* output) {
   posix_spawn_file_actions_adddup2(&actions, fd, STDERR_FILENO);
   std::vector<std::string> args = argv;
   std::vector<char*> raw;
+  raw.reserve(args.size() + 1);
   for (std::string& a : args) raw.push_back(a.data());
   raw.push_back(nullptr);
   pid_t pid = -1;

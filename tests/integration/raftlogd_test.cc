@@ -35,6 +35,7 @@ class Node {
     std::vector<std::string> args = {RAFTLOGD_PATH, "--id",       "1",     "--peer",
                                      peer,          "--data-dir", data_dir};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;

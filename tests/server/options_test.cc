@@ -35,6 +35,7 @@ class OptionsTest : public ::testing::Test {
   ParseResult parse(std::vector<std::string> args) {
     args.insert(args.begin(), "raftlogd");
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const std::string& a : args) argv.push_back(a.c_str());
     options_ = ServerOptions();
     return ParseOptions(static_cast<int>(argv.size()), argv.data(), &options_);

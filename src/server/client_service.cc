@@ -294,6 +294,19 @@ void ClientService::handle_push_batch(const Envelope& envelope, uint64_t request
 void ClientService::submit(Waiter waiter, std::string_view topic, std::string_view payload,
                            std::string_view producer, uint64_t seq) {
   if (!producer.empty()) {
+#ifndef RAFTLOG_BUG_RETRY_SKIPS_LOG_CHECK
+    // The table and the inherited-entry scan (on_became_leader) together
+    // cover the whole log only once everything committed at the election
+    // has been applied: until then a retry of an entry in that gap would
+    // look new and be appended a second time. The producer retries Busy.
+    if (applied_ < retries_known_from_) {
+      fail(waiter,
+           Status::Busy("the leader is still applying its log (applied " +
+                        std::to_string(applied_) + " of " + std::to_string(retries_known_from_) +
+                        "); pushes with a producer are taken once it has"));
+      return;
+    }
+#endif
     // Exactly-once: a (producer, seq) already committed, or still in flight
     // in this leader's log, is answered with the original's index.
     ProducerTable::Where where;
@@ -398,7 +411,10 @@ void ClientService::on_event(const Event& event) {
 void ClientService::on_became_leader() {
   // Events this leader inherited uncommitted: a retry of one of them must
   // wait for it, not append it again.
+  // Entries up to the commit index reach the producer table as they are
+  // applied; submit() holds pushes with a producer back until they have.
   LocalHistory h = log_->local_history();
+  retries_known_from_ = h.committed;
   for (core::LogIndex next = h.committed + 1; next <= h.last;) {
     std::vector<core::Entry> entries;
     Status s = log_->entries(next, h.last + 1, 4 << 20, &entries);
@@ -420,6 +436,7 @@ void ClientService::on_became_leader() {
 }
 
 void ClientService::on_committed(const Committed& c) {
+  applied_ = c.index;  // the applier has seen it (raftlogd.cc feeds it first)
   while (!pending_.empty() && pending_.front().index <= c.index) {
     Pending& p = pending_.front();
     bool landed = p.index == c.index && c.entry.term == p.term;

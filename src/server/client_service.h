@@ -126,6 +126,11 @@ class ClientService {
   zmq::socket_t socket_;
   wire::DecodeLimits limits_;
   std::deque<Pending> pending_;  // ascending index
+  // The last index seen in a Committed event (so in the producer table),
+  // and the commit index when this node last became leader: until the first
+  // reaches the second, pushes with a producer are refused with Busy.
+  core::LogIndex applied_ = 0;
+  core::LogIndex retries_known_from_ = 0;
   // (producer, seq) of pending_ entries, and their index.
   std::map<ProducerSeq, core::LogIndex, ProducerSeqLess> inflight_;
   std::vector<zmq::message_t> frames_;  // of the request being read

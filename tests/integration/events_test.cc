@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <map>
 #include <zmq.hpp>
 
 #include "process_cluster.h"
+#include "raftlog/producer.h"
 #include "raftlog/wire/event_ops.h"
 
 namespace raftlog::testing {
@@ -98,6 +100,78 @@ TEST(Push, RestartedClusterStillKnowsEveryProducer) {
     wire::PushResult next;
     ASSERT_TRUE(Push(c, producers[k], 10 * (k + 1) + 3, "next", &next).ok());
     EXPECT_FALSE(next.duplicate) << producers[k];
+  }
+}
+
+// A leader elected while it is still applying its log (after a restart,
+// applied < commit) must not take a retry of an entry in that gap for a new
+// event. One node with a long log and a 10 ms election: it leads long before
+// it has replayed the log, and the producer retries its last events at once.
+TEST(Push, ARetryToALeaderStillApplyingItsLogIsNotAppendedAgain) {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr uint64_t kEvents = 200'000;  // ASan replays about as much slower as it pushes
+#else
+  constexpr uint64_t kEvents = 1'500'000;
+#endif
+  constexpr uint64_t kRetried = 100;
+  ProcessCluster c(1, ClusterTiming{.tick_ms = 5, .election_ticks = 2, .heartbeat_ticks = 1});
+  c.start_all();
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s));
+  ProducerOptions opts;
+  opts.endpoints = c.client_endpoints();
+  opts.producer_id = "replayed";
+  opts.window = 1024;
+  std::map<uint64_t, core::LogIndex> first;  // the last kRetried seqs' indexes
+  {
+    Producer p(opts);
+    Producer::Ack ack;
+    auto collect = [&](std::chrono::milliseconds wait) {
+      while (p.poll_ack(&ack, wait)) {
+        ASSERT_TRUE(ack.status.ok()) << ack.seq << ": " << ack.status.ToString();
+        if (ack.seq > kEvents - kRetried) first[ack.seq] = ack.index;
+        wait = 0ms;
+      }
+    };
+    for (uint64_t i = 1; i <= kEvents; ++i) {
+      uint64_t seq = 0;
+      ASSERT_TRUE(p.push("t", "e", &seq).ok());
+      if (p.in_flight() >= opts.window) collect(0ms);
+    }
+    ASSERT_TRUE(p.flush(60s).ok());
+    collect(0ms);
+  }
+  ASSERT_EQ(first.size(), kRetried);
+  wire::NodeStatus before;
+  ASSERT_TRUE(c.status(1, &before).ok());
+
+  c.signal(1, SIGKILL);
+  c.start(1);
+  opts.first_seq = kEvents - kRetried + 1;
+  opts.window = kRetried;
+  Producer retry(opts);
+  for (uint64_t i = 0; i < kRetried; ++i) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(retry.push("t", "e", &seq).ok());
+  }
+  ASSERT_TRUE(retry.flush(60s).ok());
+  Producer::Ack ack;
+  size_t acked = 0;
+  while (retry.poll_ack(&ack, 0ms)) {
+    ++acked;
+    ASSERT_TRUE(ack.status.ok()) << ack.seq << ": " << ack.status.ToString();
+    EXPECT_TRUE(ack.duplicate) << "seq " << ack.seq;
+    EXPECT_EQ(ack.index, first[ack.seq]) << "seq " << ack.seq;
+  }
+  EXPECT_EQ(acked, kRetried);
+  wire::NodeStatus after;
+  wire::Value::Map counters;
+  ASSERT_TRUE(c.status(1, &after, &counters).ok());
+  // The restart's leader no-op is the only new entry.
+  EXPECT_EQ(after.last_index, before.last_index + 1) << "retries were appended again";
+  for (const auto& [name, value] : counters) {
+    if (name == "events_duplicates_skipped") {
+      EXPECT_EQ(value.as_uint(), 0u);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "server/options.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
@@ -132,21 +133,37 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "repeat for each member (peers given as flags replace the file's)")(
       "data-dir", po::value(&o.data_dir)->required(), "directory of this node's LevelDB log")(
       "tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "milliseconds per Raft tick")(
-      "election-ticks", po::value(&o.election_ticks)->default_value(o.election_ticks),
+      "election-ticks", po::value(&o.raft.election_ticks)->default_value(o.raft.election_ticks),
       "ticks without a leader before a follower stands (randomized up to twice this)")(
-      "heartbeat-ticks", po::value(&o.heartbeat_ticks)->default_value(o.heartbeat_ticks),
+      "heartbeat-ticks", po::value(&o.raft.heartbeat_ticks)->default_value(o.raft.heartbeat_ticks),
       "ticks between the leader's heartbeats")("pre-vote",
                                                po::value(&pre_vote)->default_value(pre_vote),
                                                "ask for a pre-vote before standing (true/false)")(
       "check-quorum", po::value(&check_quorum)->default_value(check_quorum),
       "a leader without a quorum steps down (true/false)")(
       "max-entries-per-msg",
-      po::value(&o.max_entries_per_msg)->default_value(o.max_entries_per_msg),
+      po::value(&o.raft.max_entries_per_msg)->default_value(o.raft.max_entries_per_msg),
       "entries in one AppendEntries")(
-      "max-bytes-per-msg", po::value(&o.max_bytes_per_msg)->default_value(o.max_bytes_per_msg),
+      "max-bytes-per-msg",
+      po::value(&o.raft.max_bytes_per_msg)->default_value(o.raft.max_bytes_per_msg),
       "bytes of entries in one AppendEntries")(
-      "max-inflight-msgs", po::value(&o.max_inflight_msgs)->default_value(o.max_inflight_msgs),
+      "max-inflight-msgs",
+      po::value(&o.raft.max_inflight_msgs)->default_value(o.raft.max_inflight_msgs),
       "AppendEntries in flight per follower (pipelining window)")(
+      "max-inflight-bytes",
+      po::value(&o.raft.max_inflight_bytes)->default_value(o.raft.max_inflight_bytes),
+      "bytes of AppendEntries in flight per follower")(
+      "retransmit-ticks",
+      po::value(&o.raft.retransmit_ticks)->default_value(o.raft.retransmit_ticks),
+      "ticks a follower may acknowledge nothing with messages in flight before it is probed "
+      "again; also how long a probe waits to be re-sent (0: election-ticks / 2)")(
+      "max-uncommitted-entries",
+      po::value(&o.raft.max_uncommitted_entries)->default_value(o.raft.max_uncommitted_entries),
+      "uncommitted entries at which the leader refuses pushes with busy")(
+      "max-committed-bytes-per-ready",
+      po::value(&o.raft.max_committed_bytes_per_ready)
+          ->default_value(o.raft.max_committed_bytes_per_ready),
+      "bytes of committed entries applied per loop turn (at least one entry)")(
       "max-frame-bytes", po::value(&o.max_frame_bytes)->default_value(o.max_frame_bytes),
       "largest frame accepted on any socket; larger ones are rejected")(
       "max-payload-bytes", po::value(&o.max_payload_bytes)->default_value(o.max_payload_bytes),
@@ -205,8 +222,8 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
     if (s == "false" || s == "0" || s == "no" || s == "off") return *b = false, true;
     return false;
   };
-  if (!parse_bool(pre_vote, &o.pre_vote)) return fail("pre-vote: expected true or false");
-  if (!parse_bool(check_quorum, &o.check_quorum))
+  if (!parse_bool(pre_vote, &o.raft.pre_vote)) return fail("pre-vote: expected true or false");
+  if (!parse_bool(check_quorum, &o.raft.check_quorum))
     return fail("check-quorum: expected true or false");
 
   std::set<core::NodeId> seen;
@@ -222,11 +239,23 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
     return fail("this node's id " + std::to_string(o.id) + " is not in the peer list");
   }
   if (o.tick_ms <= 0) return fail("tick-ms must be positive");
-  if (o.heartbeat_ticks <= 0 || o.election_ticks <= o.heartbeat_ticks) {
+  if (o.raft.heartbeat_ticks <= 0 || o.raft.election_ticks <= o.raft.heartbeat_ticks) {
     return fail("need 0 < heartbeat-ticks < election-ticks");
   }
-  if (o.max_entries_per_msg == 0 || o.max_bytes_per_msg == 0 || o.max_inflight_msgs == 0) {
+  if (o.raft.max_entries_per_msg == 0 || o.raft.max_bytes_per_msg == 0 ||
+      o.raft.max_inflight_msgs == 0) {
     return fail("max-entries-per-msg, max-bytes-per-msg and max-inflight-msgs must be positive");
+  }
+  {
+    // Whatever else the core refuses, named as the option it came from.
+    core::Config check = o.raft;
+    check.id = o.id;
+    if (Status s = check.validate(); !s.ok()) {
+      std::string why = s.message();
+      if (why.rfind("config: ", 0) == 0) why = why.substr(8);
+      std::replace(why.begin(), why.end(), '_', '-');
+      return fail(why);
+    }
   }
   if (o.max_payload_bytes == 0 || o.max_payload_bytes > wire::kMaxPayloadBytes) {
     return fail("max-payload-bytes must be 1.." + std::to_string(wire::kMaxPayloadBytes));
@@ -234,13 +263,13 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   // Every node's frames must hold what any leader sends: its largest batch,
   // or one entry of the largest event (the same limits on every node).
   const size_t entry_bytes = wire::EntryBytesFor(o.max_payload_bytes);
-  if (const size_t need = wire::MinPeerFrameBytes(o.max_bytes_per_msg, entry_bytes);
+  if (const size_t need = wire::MinPeerFrameBytes(o.raft.max_bytes_per_msg, entry_bytes);
       o.max_frame_bytes < need) {
-    return fail("max-frame-bytes must be at least " + std::to_string(need) +
-                ": an AppendEntries of max-bytes-per-msg (" + std::to_string(o.max_bytes_per_msg) +
-                ") or of one entry of the largest event (" + std::to_string(entry_bytes) +
-                " bytes with max-payload-bytes " + std::to_string(o.max_payload_bytes) +
-                ") must fit");
+    return fail(
+        "max-frame-bytes must be at least " + std::to_string(need) +
+        ": an AppendEntries of max-bytes-per-msg (" + std::to_string(o.raft.max_bytes_per_msg) +
+        ") or of one entry of the largest event (" + std::to_string(entry_bytes) +
+        " bytes with max-payload-bytes " + std::to_string(o.max_payload_bytes) + ") must fit");
   }
   if (o.send_hwm <= 0) return fail("send-hwm must be positive");
   if (o.pub_hwm <= 0) return fail("pub-hwm must be positive");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "raftlog/core/raft.h"
 #include "raftlog/core/types.h"
 #include "raftlog/status.h"
 
@@ -25,13 +26,11 @@ struct ServerOptions {
   std::vector<Member> members;  // the whole cluster, this node included
   std::string data_dir;
   int tick_ms = 50;
-  int election_ticks = 20;
-  int heartbeat_ticks = 2;
-  bool pre_vote = true;
-  bool check_quorum = true;
-  size_t max_entries_per_msg = 4096;
-  size_t max_bytes_per_msg = 1 << 20;
-  size_t max_inflight_msgs = 64;
+  // Every Raft setting, each with its own option (the core's names with
+  // dashes); id and random_seed are set by raftlogd. The defaults are the
+  // core's, except the election and heartbeat ticks (1 s and 100 ms at
+  // 50 ms a tick).
+  core::Config raft = DefaultRaft();
   size_t max_frame_bytes = size_t{64} << 20;
   size_t max_payload_bytes = size_t{1} << 20;  // wire::kDefaultPayloadBytes
   int send_hwm = 10000;
@@ -39,6 +38,12 @@ struct ServerOptions {
   int pub_hwm = 100000;     // messages queued per subscriber before the PUB drops
   std::string log_level = "info";
 
+  static core::Config DefaultRaft() {
+    core::Config c;
+    c.election_ticks = 20;
+    c.heartbeat_ticks = 2;
+    return c;
+  }
   const Member* self() const;
   const Member* member(core::NodeId id) const;
 };

@@ -75,7 +75,7 @@ int Run(const ServerOptions& options) {
   topts.limits.max_frame_bytes = options.max_frame_bytes;
   // A connection that stops answering is replaced well within an election
   // timeout, so a half-open one never keeps a peer unreachable for longer.
-  const int election_ms = options.tick_ms * options.election_ticks;
+  const int election_ms = options.tick_ms * options.raft.election_ticks;
   topts.heartbeat_interval_ms = std::max(election_ms / 4, 50);
   topts.heartbeat_timeout_ms = std::max(election_ms / 2, 100);
   // And once a link is back, a connection within half an election timeout.
@@ -100,14 +100,8 @@ int Run(const ServerOptions& options) {
   });
 
   raftlog::ReplicatedLogOptions lopts;
+  lopts.core = options.raft;
   lopts.core.id = options.id;
-  lopts.core.election_ticks = options.election_ticks;
-  lopts.core.heartbeat_ticks = options.heartbeat_ticks;
-  lopts.core.pre_vote = options.pre_vote;
-  lopts.core.check_quorum = options.check_quorum;
-  lopts.core.max_entries_per_msg = options.max_entries_per_msg;
-  lopts.core.max_bytes_per_msg = options.max_bytes_per_msg;
-  lopts.core.max_inflight_msgs = options.max_inflight_msgs;
   lopts.core.random_seed = std::random_device{}() ^ (options.id << 32);
   lopts.tick_interval = std::chrono::milliseconds(options.tick_ms);
   lopts.max_command_bytes = raftlog::wire::EntryBytesFor(options.max_payload_bytes);

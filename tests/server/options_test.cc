@@ -62,6 +62,57 @@ TEST_F(OptionsTest, AcceptsAWellFormedNode) {
   EXPECT_EQ(options_.members[1].pub_endpoint, "");
 }
 
+TEST_F(OptionsTest, EveryRaftSettingHasAnOption) {
+  ParseResult r = parse_with({"--election-ticks",
+                              "30",
+                              "--heartbeat-ticks",
+                              "3",
+                              "--retransmit-ticks",
+                              "7",
+                              "--pre-vote",
+                              "false",
+                              "--check-quorum",
+                              "false",
+                              "--max-entries-per-msg",
+                              "100",
+                              "--max-bytes-per-msg",
+                              "65536",
+                              "--max-inflight-msgs",
+                              "8",
+                              "--max-inflight-bytes",
+                              "1000000",
+                              "--max-uncommitted-entries",
+                              "5000",
+                              "--max-committed-bytes-per-ready",
+                              "123456"});
+  ASSERT_EQ(r.action, ParseResult::Action::kRun) << r.status.ToString();
+  const core::Config& c = options_.raft;
+  EXPECT_EQ(c.election_ticks, 30);
+  EXPECT_EQ(c.heartbeat_ticks, 3);
+  EXPECT_EQ(c.retransmit_ticks, 7);
+  EXPECT_FALSE(c.pre_vote);
+  EXPECT_FALSE(c.check_quorum);
+  EXPECT_EQ(c.max_entries_per_msg, 100u);
+  EXPECT_EQ(c.max_bytes_per_msg, 65536u);
+  EXPECT_EQ(c.max_inflight_msgs, 8u);
+  EXPECT_EQ(c.max_inflight_bytes, 1000000u);
+  EXPECT_EQ(c.max_uncommitted_entries, 5000u);
+  EXPECT_EQ(c.max_committed_bytes_per_ready, 123456u);
+}
+
+TEST_F(OptionsTest, RaftSettingsTheCoreRefusesAreNamedAsOptions) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--retransmit-ticks", "-1"}, "retransmit-ticks"},
+      {{"--max-uncommitted-entries", "0"}, "max-uncommitted-entries"},
+      {{"--max-inflight-bytes", "0"}, "max-inflight-bytes"},
+  };
+  for (const auto& [flags, word] : cases) {
+    ParseResult r = parse_with(flags);
+    EXPECT_EQ(r.action, ParseResult::Action::kExitError) << flags[0];
+    EXPECT_NE(r.status.message().find(word), std::string::npos) << r.status.message();
+  }
+}
+
 TEST_F(OptionsTest, RefusesBadEndpointsInPeerLines) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"1=tcp://127.0.0.1:99999,tcp://127.0.0.1:7101", "port"},

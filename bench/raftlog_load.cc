@@ -144,7 +144,7 @@ void RunSubscriber(Shared* shared) {
   LatencyLog e2e;
   uint64_t delivered = 0;
   while (s.ok() && !shared->stop_subscribers.load()) {
-    Event ev;
+    ReceivedEvent ev;
     Status n = sub->next(&ev, milliseconds(50));
     if (n.ok() && ev.payload.size() >= 8) {
       int64_t now = NowNs(), stamp = 0;

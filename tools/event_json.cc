@@ -65,7 +65,7 @@ std::string JsonText(std::string_view s) {
   return JsonString(IsText(s) ? std::string(s) : Base64(s));
 }
 
-std::string EventJson(const Event& e) {
+std::string EventJson(const ReceivedEvent& e) {
   std::string line = "{\"index\":" + std::to_string(e.index) +
                      ",\"term\":" + std::to_string(e.term) + ",\"topic\":" + JsonText(e.topic) +
                      ",\"producer\":" + JsonText(e.producer) + ",\"seq\":" + std::to_string(e.seq) +
@@ -90,8 +90,8 @@ std::string EntryJson(const core::Entry& e) {
     return head + ",\"type\":\"command\",\"error\":" + JsonText(s.message()) +
            ",\"data_b64\":" + JsonString(Base64(e.data)) + "}";
   }
-  return EventJson(Event{e.index, e.term, std::move(rec.topic), std::move(rec.payload),
-                         std::move(rec.producer), rec.seq, rec.timestamp_ms});
+  return EventJson(ReceivedEvent{e.index, e.term, std::move(rec.topic), std::move(rec.payload),
+                                 std::move(rec.producer), rec.seq, rec.timestamp_ms});
 }
 
 }  // namespace raftlog::tools

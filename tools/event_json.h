@@ -25,7 +25,7 @@ std::string JsonText(std::string_view s);
 // {"index":I,"term":T,"topic":"...","producer":"...","seq":S,"timestamp":MS,"payload":"text"}
 // with "payload_b64":"..." instead of "payload" when the payload is not
 // text. No newline.
-std::string EventJson(const Event& e);
+std::string EventJson(const ReceivedEvent& e);
 
 // A committed log entry as fetched: a Command entry holding an event record
 // as EventJson; a Noop or Config entry as {"index":I,"term":T,"type":"noop"}

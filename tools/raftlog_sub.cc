@@ -200,7 +200,7 @@ class Reachability {
   bool silent_ = false;
 };
 
-void Print(const raftlog::Event& e, bool raw) {
+void Print(const raftlog::ReceivedEvent& e, bool raw) {
   if (raw) {
     std::fwrite(e.payload.data(), 1, e.payload.size(), stdout);
     std::fputc('\n', stdout);
@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
       }
       wait = std::min(wait, left);
     }
-    raftlog::Event event;
+    raftlog::ReceivedEvent event;
     s = sub->next(&event, wait);
     reach.update(sub->stats(), s);
     if (s.IsBusy()) continue;

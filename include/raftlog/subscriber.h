@@ -61,7 +61,7 @@ struct SubscriberOptions {
 };
 
 // One committed event (docs/protocol.md, "Event records").
-struct Event {
+struct ReceivedEvent {
   core::LogIndex index = 0;
   core::Term term = 0;
   std::string topic;
@@ -69,7 +69,7 @@ struct Event {
   std::string producer;  // empty when pushed without one
   uint64_t seq = 0;      // 0 without producer
   uint64_t timestamp_ms = 0;
-  bool operator==(const Event&) const = default;
+  bool operator==(const ReceivedEvent&) const = default;
 };
 
 // What a Subscriber has done so far, for operators and tests.
@@ -102,7 +102,7 @@ class Subscriber {
   //   "index 5 was compacted; the earliest index held is 100";
   // - Corruption when a fetched entry is not a valid event record.
   // After NotFound or Corruption every later call returns the same error.
-  Status next(Event* out, std::chrono::milliseconds wait);
+  Status next(ReceivedEvent* out, std::chrono::milliseconds wait);
 
   // Every Command entry up to this index has been returned by next() or
   // skipped (other topics); the next event has a higher index. This is what

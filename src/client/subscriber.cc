@@ -108,7 +108,7 @@ class Subscriber::Impl {
         sub_(context_, zmq::socket_type::sub) {}
 
   Status open();
-  Status next(Event* out, milliseconds wait);
+  Status next(ReceivedEvent* out, milliseconds wait);
   core::LogIndex position() const { return ready_.empty() ? last_ : ready_.front().index - 1; }
   Status close();
   const SubscriberStats& stats() const { return stats_; }
@@ -146,7 +146,7 @@ class Subscriber::Impl {
   bool fetching_ = false;
   core::LogIndex fetch_target_ = 0;
   size_t endpoint_ = 0;  // the client endpoint fetched from; moves on failure
-  std::deque<Event> ready_;
+  std::deque<ReceivedEvent> ready_;
   Status error_;  // a hard error, returned by every later next()
   SubscriberStats stats_;
 
@@ -262,8 +262,8 @@ void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedE
   // prev_index <= last_ < index: no Command entry lies between.
   last_ = ev.index;
   if (!wanted(topic)) return;
-  ready_.push_back(Event{ev.index, ev.term, topic, std::string(ev.payload),
-                         std::string(ev.producer), ev.seq, ev.timestamp_ms});
+  ready_.push_back(ReceivedEvent{ev.index, ev.term, topic, std::string(ev.payload),
+                                 std::string(ev.producer), ev.seq, ev.timestamp_ms});
 }
 
 Status Subscriber::Impl::apply_page(const wire::FetchResult& page) {
@@ -276,8 +276,9 @@ Status Subscriber::Impl::apply_page(const wire::FetchResult& page) {
                                   " is not an event record: " + s.message());
       }
       if (wanted(rec.topic)) {
-        ready_.push_back(Event{e.index, e.term, std::move(rec.topic), std::move(rec.payload),
-                               std::move(rec.producer), rec.seq, rec.timestamp_ms});
+        ready_.push_back(ReceivedEvent{e.index, e.term, std::move(rec.topic),
+                                       std::move(rec.payload), std::move(rec.producer), rec.seq,
+                                       rec.timestamp_ms});
       }
     }
     last_ = e.index;
@@ -356,7 +357,7 @@ Status Subscriber::Impl::fetch_page(bool* interrupted) {
   return Status::Busy("cannot fetch from index " + IndexString(from) + ": " + why);
 }
 
-Status Subscriber::Impl::next(Event* out, milliseconds wait) {
+Status Subscriber::Impl::next(ReceivedEvent* out, milliseconds wait) {
   if (closed_) return Status::InvalidInput("subscriber is closed");
   if (!error_.ok()) return error_;
   // Whatever earlier calls returned has been consumed by now.
@@ -442,7 +443,7 @@ Subscriber::~Subscriber() {
   (void)impl_->close();
 }
 
-Status Subscriber::next(Event* out, milliseconds wait) {
+Status Subscriber::next(ReceivedEvent* out, milliseconds wait) {
   return impl_->next(out, wait);
 }
 core::LogIndex Subscriber::position() const {

@@ -59,7 +59,7 @@ std::vector<core::LogIndex> ReadThrough(Subscriber& sub, core::LogIndex through,
   std::vector<core::LogIndex> got;
   auto end = Clock::now() + deadline;
   while ((got.empty() || got.back() < through) && Clock::now() < end) {
-    Event e;
+    ReceivedEvent e;
     Status s = sub.next(&e, 100ms);
     if (s.ok()) {
       got.push_back(e.index);
@@ -118,7 +118,7 @@ TEST(SubscriberClusterTest, EveryCommittedEventOnceInOrderThoughTheLeaderIsKille
   wire::AppendResult marker;
   ASSERT_TRUE(client.append("marker", 10s, &marker).ok());
   EXPECT_EQ(ReadThrough(*sub, marker.index, 20s), std::vector<core::LogIndex>{marker.index});
-  Event e;
+  ReceivedEvent e;
   bool delivered = false;
   EXPECT_TRUE(ProcessCluster::wait_for(
       [&] {
@@ -144,7 +144,7 @@ TEST(SubscriberClusterTest, ASlowSubscriberReceivesEverythingThroughFetch) {
   o.fetch_max_count = 50;  // several fetches
   std::unique_ptr<Subscriber> sub;
   ASSERT_TRUE(Subscriber::Open(o, &sub).ok());
-  Event e;
+  ReceivedEvent e;
   (void)sub->next(&e, 200ms);  // the start: fetches what is there (at most a Noop)
 
   ASSERT_EQ(AppendMany(c, 1000, "slow-", 32 << 10), 1000);
@@ -228,7 +228,7 @@ TEST(SubscriberClusterTest, ThroughABrokerEveryNodesStreamArrivesOnce) {
   // Before pushing: every node's stream reaches the broker, and the broker
   // forwards to this subscriber (so that no event comes by fetch alone).
   ASSERT_TRUE(HeartbeatsFromEveryNode(xpub, 3));
-  Event e;
+  ReceivedEvent e;
   ASSERT_TRUE(ProcessCluster::wait_for(
       [&] {
         (void)sub->next(&e, 10ms);

@@ -40,11 +40,12 @@ std::unique_ptr<Subscriber> Open(SubscriberOptions o) {
 }
 
 // Reads until count events arrived or the deadline passed.
-std::vector<Event> Read(Subscriber& sub, size_t count, std::chrono::milliseconds deadline = 5s) {
-  std::vector<Event> out;
+std::vector<ReceivedEvent> Read(Subscriber& sub, size_t count,
+                                std::chrono::milliseconds deadline = 5s) {
+  std::vector<ReceivedEvent> out;
   auto end = Clock::now() + deadline;
   while (out.size() < count && Clock::now() < end) {
-    Event e;
+    ReceivedEvent e;
     Status s = sub.next(&e, 50ms);
     if (s.ok()) {
       out.push_back(e);
@@ -56,10 +57,10 @@ std::vector<Event> Read(Subscriber& sub, size_t count, std::chrono::milliseconds
   return out;
 }
 
-std::vector<core::LogIndex> Indexes(const std::vector<Event>& events) {
+std::vector<core::LogIndex> Indexes(const std::vector<ReceivedEvent>& events) {
   std::vector<core::LogIndex> out;
   out.reserve(events.size());
-  for (const Event& e : events) out.push_back(e.index);
+  for (const ReceivedEvent& e : events) out.push_back(e.index);
   return out;
 }
 
@@ -81,7 +82,7 @@ void ExpectNextIsMarker(Subscriber& sub, const std::vector<FakeNode*>& nodes, co
     n->commit_payload(last + 1, topic, "marker");
     n->publish(last + 1, last);
   }
-  Event e;
+  ReceivedEvent e;
   Status s;
   for (auto end = Clock::now() + 10s; Clock::now() < end;) {
     s = sub.next(&e, 100ms);
@@ -100,7 +101,7 @@ TEST(SubscriberTest, FetchesTheEventsTheLiveStreamSkipped) {
   ASSERT_TRUE(node.wait_for_subscriber(5s));
   for (core::LogIndex i : {1, 2, 3, 7, 8, 9, 10}) node.publish(i, i - 1);
 
-  std::vector<Event> got = Read(*sub, 10);
+  std::vector<ReceivedEvent> got = Read(*sub, 10);
   EXPECT_EQ(Indexes(got), Range(1, 10));
   EXPECT_EQ(node.fetches(), std::vector<core::LogIndex>{4});  // one fetch, at the gap
   EXPECT_EQ(got[4].topic, TopicOf(5));
@@ -165,7 +166,7 @@ TEST(SubscriberTest, DeliversOnlyTheTopicsAskedForButSeesGapsInAllOfThem) {
   node.publish(5, 4);  // 4 (users) was lost: fetch 3.., skip it and the Noop
   node.publish(6, 5);
   node.publish(7, 6);
-  std::vector<Event> got = Read(*sub, 3);
+  std::vector<ReceivedEvent> got = Read(*sub, 3);
   EXPECT_EQ(Indexes(got), (std::vector<core::LogIndex>{1, 5, 7}));
   EXPECT_EQ(node.fetches(), std::vector<core::LogIndex>{3});
   EXPECT_EQ(sub->position(), 7u);
@@ -203,7 +204,7 @@ TEST(SubscriberTest, ACompactedRangeIsAnErrorNamingTheEarliestIndexHeld) {
   o.start = SubscriberOptions::Start::kFrom;
   o.from = 5;
   auto sub = Open(o);
-  Event e;
+  ReceivedEvent e;
   Status s = sub->next(&e, 2s);
   ASSERT_TRUE(s.IsNotFound()) << s.ToString();
   EXPECT_EQ(s.message(), "index 5 was compacted; the earliest index held is 50");
@@ -252,7 +253,7 @@ TEST_F(PositionFileTest, ARestartResumesWithNoGapAndNoDuplicate) {
   o.fetch_max_count = 3;
 
   auto first = Open(o);
-  std::vector<Event> got = Read(*first, 8);
+  std::vector<ReceivedEvent> got = Read(*first, 8);
   EXPECT_EQ(contents(), "7");  // written when the 8th was asked for
   ASSERT_TRUE(first->close().ok());
   EXPECT_EQ(contents(), "8");
@@ -260,7 +261,7 @@ TEST_F(PositionFileTest, ARestartResumesWithNoGapAndNoDuplicate) {
 
   o.from = 100;  // ignored: the file exists
   auto second = Open(o);
-  for (const Event& e : Read(*second, 12)) got.push_back(e);
+  for (const ReceivedEvent& e : Read(*second, 12)) got.push_back(e);
   EXPECT_EQ(Indexes(got), Range(1, 20));
   ExpectNextIsMarker(*second, {&node}, 20);
 }
@@ -283,7 +284,7 @@ TEST(SubscriberTest, NoNodeAnsweringAFetchIsATimeoutNotAnError) {
   ASSERT_TRUE(node.wait_for_subscriber(5s));
   node.publish_heartbeat(0);  // the start: nothing published yet
   node.publish_heartbeat(3);  // 1..3 exist somewhere, not on this node yet
-  Event e;
+  ReceivedEvent e;
   Status s = sub->next(&e, 300ms);
   EXPECT_TRUE(s.IsBusy()) << s.ToString();
   for (core::LogIndex i = 1; i <= 3; ++i) node.commit_event(i, TopicOf(i));

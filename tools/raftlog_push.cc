@@ -122,6 +122,10 @@ int ParseArgs(int argc, char** argv, Args* args) {
   if (args->window == 0 || args->first_seq == 0 || args->timeout_ms <= 0) {
     return usage("--window, --first-seq and --timeout-ms must be positive");
   }
+  if (args->window > raftlog::wire::kMinProducerWindow) {
+    return usage("--window: at most " + std::to_string(raftlog::wire::kMinProducerWindow) +
+                 ", the sequence numbers every node remembers per producer");
+  }
   if (args->producer.size() > raftlog::wire::kMaxProducerBytes) {
     return usage("--producer: at most " + std::to_string(raftlog::wire::kMaxProducerBytes) +
                  " bytes");

@@ -43,7 +43,9 @@ struct ProducerOptions {
   // already used, only to resume a producer; the same (id, seq) twice is one
   // event.
   std::string producer_id;
-  // How many events may be in flight (pushed, neither acked nor failed).
+  // How many events may be in flight (pushed, neither acked nor failed);
+  // at most wire::kMinProducerWindow (1024), the numbers every node
+  // remembers per producer, so that any retry can be told.
   size_t window = 64;
   // How long one attempt waits for its reply before the event is resent.
   std::chrono::milliseconds request_timeout{2000};

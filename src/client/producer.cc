@@ -179,6 +179,12 @@ Producer::Impl::Impl(ProducerOptions options)
              options_.request_timeout.count() <= 0) {
     options_error_ =
         Status::InvalidInput("producer: window, first_seq and request_timeout must be positive");
+  } else if (options_.window > wire::kMinProducerWindow) {
+    // Every node remembers at least this many numbers per producer: a
+    // retry within a larger window could be too old to be told.
+    options_error_ = Status::InvalidInput(
+        "producer: window " + std::to_string(options_.window) + " is larger than " +
+        std::to_string(wire::kMinProducerWindow) + ", the sequence numbers every node remembers");
   } else if (options_.heartbeat_interval.count() < 0 ||
              (options_.heartbeat_interval.count() > 0 && options_.heartbeat_timeout.count() <= 0)) {
     options_error_ = Status::InvalidInput(

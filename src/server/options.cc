@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/limits.h"
 
 namespace po = boost::program_options;
@@ -168,8 +169,10 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "largest frame accepted on any socket; larger ones are rejected")(
       "max-payload-bytes", po::value(&o.max_payload_bytes)->default_value(o.max_payload_bytes),
       "largest event payload a push may carry (at most 16777216); the same on every node")(
-      "send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
-      "messages queued per peer before sends are dropped")(
+      "producer-window", po::value(&o.producer_window)->default_value(o.producer_window),
+      "sequence numbers remembered per producer to answer retries (1024..65536); the same on "
+      "every node")("send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
+                    "messages queued per peer before sends are dropped")(
       "pub-connect", po::value(&o.pub_connect),
       "also publish to this broker XSUB endpoint (raftlog-broker)")(
       "pub-hwm", po::value(&o.pub_hwm)->default_value(o.pub_hwm),
@@ -256,6 +259,11 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       std::replace(why.begin(), why.end(), '_', '-');
       return fail(why);
     }
+  }
+  if (o.producer_window < wire::kMinProducerWindow ||
+      o.producer_window > wire::kMaxProducerWindow) {
+    return fail("producer-window must be " + std::to_string(wire::kMinProducerWindow) + ".." +
+                std::to_string(wire::kMaxProducerWindow));
   }
   if (o.max_payload_bytes == 0 || o.max_payload_bytes > wire::kMaxPayloadBytes) {
     return fail("max-payload-bytes must be 1.." + std::to_string(wire::kMaxPayloadBytes));

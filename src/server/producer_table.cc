@@ -1,23 +1,22 @@
 #include "server/producer_table.h"
 
-#include "raftlog/wire/event_ops.h"
+#include <algorithm>
+#include <cstddef>
 
 namespace raftlog::server {
 
-namespace {
-bool BelowWindow(uint64_t seq, uint64_t max_seq) {
-  return max_seq > wire::kProducerWindow && seq <= max_seq - wire::kProducerWindow;
-}
-}  // namespace
+ProducerTable::ProducerTable(uint64_t window) : window_(window) {}
 
 ProducerTable::Found ProducerTable::find(std::string_view producer, uint64_t seq,
                                          Where* where) const {
-  auto p = producers_.find(producer);
-  if (p == producers_.end()) return Found::kNew;
-  if (BelowWindow(seq, p->second.max_seq)) return Found::kTooOld;
-  auto s = p->second.recent.find(seq);
-  if (s == p->second.recent.end()) return Found::kNew;
-  *where = s->second;
+  auto it = producers_.find(producer);
+  if (it == producers_.end()) return Found::kNew;
+  const Producer& p = it->second;
+  if (below_window(seq, p.max_seq)) return Found::kTooOld;
+  auto s = std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(), seq,
+                            [](const Slot& slot, uint64_t q) { return slot.seq < q; });
+  if (s == p.slots.end() || s->seq != seq) return Found::kNew;
+  *where = Where{s->index, s->term};
   return Found::kSeen;
 }
 
@@ -25,11 +24,28 @@ bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where)
   auto it = producers_.find(producer);
   if (it == producers_.end()) it = producers_.emplace(std::string(producer), Producer()).first;
   Producer& p = it->second;
-  if (BelowWindow(seq, p.max_seq) || !p.recent.emplace(seq, where).second) return false;
+  if (below_window(seq, p.max_seq)) return false;
+  const Slot slot{seq, where.index, where.term};
+  if (seq > p.max_seq || p.slots.size() == p.first) {
+    // The usual case: numbers arrive in order.
+    p.slots.push_back(slot);
+  } else {
+    auto at = std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(),
+                               seq, [](const Slot& s, uint64_t q) { return s.seq < q; });
+    if (at != p.slots.end() && at->seq == seq) return false;
+    p.slots.insert(at, slot);
+  }
+  ++slots_;
   if (seq > p.max_seq) {
     p.max_seq = seq;
-    while (!p.recent.empty() && BelowWindow(p.recent.begin()->first, p.max_seq)) {
-      p.recent.erase(p.recent.begin());
+    while (p.first < p.slots.size() && below_window(p.slots[p.first].seq, p.max_seq)) ++p.first;
+    // Drop the slid-out prefix in bulk once it is half of what is held, so
+    // a producer never holds more than 2 * window slots.
+    if (p.first > 0 && p.first * 2 >= p.slots.size()) {
+      p.slots.erase(p.slots.begin(), p.slots.begin() + static_cast<std::ptrdiff_t>(p.first));
+      slots_ -= p.first;
+      p.first = 0;
+      if (p.slots.capacity() > 2 * window_) p.slots.shrink_to_fit();
     }
   }
   return true;

@@ -122,7 +122,7 @@ int Run(const ServerOptions& options) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
   }
-  ProducerTable producers;
+  ProducerTable producers(options.producer_window);
   // What was committed before this start was published then (or is there to fetch).
   EventApplier applier(&producers, &publisher, log->local_history().committed);
   ClientService clients(&context, options, log.get(), net, &producers);
@@ -139,6 +139,7 @@ int Run(const ServerOptions& options) {
         {"events_duplicates_skipped", raftlog::wire::Value::Uint(a.duplicates_skipped)},
         {"entries_undecodable", raftlog::wire::Value::Uint(a.undecodable)},
         {"producers", raftlog::wire::Value::Uint(producers.producers())},
+        {"producer_slots", raftlog::wire::Value::Uint(producers.slots())},
     };
   });
 

@@ -261,6 +261,18 @@ TEST(ProducerTest, RejectsABadTopicWithoutUsingASeq) {
   EXPECT_EQ(p.in_flight(), 0u);
 }
 
+TEST(ProducerTest, RefusesAWindowLargerThanEveryNodeRemembers) {
+  ProducerOptions o;
+  o.endpoints = {"tcp://127.0.0.1:1"};
+  o.window = wire::kMinProducerWindow + 1;
+  Producer p(o);
+  uint64_t seq = 0;
+  Status s = p.push("orders", "x", &seq);
+  EXPECT_TRUE(s.IsInvalidInput()) << s.ToString();
+  EXPECT_NE(s.message().find("window 1025"), std::string::npos) << s.ToString();
+  EXPECT_EQ(p.in_flight(), 0u);
+}
+
 TEST(ProducerTest, FlushNamesTheUnackedWhenNoNodeAnswers) {
   ProducerOptions o;
   o.endpoints = {"tcp://127.0.0.1:" + std::to_string(FreePort())};  // nobody listens

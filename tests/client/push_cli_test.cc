@@ -289,6 +289,12 @@ TEST_F(PushCliTest, ExitsTwoOnUsageErrors) {
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "_raftlog.x", "x"})).exit_code, 2);
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "cli", "--binary", "x"})).exit_code, 2);
   EXPECT_EQ(RunPush(Concat(endpoints, {"--topic", "cli", "--window", "0", "x"})).exit_code, 2);
+  {
+    // More in flight than every node remembers per producer.
+    ToolRun run = RunPush(Concat(endpoints, {"--topic", "cli", "--window", "1025", "x"}));
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_NE(run.err.find("at most 1024"), std::string::npos) << run.err;
+  }
   // Negative numbers are refused, not wrapped around to 2^64-1.
   for (const char* option : {"--window", "--first-seq"}) {
     ToolRun run = RunPush(Concat(endpoints, {"--topic", "cli", option, "-1", "x"}));

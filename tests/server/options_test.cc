@@ -113,6 +113,19 @@ TEST_F(OptionsTest, RaftSettingsTheCoreRefusesAreNamedAsOptions) {
   }
 }
 
+TEST_F(OptionsTest, TheProducerWindowIsWithinTheProtocolsBounds) {
+  ASSERT_EQ(parse_with({}).action, ParseResult::Action::kRun);
+  EXPECT_EQ(options_.producer_window, 1024u);
+  ASSERT_EQ(parse_with({"--producer-window", "65536"}).action, ParseResult::Action::kRun);
+  EXPECT_EQ(options_.producer_window, 65536u);
+  for (const char* bad : {"1023", "65537", "0"}) {
+    ParseResult r = parse_with({"--producer-window", bad});
+    EXPECT_EQ(r.action, ParseResult::Action::kExitError) << bad;
+    EXPECT_NE(r.status.message().find("producer-window must be 1024..65536"), std::string::npos)
+        << r.status.message();
+  }
+}
+
 TEST_F(OptionsTest, RefusesBadEndpointsInPeerLines) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"1=tcp://127.0.0.1:99999,tcp://127.0.0.1:7101", "port"},

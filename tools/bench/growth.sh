@@ -39,7 +39,7 @@ done
 max=$(python3 -c '
 import json, sys
 print(int(max(r["events_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["figure"] == "max")))' "$OUT")
-bench half-max-open-loop --producers 2 --window 4096 --rate $((max / 2))
+bench half-max-open-loop --producers 2 --window 1024 --rate $((max / 2))
 bench one-in-flight --window 1
 
 for n in $RECOVERY_ENTRIES; do

@@ -22,8 +22,12 @@ inline constexpr size_t kMaxProducerBytes = 256;
 // Topics with this prefix are the cluster's own (heartbeats).
 inline constexpr const char* kReservedTopicPrefix = "_raftlog.";
 inline constexpr const char* kHeartbeatTopic = "_raftlog.heartbeat";
-// The sequence numbers a producer table remembers per producer.
-inline constexpr uint64_t kProducerWindow = 65536;
+// The sequence numbers a node remembers per producer (its producer-window):
+// at least kMinProducerWindow, so a producer with at most that many events
+// in flight can always be told whether a retry landed; at most
+// kMaxProducerWindow.
+inline constexpr uint64_t kMinProducerWindow = 1024;
+inline constexpr uint64_t kMaxProducerWindow = 65536;
 
 // What a Command entry written by raftlogd holds.
 struct EventRecord {

@@ -13,8 +13,8 @@ ProducerTable::Found ProducerTable::find(std::string_view producer, uint64_t seq
   if (it == producers_.end()) return Found::kNew;
   const Producer& p = it->second;
   if (below_window(seq, p.max_seq)) return Found::kTooOld;
-  auto s = std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(), seq,
-                            [](const Slot& slot, uint64_t q) { return slot.seq < q; });
+  auto s = std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(),
+                            seq, [](const Slot& slot, uint64_t q) { return slot.seq < q; });
   if (s == p.slots.end() || s->seq != seq) return Found::kNew;
   *where = Where{s->index, s->term};
   return Found::kSeen;
@@ -30,8 +30,9 @@ bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where)
     // The usual case: numbers arrive in order.
     p.slots.push_back(slot);
   } else {
-    auto at = std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(),
-                               seq, [](const Slot& s, uint64_t q) { return s.seq < q; });
+    auto at =
+        std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(), seq,
+                         [](const Slot& s, uint64_t q) { return s.seq < q; });
     if (at != p.slots.end() && at->seq == seq) return false;
     p.slots.insert(at, slot);
   }

@@ -108,9 +108,11 @@ class ReplicatedLog {
   // Ok, or the error that stopped this node.
   Status status() const;
 
-  // The store, for reads (fetching ranges of the log for clients).
-  const storage::LogStore& store() const;
-  Transport& transport();
+  // Committed entries [lo, hi) that are durable here, from the store (at
+  // most max_bytes, but at least one entry): what a node may serve to
+  // readers. Stops early at the commit or durable index, whichever is lower.
+  Status committed_entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                           std::vector<core::Entry>* out) const;
 
   ReplicatedLog(const ReplicatedLog&) = delete;
   ReplicatedLog& operator=(const ReplicatedLog&) = delete;

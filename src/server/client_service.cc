@@ -227,12 +227,9 @@ wire::ClientReply ClientService::handle_fetch(const wire::ClientRequest& request
   result.commit_index = history.committed;
   result.head_index = history.head;
   // Only what is committed and durable here.
-  core::LogIndex last = std::min(history.committed, history.persisted);
-  if (args.from <= last) {
-    core::LogIndex hi = std::min(last + 1, args.from + args.max_count);
-    s = log_->store().entries(args.from, hi, args.max_bytes, &result.entries);
-    if (!s.ok()) return error_reply(request.request_id, s);
-  }
+  s = log_->committed_entries(args.from, args.from + args.max_count, args.max_bytes,
+                              &result.entries);
+  if (!s.ok()) return error_reply(request.request_id, s);
   wire::ClientReply reply;
   reply.request_id = request.request_id;
   reply.body = wire::EncodeFetchResult(result);

@@ -198,11 +198,12 @@ Status ReplicatedLog::entries(core::LogIndex lo, core::LogIndex hi, size_t max_b
 Status ReplicatedLog::status() const {
   return impl_->error_;
 }
-const storage::LogStore& ReplicatedLog::store() const {
-  return *impl_->store_;
-}
-Transport& ReplicatedLog::transport() {
-  return *impl_->transport_;
+Status ReplicatedLog::committed_entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                                        std::vector<core::Entry>* out) const {
+  const LocalHistory h = local_history();
+  hi = std::min(hi, std::min(h.committed, h.persisted) + 1);
+  if (lo >= hi) return Status::Ok();
+  return impl_->store_->entries(lo, hi, max_bytes, out);
 }
 
 }  // namespace raftlog

@@ -34,6 +34,37 @@ constexpr bool kBugAppendReplyBeforePersist = true;
 #else
 constexpr bool kBugAppendReplyBeforePersist = false;
 #endif
+// A candidate wins with its own vote and any one other (a minority in 5 or 7).
+#ifdef RAFTLOG_BUG_WIN_WITH_ONE_VOTE
+constexpr bool kBugWinWithOneVote = true;
+#else
+constexpr bool kBugWinWithOneVote = false;
+#endif
+// A follower takes entries without checking the entry before them (§5.3).
+#ifdef RAFTLOG_BUG_APPEND_WITHOUT_PREV_CHECK
+constexpr bool kBugAppendWithoutPrevCheck = true;
+#else
+constexpr bool kBugAppendWithoutPrevCheck = false;
+#endif
+// A follower takes the leader's commit index even when it is lower (a
+// delayed AppendEntries moves its commit index back).
+#ifdef RAFTLOG_BUG_COMMIT_GOES_BACK
+constexpr bool kBugCommitGoesBack = true;
+#else
+constexpr bool kBugCommitGoesBack = false;
+#endif
+// The leader counts a heartbeat as acknowledged by a quorum when it sends it.
+#ifdef RAFTLOG_BUG_HEARTBEAT_ACK_AT_ONCE
+constexpr bool kBugHeartbeatAckAtOnce = true;
+#else
+constexpr bool kBugHeartbeatAckAtOnce = false;
+#endif
+// Every 50th proposal is told an index one past its own.
+#ifdef RAFTLOG_BUG_WRONG_PROPOSAL_ID
+constexpr bool kBugWrongProposalId = true;
+#else
+constexpr bool kBugWrongProposalId = false;
+#endif
 
 Status Config::validate() const {
   if (id == kNoNode) return Status::InvalidInput("config: id must be positive");
@@ -234,7 +265,10 @@ Status Raft::Impl::propose_command(std::string data, ProposalId* id) {
                         std::to_string(log_.last_index() - commit_) + ")");
   }
   append_local(EntryType::kCommand, std::move(data));
-  if (id != nullptr) *id = ProposalId{term_, log_.last_index()};
+  if (id != nullptr) {
+    const LogIndex off = kBugWrongProposalId && log_.last_index() % 50 == 0 ? 1 : 0;
+    *id = ProposalId{term_, log_.last_index() + off};
+  }
   return Status::Ok();
 }
 
@@ -482,7 +516,9 @@ void Raft::Impl::handle_vote_reply(const Message& m, const RequestVoteReply& r) 
     return;
   }
   votes_.emplace(m.from, r.granted);
-  switch (TallyVotes(members_, votes_)) {
+  VoteResult result = TallyVotes(members_, votes_);
+  if (kBugWinWithOneVote && r.granted && m.from != cfg_.id) result = VoteResult::kWon;
+  switch (result) {
     case VoteResult::kWon:
       if (role_ == Role::kPreCandidate) {
         become_candidate();
@@ -512,7 +548,8 @@ void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae
     // tell it so rather than re-checking entries that may be compacted.
     reply.success = true;
     reply.match_index = commit_;
-  } else if (log_.match_term(ae.prev_log_index, ae.prev_log_term)) {
+  } else if (log_.match_term(ae.prev_log_index, ae.prev_log_term) ||
+             (kBugAppendWithoutPrevCheck && ae.prev_log_index <= log_.last_index())) {
     LogIndex last_new = ae.prev_log_index + ae.entries.size();
     // Skip what this log already holds; a different term at an index means
     // the rest of this log diverged and gives way to the leader's (§5.3).
@@ -529,7 +566,8 @@ void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae
       }
       log_.truncate_and_append(first_new, ae.entries.end());
     }
-    commit_ = std::max(commit_, std::min(ae.leader_commit, last_new));
+    commit_ = kBugCommitGoesBack ? std::min(ae.leader_commit, last_new)
+                                 : std::max(commit_, std::min(ae.leader_commit, last_new));
     reply.success = true;
     reply.match_index = last_new;
   } else {
@@ -697,6 +735,7 @@ void Raft::Impl::update_heartbeat_ack() {
     auto it = progress_.find(id);
     return it == progress_.end() ? 0 : it->second.acked_seq;
   });
+  if (kBugHeartbeatAckAtOnce) acked = seq_;
   heartbeat_ack_ = std::max(heartbeat_ack_, acked);
 }
 

@@ -730,12 +730,12 @@ void Raft::Impl::send_anchored(NodeId to, Progress& pr) {
 }
 
 void Raft::Impl::update_heartbeat_ack() {
-  uint64_t acked = QuorumValue(members_, [&](NodeId id) -> uint64_t {
-    if (id == cfg_.id) return seq_;
-    auto it = progress_.find(id);
-    return it == progress_.end() ? 0 : it->second.acked_seq;
-  });
-  if (kBugHeartbeatAckAtOnce) acked = seq_;
+  const uint64_t acked =
+      kBugHeartbeatAckAtOnce ? seq_ : QuorumValue(members_, [&](NodeId id) -> uint64_t {
+        if (id == cfg_.id) return seq_;
+        auto it = progress_.find(id);
+        return it == progress_.end() ? 0 : it->second.acked_seq;
+      });
   heartbeat_ack_ = std::max(heartbeat_ack_, acked);
 }
 

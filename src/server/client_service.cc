@@ -480,6 +480,7 @@ void ClientService::fail_pending(const std::string& why) {
   pending_.clear();
   inflight_.clear();
   batches_.clear();
+  retries_known_from_ = 0;  // a follower redirects (not_leader), it does not say busy
 }
 
 void ClientService::send_reply(const Envelope& envelope, const wire::ClientReply& reply) {

@@ -7,14 +7,19 @@ namespace raftlog::server {
 
 ProducerTable::ProducerTable(uint64_t window) : window_(window) {}
 
+std::vector<ProducerTable::Slot>::const_iterator ProducerTable::Producer::lower_bound(
+    uint64_t seq) const {
+  return std::lower_bound(slots.begin() + static_cast<std::ptrdiff_t>(first), slots.end(), seq,
+                          [](const Slot& s, uint64_t q) { return s.seq < q; });
+}
+
 ProducerTable::Found ProducerTable::find(std::string_view producer, uint64_t seq,
                                          Where* where) const {
   auto it = producers_.find(producer);
   if (it == producers_.end()) return Found::kNew;
   const Producer& p = it->second;
   if (below_window(seq, p.max_seq)) return Found::kTooOld;
-  auto s = std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(),
-                            seq, [](const Slot& slot, uint64_t q) { return slot.seq < q; });
+  auto s = p.lower_bound(seq);
   if (s == p.slots.end() || s->seq != seq) return Found::kNew;
   *where = Where{s->index, s->term};
   return Found::kSeen;
@@ -30,9 +35,7 @@ bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where)
     // The usual case: numbers arrive in order.
     p.slots.push_back(slot);
   } else {
-    auto at =
-        std::lower_bound(p.slots.begin() + static_cast<std::ptrdiff_t>(p.first), p.slots.end(), seq,
-                         [](const Slot& s, uint64_t q) { return s.seq < q; });
+    auto at = p.lower_bound(seq);
     if (at != p.slots.end() && at->seq == seq) return false;
     p.slots.insert(at, slot);
   }

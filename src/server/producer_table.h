@@ -59,6 +59,8 @@ class ProducerTable {
     // Ascending seq; slots before `first` have slid out of the window.
     std::vector<Slot> slots;
     size_t first = 0;
+    // The first live slot whose seq is >= seq.
+    std::vector<Slot>::const_iterator lower_bound(uint64_t seq) const;
   };
   bool below_window(uint64_t seq, uint64_t max_seq) const {
     return max_seq > window_ && seq <= max_seq - window_;

@@ -242,15 +242,8 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
     return fail("this node's id " + std::to_string(o.id) + " is not in the peer list");
   }
   if (o.tick_ms <= 0) return fail("tick-ms must be positive");
-  if (o.raft.heartbeat_ticks <= 0 || o.raft.election_ticks <= o.raft.heartbeat_ticks) {
-    return fail("need 0 < heartbeat-ticks < election-ticks");
-  }
-  if (o.raft.max_entries_per_msg == 0 || o.raft.max_bytes_per_msg == 0 ||
-      o.raft.max_inflight_msgs == 0) {
-    return fail("max-entries-per-msg, max-bytes-per-msg and max-inflight-msgs must be positive");
-  }
   {
-    // Whatever else the core refuses, named as the option it came from.
+    // The Raft settings as the core checks them, named as their options.
     core::Config check = o.raft;
     check.id = o.id;
     if (Status s = check.validate(); !s.ok()) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "raftlog/core/raft.h"
+#include "raftlog/log_writer.h"
 #include "raftlog/status.h"
 #include "raftlog/storage/log_store.h"
 #include "raftlog/transport.h"
@@ -41,6 +42,11 @@ struct ReplicatedLogOptions {
   // replicated: every node's peer frames are sized for this (the default,
   // wire::kMaxEntryBytes, is what raftlogd's frames hold).
   size_t max_command_bytes = wire::kMaxEntryBytes;
+  // Time and disk from outside (both must outlive the log): nullptr means
+  // the steady clock, and a storage thread of the log's own writing to its
+  // store. The simulator gives its own, so the same loop runs there.
+  Clock* clock = nullptr;
+  LogWriter* writer = nullptr;
 };
 
 // An entry became committed (and is durable here). Indexes go up by one.

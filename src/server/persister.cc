@@ -14,7 +14,7 @@ Persister::~Persister() {
   thread_.join();
 }
 
-void Persister::submit(PersistJob job) {
+void Persister::submit(LogWrite job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(job));
@@ -23,9 +23,9 @@ void Persister::submit(PersistJob job) {
   cv_.notify_one();
 }
 
-void Persister::take_done(std::vector<PersistDone>* out) {
+void Persister::take_done(std::vector<LogWriteDone>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (PersistDone& d : done_) out->push_back(std::move(d));
+  for (LogWriteDone& d : done_) out->push_back(std::move(d));
   in_flight_ -= done_.size();
   done_.clear();
 }
@@ -35,7 +35,7 @@ size_t Persister::in_flight() const {
   return in_flight_;
 }
 
-void Persister::merge_into(PersistJob& into, PersistJob& next) {
+void Persister::merge_into(LogWrite& into, LogWrite& next) {
   if (next.hard_state) into.hard_state = next.hard_state;
   into.sync = into.sync || next.sync;  // one job that must be durable makes the batch synced
   if (!next.entries.empty()) {
@@ -49,7 +49,7 @@ void Persister::merge_into(PersistJob& into, PersistJob& next) {
 
 void Persister::run() {
   for (;;) {
-    std::deque<PersistJob> batch;
+    std::deque<LogWrite> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -57,10 +57,10 @@ void Persister::run() {
       batch.swap(queue_);
     }
     size_t jobs = batch.size();
-    PersistJob merged = std::move(batch.front());
+    LogWrite merged = std::move(batch.front());
     for (size_t i = 1; i < jobs; ++i) merge_into(merged, batch[i]);
 
-    PersistDone done;
+    LogWriteDone done;
     done.status = store_->append(merged.hard_state, merged.entries, merged.sync);
     if (done.status.ok() && !merged.entries.empty()) {
       done.last_entry = std::make_pair(merged.entries.back().index, merged.entries.back().term);
@@ -70,7 +70,7 @@ void Persister::run() {
       std::lock_guard<std::mutex> lock(mu_);
       done_.push_back(std::move(done));
       // One report stands for all merged jobs; the rest report empty.
-      for (size_t i = 1; i < jobs; ++i) done_.push_back(PersistDone{done_.back().status, {}, {}});
+      for (size_t i = 1; i < jobs; ++i) done_.push_back(LogWriteDone{done_.back().status, {}, {}});
     }
     on_done_();
   }

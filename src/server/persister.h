@@ -15,52 +15,36 @@
 #include <thread>
 #include <vector>
 
-#include "raftlog/core/message.h"
-#include "raftlog/core/types.h"
+#include "raftlog/log_writer.h"
 #include "raftlog/status.h"
 #include "raftlog/storage/log_store.h"
 
 namespace raftlog::server {
 
-struct PersistJob {
-  std::optional<core::HardState> hard_state;
-  std::vector<core::Entry> entries;
-  std::vector<core::Message> after_persist;  // to send once durable
-  bool sync = true;                          // core::Ready::must_sync
-};
-
-struct PersistDone {
-  Status status;
-  // The last entry made durable, when the write carried entries.
-  std::optional<std::pair<core::LogIndex, core::Term>> last_entry;
-  std::vector<core::Message> after_persist;
-};
-
-class Persister {
+class Persister : public LogWriter {
  public:
   // on_done is called on the storage thread after each write (to wake the loop).
   Persister(storage::LogStore* store, std::function<void()> on_done);
   // Finishes every submitted job, then joins the thread.
   ~Persister();
 
-  void submit(PersistJob job);
-  // Moves finished writes, oldest first, into *out.
-  void take_done(std::vector<PersistDone>* out);
+  void submit(LogWrite job) override;
+  void take_done(std::vector<LogWriteDone>* out) override;
   // Jobs submitted and not yet reported done.
   size_t in_flight() const;
 
  private:
   void run();
-  static void merge_into(PersistJob& into, PersistJob& next);
+  static void merge_into(LogWrite& into, LogWrite& next);
 
   storage::LogStore* store_;
   std::function<void()> on_done_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<PersistJob> queue_;   // guarded by mu_
-  std::vector<PersistDone> done_;  // guarded by mu_
-  size_t in_flight_ = 0;           // guarded by mu_
-  bool stopping_ = false;          // guarded by mu_
+  std::deque<LogWrite> queue_;      // guarded by mu_
+  std::vector<LogWriteDone> done_;  // guarded by mu_
+  size_t in_flight_ = 0;            // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
   std::thread thread_;
 };
 

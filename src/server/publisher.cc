@@ -64,7 +64,6 @@ void Publisher::send(std::string_view topic, const std::string& body) {
 }
 
 void Publisher::publish(std::string_view topic, const wire::PublishedEventView& event) {
-  ++published_;
   if (!active_ || subscriptions_.empty()) return;  // nobody would get it
   buffer_.clear();
   wire::EncodePublishedEvent(event, &buffer_);

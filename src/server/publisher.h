@@ -16,21 +16,20 @@
 #include "net/zmq_transport.h"
 #include "raftlog/status.h"
 #include "raftlog/wire/event_ops.h"
+#include "server/event_machine.h"
 #include "server/options.h"
 
 namespace raftlog::server {
 
-class Publisher {
+class Publisher : public EventSink {
  public:
   Publisher(zmq::context_t* context, const ServerOptions& options);
   // IOError if the bind or connect fails. A node without a pub endpoint
   // and without a broker publishes nothing. The transport polls the socket
   // for subscriptions.
   Status start(net::ZmqTransport* transport);
-  void publish(std::string_view topic, const wire::PublishedEventView& event);
+  void publish(std::string_view topic, const wire::PublishedEventView& event) override;
   void heartbeat(const wire::PublishedHeartbeat& heartbeat);
-  // Events handed to publish(), whether or not anyone subscribed.
-  uint64_t published() const { return published_; }
   // Whether any subscription (to any topic prefix) is open now.
   bool subscribed() const { return !subscriptions_.empty(); }
 
@@ -41,7 +40,6 @@ class Publisher {
   const ServerOptions& options_;
   zmq::socket_t socket_;
   bool active_ = false;
-  uint64_t published_ = 0;
   std::string buffer_;
   std::map<std::string, int, std::less<>> subscriptions_;  // topic prefix -> count
 };

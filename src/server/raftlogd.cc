@@ -18,10 +18,9 @@
 #include "raftlog/wire/limits.h"
 #include "server/client_service.h"
 #include "server/data_dir.h"
-#include "server/event_applier.h"
+#include "server/event_machine.h"
 #include "server/log.h"
 #include "server/options.h"
-#include "server/producer_table.h"
 #include "server/publisher.h"
 
 namespace {
@@ -106,7 +105,7 @@ int Run(const ServerOptions& options) {
   lopts.tick_interval = std::chrono::milliseconds(options.tick_ms);
   lopts.max_command_bytes = raftlog::wire::EntryBytesFor(options.max_payload_bytes);
   // The producer table is rebuilt by re-applying the log from its head (it
-  // is not persisted until snapshots exist); see EventApplier.
+  // is not persisted until snapshots exist); see EventMachine.
   lopts.resume_from_commit = false;
   for (const Member& m : options.members) lopts.members.voters.push_back(m.id);
 
@@ -122,24 +121,28 @@ int Run(const ServerOptions& options) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
   }
-  ProducerTable producers(options.producer_window);
+  ClientService clients(&context, options, log.get(), net);
+  raftlog::wire::DecodeLimits limits;
+  limits.max_frame_bytes = options.max_frame_bytes;
+  limits.max_payload_bytes = options.max_payload_bytes;
   // What was committed before this start was published then (or is there to fetch).
-  EventApplier applier(&producers, &publisher, log->local_history().committed);
-  ClientService clients(&context, options, log.get(), net, &producers);
+  EventMachine events(log.get(), &publisher, &clients, options.producer_window, limits,
+                      log->local_history().committed);
+  clients.set_events(&events);
   s = clients.start();
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
   }
   clients.set_extra_counters([&] {
-    const ApplierCounters& a = applier.counters();
+    const EventCounters& c = events.counters();
     return raftlog::wire::Value::Map{
-        {"events_applied", raftlog::wire::Value::Uint(a.events_applied)},
-        {"events_published", raftlog::wire::Value::Uint(publisher.published())},
-        {"events_duplicates_skipped", raftlog::wire::Value::Uint(a.duplicates_skipped)},
-        {"entries_undecodable", raftlog::wire::Value::Uint(a.undecodable)},
-        {"producers", raftlog::wire::Value::Uint(producers.producers())},
-        {"producer_slots", raftlog::wire::Value::Uint(producers.slots())},
+        {"events_applied", raftlog::wire::Value::Uint(c.events_applied)},
+        {"events_published", raftlog::wire::Value::Uint(c.events_published)},
+        {"events_duplicates_skipped", raftlog::wire::Value::Uint(c.duplicates_skipped)},
+        {"entries_undecodable", raftlog::wire::Value::Uint(c.undecodable)},
+        {"producers", raftlog::wire::Value::Uint(events.producers().producers())},
+        {"producer_slots", raftlog::wire::Value::Uint(events.producers().slots())},
     };
   });
 
@@ -165,13 +168,10 @@ int Run(const ServerOptions& options) {
     raftlog::Event event;
     while (log->next_event(&event)) {
       LogEvent(event);
-      // The applier first: a retried push must find what just committed.
-      if (const auto* c = std::get_if<raftlog::Committed>(&event)) applier.apply(*c);
-      clients.on_event(event);
+      events.on_event(event);
     }
     if (std::chrono::steady_clock::now() >= next_heartbeat) {
-      publisher.heartbeat(
-          {applier.last_command_index(), log->local_history().committed, options.id});
+      publisher.heartbeat({events.last_event_index(), log->local_history().committed, options.id});
       next_heartbeat = std::chrono::steady_clock::now() + kHeartbeatEvery;
     }
     if (!s.ok()) {

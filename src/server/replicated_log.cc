@@ -7,7 +7,14 @@
 
 namespace raftlog {
 
-using Clock = std::chrono::steady_clock;
+namespace {
+
+class SteadyClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point now() override { return std::chrono::steady_clock::now(); }
+};
+
+}  // namespace
 
 class ReplicatedLog::Impl {
  public:
@@ -17,9 +24,14 @@ class ReplicatedLog::Impl {
     core::Config cfg = options_.core;
     cfg.applied = options_.resume_from_commit ? hs.commit : 0;
     raft_ = std::make_unique<core::Raft>(cfg, store_.get(), hs, options_.members);
-    Transport* t = transport_.get();
-    persister_ = std::make_unique<server::Persister>(store_.get(), [t] { t->wake(); });
-    next_tick_ = Clock::now() + options_.tick_interval;
+    clock_ = options_.clock != nullptr ? options_.clock : &steady_clock_;
+    writer_ = options_.writer;
+    if (writer_ == nullptr) {
+      Transport* t = transport_.get();
+      persister_ = std::make_unique<server::Persister>(store_.get(), [t] { t->wake(); });
+      writer_ = persister_.get();
+    }
+    next_tick_ = clock_->now() + options_.tick_interval;
   }
 
   Status run_once(std::chrono::milliseconds max_wait);
@@ -33,7 +45,10 @@ class ReplicatedLog::Impl {
   // Declared after store_ and transport_: destroyed first, so the storage
   // thread finishes its writes while both still exist.
   std::unique_ptr<server::Persister> persister_;
-  Clock::time_point next_tick_;
+  LogWriter* writer_;  // persister_, or the one given
+  SteadyClock steady_clock_;
+  Clock* clock_;
+  std::chrono::steady_clock::time_point next_tick_;
   std::deque<Event> events_;
   std::vector<core::Message> inbox_;
   Status error_;
@@ -41,7 +56,7 @@ class ReplicatedLog::Impl {
 
 Status ReplicatedLog::Impl::run_once(std::chrono::milliseconds max_wait) {
   if (!error_.ok()) return error_;
-  auto now = Clock::now();
+  auto now = clock_->now();
   auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
   auto wait = std::clamp(until_tick, std::chrono::milliseconds(0), max_wait);
   // Work already queued (a proposal made since the last turn) must not wait.
@@ -56,7 +71,7 @@ Status ReplicatedLog::Impl::run_once(std::chrono::milliseconds max_wait) {
   }
   finish_writes();
 
-  now = Clock::now();
+  now = clock_->now();
   int ticks = 0;
   while (now >= next_tick_ && ticks < 1000) {
     raft_->tick();
@@ -71,9 +86,9 @@ Status ReplicatedLog::Impl::run_once(std::chrono::milliseconds max_wait) {
 }
 
 void ReplicatedLog::Impl::finish_writes() {
-  std::vector<server::PersistDone> done;
-  persister_->take_done(&done);
-  for (server::PersistDone& d : done) {
+  std::vector<LogWriteDone> done;
+  writer_->take_done(&done);
+  for (LogWriteDone& d : done) {
     if (!d.status.ok()) {
       // Nothing that depended on this write may go out: stop the node.
       if (error_.ok()) error_ = d.status;
@@ -91,9 +106,8 @@ void ReplicatedLog::Impl::drain_ready() {
     core::Ready ready = raft_->take_ready();
     for (const core::Message& m : ready.messages) transport_->send(m);
     if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty()) {
-      persister_->submit(server::PersistJob{ready.hard_state, std::move(ready.entries),
-                                            std::move(ready.messages_after_persist),
-                                            ready.must_sync});
+      writer_->submit(LogWrite{ready.hard_state, std::move(ready.entries),
+                               std::move(ready.messages_after_persist), ready.must_sync});
     }
     for (core::Event& e : ready.events) {
       std::visit([&](auto& ev) { events_.emplace_back(ev); }, e);

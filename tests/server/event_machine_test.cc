@@ -1,0 +1,358 @@
+// The event layer on its own: one ReplicatedLog node in memory (time and
+// disk in the test's hands), an EventMachine on it, and recorders for what
+// it publishes and answers.
+#include "server/event_machine.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "raftlog/storage/memory_log_store.h"
+#include "raftlog/wire/event_ops.h"
+
+namespace raftlog::server {
+namespace {
+
+using std::chrono::milliseconds;
+
+class TestClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point now() override { return now_; }
+  void advance(milliseconds d) { now_ += d; }
+
+ private:
+  std::chrono::steady_clock::time_point now_{};
+};
+
+// Writes reach the store only when the test says so.
+class HeldWriter final : public LogWriter {
+ public:
+  explicit HeldWriter(storage::LogStore* store) : store_(store) {}
+  void submit(LogWrite w) override { held_.push_back(std::move(w)); }
+  void take_done(std::vector<LogWriteDone>* out) override {
+    for (LogWriteDone& d : done_) out->push_back(std::move(d));
+    done_.clear();
+  }
+  void release() {
+    for (LogWrite& w : held_) {
+      LogWriteDone d;
+      d.status = store_->append(w.hard_state, w.entries, w.sync);
+      if (!w.entries.empty()) d.last_entry = {w.entries.back().index, w.entries.back().term};
+      d.after_persist = std::move(w.after_persist);
+      done_.push_back(std::move(d));
+    }
+    held_.clear();
+  }
+
+ private:
+  storage::LogStore* store_;
+  std::vector<LogWrite> held_;
+  std::vector<LogWriteDone> done_;
+};
+
+class NoPeers final : public Transport {
+ public:
+  void send(const core::Message&) override {}
+  Status receive(milliseconds, std::vector<core::Message>*) override { return Status::Ok(); }
+  void wake() override {}
+};
+
+class Borrowed final : public storage::LogStore {
+ public:
+  explicit Borrowed(storage::LogStore* s) : s_(s) {}
+  core::LogIndex head_index() const override { return s_->head_index(); }
+  core::Term head_term() const override { return s_->head_term(); }
+  core::LogIndex last_index() const override { return s_->last_index(); }
+  Status term(core::LogIndex i, core::Term* t) const override { return s_->term(i, t); }
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max,
+                 std::vector<core::Entry>* out) const override {
+    return s_->entries(lo, hi, max, out);
+  }
+  Status load_hard_state(core::HardState* hs) const override { return s_->load_hard_state(hs); }
+  Status load_snapshot(storage::SnapshotMeta* m) const override { return s_->load_snapshot(m); }
+  Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> e,
+                bool sync) override {
+    return s_->append(hs, e, sync);
+  }
+  Status save_snapshot(const storage::SnapshotMeta& m) override { return s_->save_snapshot(m); }
+  Status compact(core::LogIndex h) override { return s_->compact(h); }
+  Status status() const override { return s_->status(); }
+
+ private:
+  storage::LogStore* s_;
+};
+
+struct Answer {
+  std::string client;
+  bool ok;
+  wire::PushResult result;
+  Status status;
+};
+
+struct Published {
+  core::LogIndex index;
+  core::LogIndex prev;
+  std::string producer;
+  uint64_t seq;
+};
+
+class Recorder final : public AckSink, public EventSink {
+ public:
+  void acked(const ReplyTo& to, const wire::PushResult& r) override {
+    answers.push_back({to.client, true, r, Status::Ok()});
+  }
+  void failed(const ReplyTo& to, const Status& s) override {
+    answers.push_back({to.client, false, {}, s});
+  }
+  void publish(std::string_view, const wire::PublishedEventView& ev) override {
+    published.push_back({ev.index, ev.prev_index, std::string(ev.producer), ev.seq});
+  }
+  std::vector<Answer> answers;
+  std::vector<Published> published;
+};
+
+std::string Record(const std::string& producer, uint64_t seq, const std::string& payload = "x") {
+  std::string out;
+  wire::EncodeEventRecord(wire::EventRecordView{"t", producer, seq, 1, payload}, &out);
+  return out;
+}
+
+// One node; `deliver` decides whether the log's events reach the machine.
+class Node {
+ public:
+  explicit Node(storage::MemoryLogStore* disk) : writer_(disk) {
+    ReplicatedLogOptions o;
+    o.core.id = 1;
+    o.core.election_ticks = 2;
+    o.core.heartbeat_ticks = 1;
+    o.core.max_committed_bytes_per_ready = 1;  // one entry per Ready: a slow replay
+    o.tick_interval = milliseconds(10);
+    o.members.voters = {1};
+    o.resume_from_commit = false;
+    o.clock = &clock_;
+    o.writer = &writer_;
+    EXPECT_TRUE(
+        ReplicatedLog::Open(o, std::make_unique<Borrowed>(disk), std::make_unique<NoPeers>(), &log_)
+            .ok());
+    events_ = std::make_unique<EventMachine>(log_.get(), &rec_, &rec_, 1024, wire::DecodeLimits{},
+                                             log_->local_history().committed);
+  }
+
+  // One loop turn; every event goes to the machine unless held.
+  void turn(bool hold_committed = false) {
+    clock_.advance(milliseconds(10));
+    ASSERT_TRUE(log_->run_once(milliseconds(0)).ok());
+    Event ev;
+    while (log_->next_event(&ev)) {
+      if (hold_committed && std::holds_alternative<Committed>(ev)) {
+        held_.push_back(ev);
+        continue;
+      }
+      events_->on_event(ev);
+    }
+  }
+  void release_held() {
+    for (const Event& ev : held_) events_->on_event(ev);
+    held_.clear();
+  }
+  // Turns (writes completing at once) until this node leads.
+  void elect(bool hold_committed = false) {
+    for (int i = 0; i < 50 && log_->local_node().role != core::Role::kLeader; ++i) {
+      writer_.release();
+      turn(hold_committed);
+    }
+    ASSERT_EQ(log_->local_node().role, core::Role::kLeader);
+  }
+  void settle() {
+    for (int i = 0; i < 50; ++i) {
+      writer_.release();
+      turn();
+    }
+  }
+  void push(const std::string& client, const std::string& producer, uint64_t seq) {
+    ReplyTo to;
+    to.client = client;
+    events_->push(to, "t", "x", producer, seq, 1);
+  }
+
+  TestClock clock_;
+  HeldWriter writer_;
+  std::unique_ptr<ReplicatedLog> log_;
+  Recorder rec_;
+  std::unique_ptr<EventMachine> events_;
+  std::vector<Event> held_;
+};
+
+TEST(EventMachine, APushIsAckedOnlyOnceItsEntryCommitsAndARetryGetsTheSameIndex) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  n.elect();
+  n.settle();
+  n.push("a", "p", 1);
+  n.turn();  // proposed, not durable
+  EXPECT_TRUE(n.rec_.answers.empty());
+  n.push("b", "p", 1);  // a retry while the first is in flight: waits for it
+  EXPECT_TRUE(n.rec_.answers.empty());
+  n.settle();
+  ASSERT_EQ(n.rec_.answers.size(), 2u);
+  EXPECT_TRUE(n.rec_.answers[0].ok);
+  EXPECT_FALSE(n.rec_.answers[0].result.duplicate);
+  EXPECT_TRUE(n.rec_.answers[1].ok);
+  EXPECT_TRUE(n.rec_.answers[1].result.duplicate);
+  EXPECT_EQ(n.rec_.answers[0].result.index, n.rec_.answers[1].result.index);
+  n.push("c", "p", 1);  // a retry after the commit: answered at once
+  ASSERT_EQ(n.rec_.answers.size(), 3u);
+  EXPECT_TRUE(n.rec_.answers[2].result.duplicate);
+  EXPECT_EQ(n.rec_.answers[2].result.index, n.rec_.answers[0].result.index);
+  EXPECT_EQ(n.log_->local_history().last, n.rec_.answers[0].result.index);  // appended once
+}
+
+TEST(EventMachine, ARepeatedOrUndecodableEntryIsNoEventForApplyPublishAndFetchAlike) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  n.elect();
+  n.settle();
+  // A foreign writer puts a repeat and garbage in the log.
+  core::ProposalId id;
+  ASSERT_TRUE(n.log_->propose_command(Record("p", 7), &id).ok());
+  const core::LogIndex first = id.index;
+  ASSERT_TRUE(n.log_->propose_command(Record("p", 7), &id).ok());
+  const core::LogIndex repeat = id.index;
+  ASSERT_TRUE(n.log_->propose_command("not an event record", &id).ok());
+  const core::LogIndex garbage = id.index;
+  ASSERT_TRUE(n.log_->propose_command(Record("q", 1), &id).ok());
+  const core::LogIndex last = id.index;
+  n.settle();
+
+  ASSERT_EQ(n.rec_.published.size(), 2u);
+  EXPECT_EQ(n.rec_.published[0].index, first);
+  EXPECT_EQ(n.rec_.published[1].index, last);
+  EXPECT_EQ(n.rec_.published[1].prev, first);  // the chain skips what is no event
+  EXPECT_EQ(n.events_->counters().duplicates_skipped, 1u);
+  EXPECT_EQ(n.events_->counters().undecodable, 1u);
+
+  wire::FetchResult page;
+  ASSERT_TRUE(n.events_->fetch(first, 100, 1 << 20, &page).ok());
+  ASSERT_EQ(page.entries.size(), last - first + 1);
+  for (const core::Entry& e : page.entries) {
+    const bool event = e.index == first || e.index == last;
+    EXPECT_EQ(e.type == core::EntryType::kCommand, event) << "index " << e.index;
+    if (e.index == repeat || e.index == garbage) {
+      EXPECT_TRUE(e.data.empty());
+    }
+  }
+}
+
+TEST(EventMachine, ARestartedNodeRebuildsItsTableButPublishesOnlyWhatCommitsAfterwards) {
+  storage::MemoryLogStore disk;
+  core::LogIndex acked = 0;
+  {
+    Node n(&disk);
+    n.elect();
+    n.settle();
+    n.push("a", "p", 1);
+    n.settle();
+    ASSERT_EQ(n.rec_.answers.size(), 1u);
+    acked = n.rec_.answers[0].result.index;
+    n.push("a", "p", 2);
+    n.settle();
+  }
+  Node again(&disk);
+  again.elect();
+  again.settle();
+  EXPECT_TRUE(again.rec_.published.empty());  // published in the first life
+  EXPECT_EQ(again.events_->producers().producers(), 1u);
+  again.push("b", "p", 1);  // the table knows the original
+  ASSERT_EQ(again.rec_.answers.size(), 1u);
+  EXPECT_TRUE(again.rec_.answers[0].result.duplicate);
+  EXPECT_EQ(again.rec_.answers[0].result.index, acked);
+  again.push("c", "p", 3);
+  again.settle();
+  ASSERT_EQ(again.rec_.published.size(), 1u);
+  EXPECT_EQ(again.rec_.published[0].seq, 3u);
+}
+
+TEST(EventMachine, ALeaderStillApplyingItsLogAnswersBusyThenTheOriginal) {
+  storage::MemoryLogStore disk;
+  core::LogIndex acked = 0;
+  {
+    Node n(&disk);
+    n.elect();
+    n.settle();
+    n.push("a", "p", 1);
+    n.settle();
+    acked = n.rec_.answers.at(0).result.index;
+  }
+  Node again(&disk);
+  again.elect(/*hold_committed=*/true);  // leads before it has applied anything
+  ASSERT_LT(again.events_->applied(), acked);
+  again.push("b", "p", 1);
+  ASSERT_EQ(again.rec_.answers.size(), 1u);
+  EXPECT_TRUE(again.rec_.answers[0].status.IsBusy()) << again.rec_.answers[0].status.ToString();
+  again.release_held();
+  again.settle();
+  again.push("c", "p", 1);
+  ASSERT_EQ(again.rec_.answers.size(), 2u);
+  EXPECT_TRUE(again.rec_.answers[1].ok);
+  EXPECT_EQ(again.rec_.answers[1].result.index, acked);
+}
+
+TEST(EventMachine, PushesInFlightFailWithNotLeaderWhenTheLeadershipIsLost) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  n.elect();
+  n.settle();
+  n.push("a", "p", 1);
+  n.push("b", "", 0);
+  n.turn();
+  ASSERT_TRUE(n.rec_.answers.empty());
+  n.events_->on_event(core::RoleChanged{core::Role::kFollower});
+  ASSERT_EQ(n.rec_.answers.size(), 2u);
+  for (const Answer& a : n.rec_.answers) EXPECT_TRUE(a.status.IsNotLeader()) << a.status.ToString();
+  EXPECT_EQ(n.events_->pending(), 0u);
+}
+
+TEST(EventMachine, ANewLeaderWaitsForTheUncommittedEventsItInheritedInsteadOfAppendingThemAgain) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  n.elect();
+  n.settle();
+  n.push("a", "p", 5);
+  n.turn();  // in the log, not durable, so not committed
+  const core::LogIndex index = n.log_->local_history().last;
+  // As if a leader change had happened in between: the machine forgets its
+  // waiters, then takes the leadership again over a log holding the entry.
+  n.events_->on_event(core::RoleChanged{core::Role::kFollower});
+  n.events_->on_event(core::RoleChanged{core::Role::kLeader});
+  EXPECT_EQ(n.events_->pending(), 1u);
+  n.push("b", "p", 5);
+  n.settle();
+  EXPECT_EQ(n.log_->local_history().last, index) << "the retry was appended";
+  ASSERT_EQ(n.rec_.answers.size(), 2u);  // a's NotLeader, then b's ack
+  EXPECT_TRUE(n.rec_.answers[0].status.IsNotLeader());
+  EXPECT_TRUE(n.rec_.answers[1].ok);
+  EXPECT_EQ(n.rec_.answers[1].result.index, index);
+  EXPECT_TRUE(n.rec_.answers[1].result.duplicate);
+}
+
+TEST(EventMachine, ASeqBelowTheWindowIsRefusedWithTheReason) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  n.elect();
+  n.settle();
+  n.push("a", "p", 5000);
+  n.settle();
+  EXPECT_TRUE(n.events_->check_not_too_old("p", 4000).ok());
+  Status s = n.events_->check_not_too_old("p", 10);
+  EXPECT_TRUE(s.IsInvalidInput());
+  EXPECT_NE(s.message().find("older than the window"), std::string::npos) << s.message();
+  n.push("b", "p", 10);
+  ASSERT_EQ(n.rec_.answers.size(), 2u);
+  EXPECT_TRUE(n.rec_.answers[1].status.IsInvalidInput());
+}
+
+}  // namespace
+}  // namespace raftlog::server

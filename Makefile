@@ -20,7 +20,7 @@ build: deps $(BUILD)/build.ninja
 
 $(ASAN_BUILD)/build.ninja: CMakeLists.txt | deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRAFTLOG_SANITIZE=ON \
-	  -DRAFTLOG_SIM_SEEDS=300
+	  -DRAFTLOG_SIM_SEEDS=300 -DRAFTLOG_SIM_NODE_SEEDS=300
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
@@ -37,9 +37,10 @@ test-asan: build-asan
 demo: build
 	BUILD=$(BUILD) tools/demo.sh
 
-# A longer simulator campaign: make soak SEEDS=1..100000
+# Longer simulator campaigns, the core's and the whole node's: make soak SEEDS=1..100000
 soak: build
 	$(BUILD)/tests/sim/raftlog-sim --seeds $(SEEDS) --nodes 3,5,7
+	$(BUILD)/tests/sim/raftlog-sim --node --seeds $(SEEDS) --nodes 3,5,7
 
 # libFuzzer on every network decoder (fuzz/), FUZZ_SECONDS each, in a clang
 # build of its own. New inputs go to $(FUZZ_BUILD)/corpus; the checked-in

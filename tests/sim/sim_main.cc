@@ -2,8 +2,12 @@
 //
 //   raftlog-sim --seeds 1..2000 --nodes 3,5,7    a campaign (what `make test` runs)
 //   raftlog-sim --seed 17                        one seed, printing its whole trace
+//   raftlog-sim --node --seeds 1..2000           the whole-node simulator (world.h):
+//                                                raftlogd's nodes with producers
+//                                                and subscribers
 //
-// Options: --steps N (chaos steps per seed), --tail N (trace lines shown for
+// Options: --steps N (chaos steps per seed; core mode), --chaos-ms N (simulated
+// time before healing; --node mode), --tail N (trace lines shown for
 // a failure), --trace (with --seeds: the whole trace of a failing seed),
 // --verbose (a line per seed), --quiet (no trace for --seed),
 // --expect-violation INVARIANT[,INVARIANT...] (succeed only if the first
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "cluster.h"
+#include "world.h"
 
 namespace raftlog::sim {
 namespace {
@@ -32,6 +37,8 @@ struct Args {
   bool single = false;
   std::vector<int> sizes = {3, 5, 7};
   uint64_t steps = 5000;
+  bool node = false;  // the whole-node simulator
+  uint64_t chaos_ms = 3000;
   size_t tail = 40;
   bool verbose = false;
   bool quiet = false;
@@ -44,7 +51,8 @@ struct Args {
 
 int Usage(const std::string& problem) {
   std::cerr << "raftlog-sim: " << problem << "\n"
-            << "usage: raftlog-sim [--seed N | --seeds A..B] [--nodes 3,5,7] [--steps N]\n"
+            << "usage: raftlog-sim [--node] [--seed N | --seeds A..B] [--nodes 3,5,7] [--steps N]\n"
+            << "                   [--chaos-ms N]\n"
             << "                   [--tail N] [--trace] [--verbose] [--quiet] [--expect-violation "
                "INVARIANT[,INVARIANT...]]\n";
   return 2;
@@ -102,6 +110,15 @@ int Parse(int argc, char** argv, Args* args) {
       if (!value(&v) || !ParseSizes(v, &args->sizes)) return Usage("--nodes needs e.g. 3,5,7");
     } else if (flag == "--steps") {
       if (!value(&v) || !ParseNumber(v, &args->steps)) return Usage("--steps needs a number");
+    } else if (flag == "--node") {
+#ifndef RAFTLOG_SIM_WHOLE_NODE
+      return Usage("this build has no whole-node simulator (--node)");
+#endif
+      args->node = true;
+    } else if (flag == "--chaos-ms") {
+      if (!value(&v) || !ParseNumber(v, &args->chaos_ms) || args->chaos_ms == 0) {
+        return Usage("--chaos-ms needs a positive number");
+      }
     } else if (flag == "--tail") {
       uint64_t n = 0;
       if (!value(&v) || !ParseNumber(v, &n) || n == 0) return Usage("--tail needs a number");
@@ -140,18 +157,72 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
-RunOptions Options(const Args& args, uint64_t seed, Trace* trace) {
+// One seed's run, in either simulator.
+struct Outcome {
+  bool ok = true;
+  Violation violation;
+  std::string scenario;
+  uint64_t steps = 0;
+  bool node_mode = false;
+  RunResult core;    // core mode
+  WorldResult node;  // --node mode
+};
+
+Outcome Run(const Args& args, uint64_t seed, Trace* trace) {
+  Outcome out;
+  if (args.node) {
+#ifdef RAFTLOG_SIM_WHOLE_NODE
+    WorldOptions o;
+    o.seed = seed;
+    o.sizes = args.sizes;
+    o.chaos_ms = args.chaos_ms;
+    o.trace = trace;
+    out.node_mode = true;
+    out.node = World(o).run();
+    out.ok = out.node.ok;
+    out.violation = out.node.violation;
+    out.scenario = out.node.scenario;
+    out.steps = out.node.steps;
+#endif
+    return out;
+  }
   RunOptions o;
   o.seed = seed;
   o.sizes = args.sizes;
   o.steps = args.steps;
   o.trace = trace;
-  return o;
+  out.core = Cluster(o).run();
+  out.ok = out.core.ok;
+  out.violation = out.core.violation;
+  out.scenario = out.core.scenario;
+  out.steps = out.core.steps;
+  return out;
 }
 
-void PrintSummaryLine(uint64_t seed, const RunResult& r) {
-  std::cout << "seed " << seed << ": " << (r.ok ? "ok" : "FAIL") << " steps=" << r.steps
-            << " t=" << r.time << " max_term=" << r.max_term << " committed=" << r.committed
+std::string ReplayCommand(const Args& args, const char* argv0, uint64_t seed) {
+  if (args.node) {
+    return Cat(argv0, " --node --seed ", seed, " --nodes ", JoinSizes(args.sizes), " --chaos-ms ",
+               args.chaos_ms);
+  }
+  return Cat(argv0, " --seed ", seed, " --nodes ", JoinSizes(args.sizes), " --steps ", args.steps);
+}
+
+void PrintSummaryLine(uint64_t seed, const Outcome& o) {
+  std::cout << "seed " << seed << ": " << (o.ok ? "ok" : "FAIL") << " steps=" << o.steps;
+  if (o.node_mode) {
+    const WorldResult& r = o.node;
+    std::cout << " t=" << r.time << "ms committed=" << r.committed << " acked=" << r.pushes_acked
+              << " retries=" << r.retries
+              << " retries_to_replaying_leader=" << r.retries_to_replaying_leader
+              << " busy=" << r.busy << " crashes=" << r.crashes
+              << " full_restarts=" << r.full_restarts << " partitions=" << r.partitions
+              << " subscriber_events=" << r.subscriber_events
+              << " subscriber_restarts=" << r.subscriber_restarts << " fetches=" << r.fetches
+              << "\n";
+    return;
+  }
+  const RunResult& r = o.core;
+  std::cout << " t=" << r.time << " max_term=" << r.max_term << " committed=" << r.committed
             << " accepted=" << r.proposals_accepted << " crashes=" << r.crashes
             << " partitions=" << r.partitions << " old_term_commits=" << r.old_term_commits
             << " heartbeats_acked=" << r.heartbeats_acked
@@ -162,14 +233,13 @@ void PrintSummaryLine(uint64_t seed, const RunResult& r) {
 
 // Prints a failure with its replay command and the trace that led there
 // (replaying the seed with the trace on; it must fail the same way).
-void PrintFailure(const Args& args, const char* argv0, uint64_t seed, const RunResult& r) {
+void PrintFailure(const Args& args, const char* argv0, uint64_t seed, const Outcome& r) {
   Trace trace(args.full_trace ? SIZE_MAX : args.tail, nullptr);
-  const RunResult again = Cluster(Options(args, seed, &trace)).run();
+  const Outcome again = Run(args, seed, &trace);
   std::cout << "FAIL seed " << seed << ": " << r.violation.invariant << "\n"
             << "  " << r.violation.detail << "\n"
             << "  scenario: " << r.scenario << "\n"
-            << "  replay: " << argv0 << " --seed " << seed << " --nodes " << JoinSizes(args.sizes)
-            << " --steps " << args.steps << "\n";
+            << "  replay: " << ReplayCommand(args, argv0, seed) << "\n";
   if (again.ok || again.violation.detail != r.violation.detail || again.steps != r.steps) {
     std::cout << "  NOT REPRODUCIBLE: the replay ended with "
               << (again.ok ? "no violation" : again.violation.detail) << " (a simulator bug)\n";
@@ -180,13 +250,12 @@ void PrintFailure(const Args& args, const char* argv0, uint64_t seed, const RunR
 
 int RunSingle(const Args& args, const char* argv0) {
   Trace trace(args.tail, args.quiet ? nullptr : &std::cout);
-  const RunResult r = Cluster(Options(args, args.first, &trace)).run();
+  const Outcome r = Run(args, args.first, &trace);
   PrintSummaryLine(args.first, r);
   if (!r.ok) {
     std::cout << "VIOLATION " << r.violation.invariant << ": " << r.violation.detail << "\n"
               << "  scenario: " << r.scenario << "\n"
-              << "  replay: " << argv0 << " --seed " << args.first << " --nodes "
-              << JoinSizes(args.sizes) << " --steps " << args.steps << "\n";
+              << "  replay: " << ReplayCommand(args, argv0, args.first) << "\n";
     if (args.quiet) {
       for (const std::string& line : trace.tail()) std::cout << "    " << line << "\n";
     }
@@ -202,18 +271,29 @@ int RunCampaign(const Args& args, const char* argv0) {
   uint64_t passed = 0, failed = 0, seeds = 0;
   Time worst_leader = 0, worst_commit = 0, worst_apply = 0;
   uint64_t worst_percent = 0;
+  WorldResult total;  // --node: the passed seeds' counts, summed
   bool found_safety = false;
   std::string found;  // the invariant of the first non-liveness violation
   for (uint64_t seed = args.first; seed <= args.last; ++seed) {
     ++seeds;
-    const RunResult r = Cluster(Options(args, seed, nullptr)).run();
+    const Outcome r = Run(args, seed, nullptr);
     if (args.verbose) PrintSummaryLine(seed, r);
     if (r.ok) {
       ++passed;
-      worst_leader = std::max(worst_leader, r.leader_after_heal);
-      worst_commit = std::max(worst_commit, r.max_commit_ticks);
-      worst_apply = std::max(worst_apply, r.max_apply_ticks);
-      worst_percent = std::max(worst_percent, r.worst_bound_percent);
+      worst_leader = std::max(worst_leader, r.core.leader_after_heal);
+      worst_commit = std::max(worst_commit, r.core.max_commit_ticks);
+      worst_apply = std::max(worst_apply, r.core.max_apply_ticks);
+      worst_percent = std::max(worst_percent, r.core.worst_bound_percent);
+      total.pushes_acked += r.node.pushes_acked;
+      total.retries += r.node.retries;
+      total.retries_to_replaying_leader += r.node.retries_to_replaying_leader;
+      total.busy += r.node.busy;
+      total.crashes += r.node.crashes;
+      total.full_restarts += r.node.full_restarts;
+      total.partitions += r.node.partitions;
+      total.subscriber_events += r.node.subscriber_events;
+      total.subscriber_restarts += r.node.subscriber_restarts;
+      total.fetches += r.node.fetches;
       continue;
     }
     ++failed;
@@ -228,13 +308,28 @@ int RunCampaign(const Args& args, const char* argv0) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "raftlog-sim: seeds " << args.first << ".." << args.last << " (nodes "
-            << JoinSizes(args.sizes) << ", " << args.steps << " steps): " << passed << " passed, "
-            << failed << " failed, " << seeds << " run in " << seconds
-            << " s; after healing: leader within " << worst_leader
-            << " ticks, proposals committed within " << worst_commit
-            << " ticks and applied everywhere within " << worst_apply << " ticks (at worst "
-            << worst_percent << "% of a bound)\n";
+  if (args.node) {
+    std::cout << "raftlog-sim: whole-node seeds " << args.first << ".." << args.last << " (nodes "
+              << JoinSizes(args.sizes) << ", " << args.chaos_ms << " ms of faults): " << passed
+              << " passed, " << failed << " failed, " << seeds << " run in " << seconds << " s ("
+              << (seconds > 0 ? seeds / seconds : 0)
+              << " seeds/s); in the passed ones: " << total.pushes_acked << " pushes acked, "
+              << total.retries << " retries (" << total.retries_to_replaying_leader
+              << " to a leader still applying its log, " << total.busy << " answered busy), "
+              << total.crashes << " crashes (" << total.full_restarts
+              << " whole-cluster restarts), " << total.partitions << " partitions, "
+              << total.subscriber_events << " subscriber events checked ("
+              << total.subscriber_restarts << " subscriber restarts, " << total.fetches
+              << " fetches)\n";
+  } else {
+    std::cout << "raftlog-sim: seeds " << args.first << ".." << args.last << " (nodes "
+              << JoinSizes(args.sizes) << ", " << args.steps << " steps): " << passed << " passed, "
+              << failed << " failed, " << seeds << " run in " << seconds
+              << " s; after healing: leader within " << worst_leader
+              << " ticks, proposals committed within " << worst_commit
+              << " ticks and applied everywhere within " << worst_apply << " ticks (at worst "
+              << worst_percent << "% of a bound)\n";
+  }
   if (!args.expect_violation.empty()) {
     if (!found_safety) {
       std::cout << "raftlog-sim: expected a violation of " << Join(args.expect_violation)

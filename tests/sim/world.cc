@@ -1,0 +1,997 @@
+#include "world.h"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <set>
+
+#include "raftlog/replicated_log.h"
+#include "raftlog/storage/memory_log_store.h"
+#include "raftlog/transport.h"
+#include "raftlog/wire/event_ops.h"
+#include "server/event_machine.h"
+
+namespace raftlog::sim {
+namespace {
+
+constexpr Time kTickMs = 10;
+// After healing, everything must settle within this much simulated time.
+constexpr Time kSettleBoundMs = 60000;
+
+std::string Payload(const std::string& producer, uint64_t seq) {
+  return Cat(producer, "#", seq);
+}
+
+// The store a ReplicatedLog owns is a view of the node's disk, which
+// outlives every incarnation of the node.
+class BorrowedStore final : public storage::LogStore {
+ public:
+  explicit BorrowedStore(storage::LogStore* disk) : disk_(disk) {}
+  core::LogIndex head_index() const override { return disk_->head_index(); }
+  core::Term head_term() const override { return disk_->head_term(); }
+  core::LogIndex last_index() const override { return disk_->last_index(); }
+  Status term(core::LogIndex index, core::Term* term) const override {
+    return disk_->term(index, term);
+  }
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                 std::vector<core::Entry>* out) const override {
+    return disk_->entries(lo, hi, max_bytes, out);
+  }
+  Status load_hard_state(core::HardState* hs) const override { return disk_->load_hard_state(hs); }
+  Status load_snapshot(storage::SnapshotMeta* meta) const override {
+    return disk_->load_snapshot(meta);
+  }
+  Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> entries,
+                bool sync) override {
+    return disk_->append(hs, entries, sync);
+  }
+  Status save_snapshot(const storage::SnapshotMeta& meta) override {
+    return disk_->save_snapshot(meta);
+  }
+  Status compact(core::LogIndex new_head) override { return disk_->compact(new_head); }
+  Status status() const override { return disk_->status(); }
+
+ private:
+  storage::LogStore* disk_;
+};
+
+}  // namespace
+
+// What the checker knows of index i: the entry the first node to apply it
+// applied, and whether it is an event (a Command holding an event record
+// whose (producer, seq) no earlier index holds).
+struct RefEntry {
+  core::Term term = 0;
+  core::EntryType type = core::EntryType::kNoop;
+  std::string data;
+  bool event = false;
+  std::string producer;
+  uint64_t seq = 0;
+  std::string payload;
+};
+
+struct SimNode;
+
+struct World::Impl {
+  explicit Impl(const WorldOptions& o);
+  WorldResult run();
+
+  // --- the scheduler ---
+  void at(Time delay, std::function<void()> fn) {
+    queue.emplace(std::make_pair(now + delay, next_seq++), std::move(fn));
+  }
+  template <class... Args>
+  void trace(const Args&... args) {
+    if (options.trace != nullptr && options.trace->on()) options.trace->add(now, Cat(args...));
+  }
+  bool tracing() const { return options.trace != nullptr && options.trace->on(); }
+  void fail(const std::string& invariant, const std::string& detail) {
+    if (!violation.invariant.empty()) return;
+    violation = {invariant, detail};
+    trace("VIOLATION ", invariant, ": ", detail);
+  }
+  bool failed() const { return !violation.invariant.empty(); }
+
+  // --- nodes ---
+  SimNode& node(core::NodeId id) { return *nodes[id - 1]; }
+  void start(SimNode& n);
+  void tick(SimNode* n, uint64_t incarnation);
+  void crash(SimNode& n, bool whole_cluster);
+  void poll(SimNode& n);
+  void send(const core::Message& m);
+  void on_committed(SimNode& n, const Committed& c);
+  void on_published(SimNode& n, std::string_view topic, const wire::PublishedEventView& ev);
+  void on_acked(SimNode& n, const server::ReplyTo& to, const wire::PushResult& r);
+  void on_failed(SimNode& n, const server::ReplyTo& to, const Status& s);
+  size_t producer_index(const std::string& name) const;
+  core::LogIndex max_commit();
+
+  // --- faults ---
+  void crash_timer();
+  void partition_timer();
+  void heal();
+
+  // --- producers ---
+  struct Producer {
+    std::string name;
+    uint64_t window = 1;
+    Time timeout = 300;
+    Time gap = 5;
+    uint64_t next_seq = 1;
+    core::NodeId guess = 1;  // where it thinks the leader is
+    struct Out {
+      uint64_t attempts = 0;
+      uint64_t generation = 0;
+    };
+    std::map<uint64_t, Out> outstanding;
+    std::map<uint64_t, core::LogIndex> acked;
+  };
+  void producer_step(size_t p);
+  void send_push(size_t p, uint64_t seq, core::NodeId to, Time delay);
+  void push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t attempt);
+  void reply_arrives(size_t p, uint64_t seq, std::optional<wire::PushResult> ack, Status error);
+
+  // --- subscribers ---
+  struct Subscriber {
+    core::NodeId node = 1;  // whose PUB stream it reads
+    uint32_t loss_ppm = 0;
+    core::LogIndex last = 0;   // last index taken (an event or not)
+    core::LogIndex saved = 0;  // its position file
+    core::LogIndex last_output = 0;
+    bool fetching = true;  // starts by reading history
+    core::LogIndex fetch_target = 0;
+    core::NodeId fetch_from = 1;
+    uint64_t incarnation = 0;
+    std::vector<std::pair<core::LogIndex, std::string>> output;  // index, producer#seq
+  };
+  void live_event(size_t s, uint64_t incarnation, core::LogIndex index, core::LogIndex prev,
+                  const std::string& producer, uint64_t seq, const std::string& payload);
+  void subscriber_step(size_t s);
+  void begin_fetch(Subscriber& sub, core::LogIndex target);
+  // One fetch from node `from`; checks what it returns. False if it could not be asked.
+  bool fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count, wire::FetchResult* out);
+  void output(size_t s, core::LogIndex index, const std::string& producer, uint64_t seq,
+              const std::string& payload);
+
+  // --- the end ---
+  bool settled();
+  void final_checks();
+
+  WorldOptions options;
+  Rng rng;
+  std::string scenario;
+  int n = 3;
+  core::Config core_config;
+  Network network;
+  uint32_t client_drop_ppm = 0;
+  Time client_max_delay = 5;
+  Time disk_max = 5;
+  uint64_t apply_us = 0;  // the loop's cost of applying one entry, in microseconds
+  Time crash_every = 0;   // 0: no crashes
+  uint32_t whole_cluster_ppm = 0;
+  Time partition_every = 0;
+  std::vector<std::unique_ptr<SimNode>> nodes;
+  std::vector<Producer> producers;
+  std::vector<Subscriber> subscribers;
+  std::vector<RefEntry> ref;  // ref[i - 1]: index i
+  std::map<std::pair<std::string, uint64_t>, core::LogIndex> ref_events;
+  std::map<core::Term, core::NodeId> leaders;
+
+  Time now = 0;
+  uint64_t next_seq = 0;
+  std::map<std::pair<Time, uint64_t>, std::function<void()>> queue;
+  bool healed = false;
+  Time healed_at = 0;
+  bool finished = false;
+  Violation violation;
+  WorldResult result;
+};
+
+// --- One node ---------------------------------------------------------------
+
+class SimClock final : public Clock {
+ public:
+  explicit SimClock(const Time* now) : now_(now) {}
+  std::chrono::steady_clock::time_point now() override {
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(*now_));
+  }
+
+ private:
+  const Time* now_;
+};
+
+struct SimNode : server::AckSink, server::EventSink {
+  SimNode(World::Impl* w, core::NodeId id) : world(w), id(id), clock(&w->now) {}
+
+  // The disk: writes complete in order, disk latency after submission.
+  class Disk final : public LogWriter {
+   public:
+    explicit Disk(SimNode* node) : node_(node) {}
+    void submit(LogWrite write) override {
+      World::Impl& w = *node_->world;
+      const bool touches = write.hard_state.has_value() || !write.entries.empty();
+      Time done = w.now + (touches ? w.rng.between(0, w.disk_max) : 0);
+      if (!queue_.empty()) done = std::max(done, queue_.back().second);
+      queue_.emplace_back(std::move(write), done);
+      const uint64_t inc = node_->incarnation;
+      SimNode* n = node_;
+      w.at(done - w.now, [n, inc] {
+        if (n->up() && n->incarnation == inc) {
+          n->disk->complete_front();
+          n->world->poll(*n);
+        }
+      });
+    }
+    void take_done(std::vector<LogWriteDone>* out) override {
+      for (LogWriteDone& d : done_) out->push_back(std::move(d));
+      done_.clear();
+    }
+    size_t queued() const { return queue_.size(); }
+    void complete_front() {
+      LogWrite w = std::move(queue_.front().first);
+      queue_.pop_front();
+      LogWriteDone d;
+      d.status = node_->store.append(w.hard_state, w.entries, w.sync);
+      if (d.status.ok() && !w.entries.empty()) {
+        d.last_entry = std::make_pair(w.entries.back().index, w.entries.back().term);
+      }
+      d.after_persist = std::move(w.after_persist);
+      done_.push_back(std::move(d));
+    }
+
+   private:
+    SimNode* node_;
+    std::deque<std::pair<LogWrite, Time>> queue_;
+    std::vector<LogWriteDone> done_;
+  };
+
+  class Net final : public Transport {
+   public:
+    explicit Net(SimNode* node) : node_(node) {}
+    void send(const core::Message& m) override { node_->world->send(m); }
+    Status receive(std::chrono::milliseconds, std::vector<core::Message>* out) override {
+      for (core::Message& m : node_->inbox) out->push_back(std::move(m));
+      node_->inbox.clear();
+      return Status::Ok();
+    }
+    void wake() override {}
+
+   private:
+    SimNode* node_;
+  };
+
+  bool up() const { return log != nullptr; }
+
+  // AckSink and EventSink: to the world.
+  void acked(const server::ReplyTo& to, const wire::PushResult& r) override {
+    world->on_acked(*this, to, r);
+  }
+  void failed(const server::ReplyTo& to, const Status& s) override {
+    world->on_failed(*this, to, s);
+  }
+  void publish(std::string_view topic, const wire::PublishedEventView& ev) override {
+    world->on_published(*this, topic, ev);
+  }
+
+  World::Impl* world;
+  core::NodeId id;
+  uint64_t incarnation = 0;
+  SimClock clock;
+  storage::MemoryLogStore store;  // the durable disk
+  std::unique_ptr<Disk> disk;     // writes in flight (lost by a crash)
+  std::unique_ptr<ReplicatedLog> log;
+  std::unique_ptr<server::EventMachine> events;
+  std::vector<core::Message> inbox;
+  bool turn_scheduled = false;
+};
+
+World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(LinkFaults{}) {
+  n = options.sizes[rng.below(options.sizes.size())];
+  core_config.election_ticks = static_cast<int>(rng.between(8, 20));
+  core_config.heartbeat_ticks = static_cast<int>(rng.between(1, 3));
+  core_config.max_entries_per_msg = rng.between(1, 64);
+  core_config.max_inflight_msgs = rng.between(1, 8);
+  // Small Readies make a restarted node apply its log over many loop turns:
+  // the window where a leader has applied less than it has committed.
+  core_config.max_committed_bytes_per_ready = rng.chance(500000) ? rng.between(64, 512) : 1 << 20;
+  LinkFaults links;
+  links.min_delay = 1;
+  links.max_delay = rng.between(1, 15);
+  links.drop_ppm = static_cast<uint32_t>(rng.below(40000));
+  links.duplicate_ppm = static_cast<uint32_t>(rng.below(20000));
+  links.long_delay_ppm = static_cast<uint32_t>(rng.below(10000));
+  links.long_delay_max = rng.between(links.max_delay, 300);
+  network.set_faults(links);
+  client_drop_ppm = static_cast<uint32_t>(rng.below(30000));
+  client_max_delay = rng.between(1, 10);
+  disk_max = rng.between(0, 20);
+  // A slow apply stretches a restarted node's replay past an election.
+  apply_us = rng.chance(500000) ? rng.between(100, 2000) : 0;
+  crash_every = rng.chance(800000) ? rng.between(150, 1500) : 0;
+  whole_cluster_ppm = static_cast<uint32_t>(rng.chance(500000) ? rng.between(200000, 600000) : 0);
+  partition_every = rng.chance(600000) ? rng.between(200, 2000) : 0;
+  const uint64_t np = rng.between(1, 4);
+  for (uint64_t i = 0; i < np; ++i) {
+    Producer p;
+    p.name = Cat("p", i + 1);
+    p.window = rng.between(1, 16);
+    p.timeout = rng.between(50, 600);
+    p.gap = rng.between(1, 20);
+    p.guess = static_cast<core::NodeId>(rng.between(1, n));
+    producers.push_back(p);
+  }
+  const uint64_t ns = rng.between(1, 3);
+  for (uint64_t i = 0; i < ns; ++i) {
+    Subscriber s;
+    s.node = static_cast<core::NodeId>(rng.between(1, n));
+    s.loss_ppm = static_cast<uint32_t>(rng.below(200000));
+    s.fetch_from = s.node;
+    subscribers.push_back(s);
+  }
+  scenario =
+      Cat(n, " nodes, election ", core_config.election_ticks, " ticks, heartbeat ",
+          core_config.heartbeat_ticks, ", batch ", core_config.max_entries_per_msg, ", inflight ",
+          core_config.max_inflight_msgs, ", apply ", core_config.max_committed_bytes_per_ready,
+          " B/ready, ", apply_us, " us/entry; net delay 1..", links.max_delay, " ms, loss ",
+          links.drop_ppm / 10000.0, "%, dup ", links.duplicate_ppm / 10000.0, "%; client loss ",
+          client_drop_ppm / 10000.0, "%; disk 0..", disk_max, " ms; crash every ", crash_every,
+          " ms (whole cluster ", whole_cluster_ppm / 10000, "%), partition every ", partition_every,
+          " ms; ", producers.size(), " producers, ", subscribers.size(), " subscribers");
+  for (int i = 1; i <= n; ++i) nodes.push_back(std::make_unique<SimNode>(this, i));
+}
+
+void World::Impl::start(SimNode& nd) {
+  ++nd.incarnation;
+  nd.disk = std::make_unique<SimNode::Disk>(&nd);
+  ReplicatedLogOptions lo;
+  lo.core = core_config;
+  lo.core.id = nd.id;
+  lo.core.random_seed = rng.next();
+  lo.tick_interval = std::chrono::milliseconds(kTickMs);
+  for (int i = 1; i <= n; ++i) lo.members.voters.push_back(i);
+  lo.resume_from_commit = false;  // as raftlogd: the producer table is rebuilt from the log
+  lo.clock = &nd.clock;
+  lo.writer = nd.disk.get();
+  Status s = ReplicatedLog::Open(lo, std::make_unique<BorrowedStore>(&nd.store),
+                                 std::make_unique<SimNode::Net>(&nd), &nd.log);
+  if (!s.ok()) {
+    fail("node-error", Cat("n", nd.id, " cannot start: ", s.ToString()));
+    return;
+  }
+  wire::DecodeLimits limits;
+  nd.events = std::make_unique<server::EventMachine>(
+      nd.log.get(), &nd, &nd, wire::kMinProducerWindow, limits, nd.log->local_history().committed);
+  trace("n", nd.id, " START (commit ", nd.log->local_history().committed, ", last ",
+        nd.log->local_history().last, ")");
+  // The loop's timer: a turn every tick at least.
+  at(rng.between(1, kTickMs), [this, p = &nd, inc = nd.incarnation] { tick(p, inc); });
+}
+
+void World::Impl::tick(SimNode* nd, uint64_t incarnation) {
+  if (!nd->up() || nd->incarnation != incarnation) return;
+  poll(*nd);
+  at(kTickMs, [this, nd, incarnation] { tick(nd, incarnation); });
+}
+
+void World::Impl::crash(SimNode& nd, bool whole_cluster) {
+  if (!nd.up()) return;
+  // Some of the queued writes reach the disk; the rest are lost.
+  const size_t queued = nd.disk->queued();
+  const size_t reach = rng.below(queued + 1);
+  for (size_t i = 0; i < reach; ++i) nd.disk->complete_front();
+  nd.events.reset();
+  nd.log.reset();
+  nd.disk.reset();
+  nd.inbox.clear();
+  ++nd.incarnation;
+  ++result.crashes;
+  trace("n", nd.id, " CRASH", whole_cluster ? " (whole cluster)" : "", ": ", reach, " of ", queued,
+        " queued writes reached the disk");
+  const Time down = whole_cluster ? rng.between(1, 30) : rng.between(1, 400);
+  SimNode* p = &nd;
+  at(down, [this, p] {
+    if (!p->up()) start(*p);
+  });
+}
+
+void World::Impl::poll(SimNode& nd) {
+  if (!nd.up() || failed()) return;
+  Status s = nd.log->run_once(std::chrono::milliseconds(0));
+  if (!s.ok()) {
+    fail("node-error", Cat("n", nd.id, " stopped: ", s.ToString()));
+    return;
+  }
+  bool any = false;
+  uint64_t applied = 0;
+  Event ev;
+  while (nd.up() && nd.log->next_event(&ev)) {
+    any = true;
+    if (const auto* c = std::get_if<Committed>(&ev)) {
+      ++applied;
+      on_committed(nd, *c);
+    } else if (const auto* r = std::get_if<core::RoleChanged>(&ev)) {
+      trace("n", nd.id, " ", core::RoleName(r->role), " (term ", nd.log->local_node().ballot.term,
+            ", applied ", nd.events->applied(), ", commit ", nd.log->local_history().committed,
+            ")");
+      if (r->role == core::Role::kLeader) {
+        const core::Term t = nd.log->local_node().ballot.term;
+        auto [it, fresh] = leaders.emplace(t, nd.id);
+        if (!fresh && it->second != nd.id) {
+          fail("election-safety", Cat("n", it->second, " and n", nd.id, " both lead term ", t));
+        }
+      }
+    }
+    if (failed()) return;
+    nd.events->on_event(ev);
+  }
+  // A turn that delivered something may have left more (a replay goes a
+  // few Readies per turn): the loop turns again once this one's work is
+  // done, 1 ms plus the scenario's cost of applying each entry.
+  if (any && !nd.turn_scheduled) {
+    nd.turn_scheduled = true;
+    SimNode* p = &nd;
+    const uint64_t inc = nd.incarnation;
+    at(1 + applied * apply_us / 1000, [this, p, inc] {
+      p->turn_scheduled = false;
+      if (p->up() && p->incarnation == inc) poll(*p);
+    });
+  }
+}
+
+void World::Impl::send(const core::Message& m) {
+  const char* why = "";
+  for (Time d : network.route(rng, m.from, m.to, &why)) {
+    at(d, [this, m] {
+      SimNode& to = node(m.to);
+      if (!to.up() || network.blocked(m.from, m.to)) return;
+      to.inbox.push_back(m);
+      poll(to);
+    });
+  }
+}
+
+core::LogIndex World::Impl::max_commit() {
+  core::LogIndex c = 0;
+  for (auto& nd : nodes) {
+    if (nd->up()) c = std::max(c, nd->log->local_history().committed);
+  }
+  return c;
+}
+
+// --- The checks -------------------------------------------------------------
+
+void World::Impl::on_committed(SimNode& nd, const Committed& c) {
+  const core::LogIndex i = c.index;
+  if (i <= ref.size()) {
+    const RefEntry& r = ref[i - 1];
+    if (r.term != c.entry.term || r.type != c.entry.type || r.data != c.entry.data) {
+      fail("state-machine-safety", Cat("n", nd.id, " applies ", i, "/", c.entry.term, " but ", i,
+                                       "/", r.term, " was applied before"));
+    }
+    return;
+  }
+  if (i != ref.size() + 1) {
+    fail("state-machine-safety", Cat("n", nd.id, " applies ", i, " before ", ref.size() + 1));
+    return;
+  }
+  RefEntry r;
+  r.term = c.entry.term;
+  r.type = c.entry.type;
+  r.data = c.entry.data;
+  if (c.entry.type == core::EntryType::kCommand) {
+    wire::EventRecord rec;
+    Status s = wire::DecodeEventRecord(c.entry.data.data(), c.entry.data.size(), {}, &rec);
+    if (!s.ok()) {
+      fail("never-pushed", Cat("entry ", i, " holds no event record: ", s.message()));
+      return;
+    }
+    r.producer = rec.producer;
+    r.seq = rec.seq;
+    r.payload = rec.payload;
+    auto p = std::find_if(producers.begin(), producers.end(),
+                          [&](const Producer& x) { return x.name == rec.producer; });
+    if (p == producers.end() || rec.seq == 0 || rec.seq >= p->next_seq ||
+        rec.payload != Payload(rec.producer, rec.seq)) {
+      fail("never-pushed", Cat("entry ", i, " holds '", rec.payload, "' from producer '",
+                               rec.producer, "' seq ", rec.seq, ", which was never pushed"));
+      return;
+    }
+    auto [it, fresh] = ref_events.emplace(std::make_pair(rec.producer, rec.seq), i);
+    if (!fresh) {
+      // The log holds a (producer, seq) twice: a leader appended a retry of
+      // an entry it already had.
+      fail("exactly-once", Cat("producer ", rec.producer, " seq ", rec.seq, " is committed at ",
+                               it->second, " and again at ", i));
+      return;
+    }
+    r.event = true;
+  }
+  ref.push_back(std::move(r));
+}
+
+void World::Impl::on_published(SimNode& nd, std::string_view topic,
+                               const wire::PublishedEventView& ev) {
+  const LocalHistory h = nd.log->local_history();
+  core::Term durable_term = 0;
+  if (ev.index > h.committed || !nd.store.term(ev.index, &durable_term).ok() ||
+      durable_term != ev.term) {
+    fail("publish-durable", Cat("n", nd.id, " publishes ", ev.index, "/", ev.term, " with commit ",
+                                h.committed, " and term ", durable_term, " on its disk there"));
+    return;
+  }
+  if (ev.index > ref.size() || !ref[ev.index - 1].event ||
+      ref[ev.index - 1].producer != ev.producer || ref[ev.index - 1].seq != ev.seq) {
+    fail("publish-durable", Cat("n", nd.id, " publishes ", ev.index, " (", ev.producer, " seq ",
+                                ev.seq, "), which is not the event committed there"));
+    return;
+  }
+  core::LogIndex prev = 0;
+  for (core::LogIndex i = ev.index - 1; i >= 1; --i) {
+    if (ref[i - 1].event) {
+      prev = i;
+      break;
+    }
+  }
+  if (ev.prev_index != prev) {
+    fail("stream-chain", Cat("n", nd.id, " publishes ", ev.index, " with prev_index ",
+                             ev.prev_index, "; the event before it is at ", prev));
+    return;
+  }
+  (void)topic;
+  for (size_t s = 0; s < subscribers.size(); ++s) {
+    Subscriber& sub = subscribers[s];
+    if (sub.node != nd.id || rng.chance(sub.loss_ppm)) continue;
+    const uint64_t inc = sub.incarnation;
+    at(rng.between(0, 5),
+       [this, s, inc, index = ev.index, prev = ev.prev_index, producer = std::string(ev.producer),
+        seq = ev.seq, payload = std::string(ev.payload)] {
+         live_event(s, inc, index, prev, producer, seq, payload);
+       });
+  }
+}
+
+size_t World::Impl::producer_index(const std::string& name) const {
+  size_t p = 0;
+  while (p + 1 < producers.size() && producers[p].name != name) ++p;
+  return p;
+}
+
+void World::Impl::on_acked(SimNode& nd, const server::ReplyTo& to, const wire::PushResult& r) {
+  const size_t p = producer_index(to.client);
+  const uint64_t seq = to.request_id;
+  const std::string& name = producers[p].name;
+  auto it = ref_events.find(std::make_pair(name, seq));
+  if (r.index > nd.log->local_history().committed || it == ref_events.end() ||
+      it->second != r.index) {
+    fail("ack-committed",
+         Cat("n", nd.id, " acks ", name, " seq ", seq, " at ", r.index, " (commit ",
+             nd.log->local_history().committed, "), but it is committed ",
+             it == ref_events.end() ? std::string("nowhere") : Cat("at ", it->second)));
+    return;
+  }
+  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
+  at(rng.between(1, client_max_delay),
+     [this, p, seq, r] { reply_arrives(p, seq, r, Status::Ok()); });
+}
+
+void World::Impl::on_failed(SimNode&, const server::ReplyTo& to, const Status& s) {
+  const size_t p = producer_index(to.client);
+  const uint64_t seq = to.request_id;
+  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
+  at(rng.between(1, client_max_delay),
+     [this, p, seq, s] { reply_arrives(p, seq, std::nullopt, s); });
+}
+
+// --- Producers --------------------------------------------------------------
+
+void World::Impl::producer_step(size_t p) {
+  Producer& pr = producers[p];
+  if (healed) return;  // after healing only what is in flight is retried
+  at(pr.gap, [this, p] { producer_step(p); });
+  if (pr.outstanding.size() >= pr.window) return;
+  const uint64_t seq = pr.next_seq++;
+  send_push(p, seq, pr.guess, rng.between(1, client_max_delay));
+}
+
+void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay) {
+  Producer& pr = producers[p];
+  Producer::Out& out = pr.outstanding[seq];
+  if (out.attempts > 0) ++result.retries;
+  const uint64_t attempt = ++out.attempts;
+  const uint64_t generation = ++out.generation;
+  if (!(client_drop_ppm > 0 && rng.chance(client_drop_ppm))) {
+    at(delay, [this, to, p, seq, attempt] { push_arrives(to, p, seq, attempt); });
+  }
+  // No answer in time: the same seq again, to another node.
+  at(delay + pr.timeout, [this, p, seq, generation] {
+    Producer& pr = producers[p];
+    auto it = pr.outstanding.find(seq);
+    if (it == pr.outstanding.end() || it->second.generation != generation) return;
+    pr.guess = static_cast<core::NodeId>(rng.between(1, n));
+    send_push(p, seq, pr.guess, rng.between(1, client_max_delay));
+  });
+}
+
+void World::Impl::push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t attempt) {
+  SimNode& nd = node(to);
+  if (!nd.up()) return;  // lost with the node's socket
+  const std::string& name = producers[p].name;
+  if (attempt > 1 && nd.log->local_node().role == core::Role::kLeader &&
+      nd.events->applied() < nd.log->local_history().committed) {
+    ++result.retries_to_replaying_leader;
+    trace("n", to, " (leader, applied ", nd.events->applied(), " of commit ",
+          nd.log->local_history().committed, ") gets a retry of ", name, " seq ", seq);
+  }
+  server::ReplyTo reply;
+  reply.client = name;
+  reply.request_id = seq;
+  const std::string payload = Payload(name, seq);
+  nd.events->push(std::move(reply), seq % 2 == 0 ? "even" : "odd", payload, name, seq, now);
+  poll(nd);
+}
+
+void World::Impl::reply_arrives(size_t p, uint64_t seq, std::optional<wire::PushResult> ack,
+                                Status error) {
+  Producer& pr = producers[p];
+  if (ack) {
+    auto done = pr.acked.find(seq);
+    if (done != pr.acked.end()) {
+      if (done->second != ack->index) {
+        fail("exactly-once", Cat(pr.name, " seq ", seq, " was acked at ", done->second,
+                                 " and again at ", ack->index));
+      }
+      return;
+    }
+    pr.acked.emplace(seq, ack->index);
+    pr.outstanding.erase(seq);
+    ++result.pushes_acked;
+    return;
+  }
+  auto it = pr.outstanding.find(seq);
+  if (it == pr.outstanding.end()) return;  // answered already
+  if (error.IsInvalidInput()) {
+    fail("exactly-once", Cat(pr.name, " seq ", seq, " was refused: ", error.ToString()));
+    return;
+  }
+  Time delay = rng.between(1, client_max_delay);
+  core::NodeId to = pr.guess;
+  if (error.IsNotLeader()) {
+    to = error.leader_hint() != core::kNoNode ? error.leader_hint()
+                                              : static_cast<core::NodeId>(rng.between(1, n));
+  } else if (error.IsBusy()) {
+    ++result.busy;
+    delay += rng.between(5, 30);
+  } else {
+    delay += rng.between(0, 20);  // dropped by a leader change: again, anywhere
+    to = static_cast<core::NodeId>(rng.between(1, n));
+  }
+  pr.guess = to;
+  send_push(p, seq, to, delay);
+}
+
+// --- Subscribers ------------------------------------------------------------
+
+void World::Impl::begin_fetch(Subscriber& sub, core::LogIndex target) {
+  if (sub.fetching) {
+    if (sub.fetch_target != 0) sub.fetch_target = std::max(sub.fetch_target, target);
+    return;
+  }
+  sub.fetching = true;
+  sub.fetch_target = target;
+}
+
+void World::Impl::live_event(size_t s, uint64_t incarnation, core::LogIndex index,
+                             core::LogIndex prev, const std::string& producer, uint64_t seq,
+                             const std::string& payload) {
+  Subscriber& sub = subscribers[s];
+  if (sub.incarnation != incarnation) return;  // sent to a subscriber that restarted since
+  if (index <= sub.last) return;               // a duplicate, or fetched already
+  if (sub.fetching || prev > sub.last) {
+    begin_fetch(sub, index);  // a gap: fetch through this one
+    return;
+  }
+  sub.last = index;
+  output(s, index, producer, seq, payload);
+}
+
+bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count,
+                        wire::FetchResult* out) {
+  SimNode& nd = node(from);
+  if (!nd.up()) return false;
+  ++result.fetches;
+  Status st = nd.events->fetch(lo, max_count, 1 << 20, out);
+  if (!st.ok()) {
+    fail("fetch-committed", Cat("fetch from n", from, " at ", lo, ": ", st.ToString()));
+    return false;
+  }
+  core::LogIndex expect = lo;
+  for (const core::Entry& e : out->entries) {
+    const bool is_event = e.type == core::EntryType::kCommand;
+    if (e.index != expect++ || e.index > ref.size() || e.term != ref[e.index - 1].term ||
+        is_event != ref[e.index - 1].event || (is_event && e.data != ref[e.index - 1].data)) {
+      fail("fetch-committed",
+           Cat("fetch from n", from, " at ", lo, " returns ", e.index, "/", e.term,
+               is_event ? " as an event" : " as no event", "; committed there: ",
+               e.index <= ref.size() ? Cat(ref[e.index - 1].term,
+                                           ref[e.index - 1].event ? ", an event" : ", no event")
+                                     : std::string("nothing yet")));
+      return false;
+    }
+  }
+  return true;
+}
+
+void World::Impl::output(size_t s, core::LogIndex index, const std::string& producer, uint64_t seq,
+                         const std::string& payload) {
+  Subscriber& sub = subscribers[s];
+  // What must come next: the first event after the last one output.
+  core::LogIndex next = sub.last_output + 1;
+  while (next <= ref.size() && !ref[next - 1].event) ++next;
+  if (index != next || index > ref.size() || ref[index - 1].producer != producer ||
+      ref[index - 1].seq != seq || ref[index - 1].payload != payload) {
+    fail("subscriber-stream",
+         Cat("subscriber ", s + 1, " outputs ", index, " (", producer, " seq ", seq, ") after ",
+             sub.last_output, "; the next event is at ", next));
+    return;
+  }
+  sub.last_output = index;
+  sub.saved = index;  // the position file, written with the output
+  sub.output.emplace_back(index, Payload(producer, seq));
+  ++result.subscriber_events;
+}
+
+void World::Impl::subscriber_step(size_t s) {
+  at(rng.between(2, 20), [this, s] { subscriber_step(s); });
+  Subscriber& sub = subscribers[s];
+  if (!healed && rng.chance(5000)) {
+    // A restart: everything but the position file is gone, and it may come
+    // back reading another node's stream.
+    ++sub.incarnation;
+    ++result.subscriber_restarts;
+    sub.last = sub.saved;
+    sub.fetching = true;
+    sub.fetch_target = 0;
+    sub.node = static_cast<core::NodeId>(rng.between(1, n));
+    trace("subscriber ", s + 1, " RESTART from ", sub.saved, " reading n", sub.node);
+    return;
+  }
+  // The stream's heartbeat says how far the node is: a gap shows there.
+  if (!sub.fetching && rng.chance(200000)) begin_fetch(sub, 0);
+  if (!sub.fetching) return;
+  wire::FetchResult page;
+  const core::NodeId from = sub.fetch_from;
+  if (!fetch(from, sub.last + 1, rng.between(1, 20), &page)) {
+    sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
+    return;
+  }
+  if (page.entries.empty()) {
+    if (sub.fetch_target == 0) {
+      sub.fetching = false;
+    } else {
+      sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
+    }
+    return;
+  }
+  for (const core::Entry& e : page.entries) {
+    if (e.type == core::EntryType::kCommand) {
+      wire::EventRecord rec;
+      Status st = wire::DecodeEventRecord(e.data.data(), e.data.size(), {}, &rec);
+      if (!st.ok()) {
+        fail("fetch-committed", Cat("fetched entry ", e.index, " is not an event record"));
+        return;
+      }
+      output(s, e.index, rec.producer, rec.seq, rec.payload);
+      if (failed()) return;
+    }
+    sub.last = e.index;
+  }
+  if (sub.fetch_target != 0 && sub.last >= sub.fetch_target) sub.fetching = false;
+}
+
+// --- Faults -----------------------------------------------------------------
+
+void World::Impl::crash_timer() {
+  if (healed) return;
+  at(rng.between(crash_every / 2, crash_every * 3 / 2), [this] { crash_timer(); });
+  if (rng.chance(whole_cluster_ppm)) {
+    ++result.full_restarts;
+    for (auto& nd : nodes) crash(*nd, true);
+    return;
+  }
+  std::vector<SimNode*> up;
+  SimNode* leader = nullptr;
+  for (auto& nd : nodes) {
+    if (!nd->up()) continue;
+    up.push_back(nd.get());
+    if (nd->log->local_node().role == core::Role::kLeader) leader = nd.get();
+  }
+  if (up.empty()) return;
+  SimNode* victim = leader != nullptr && rng.chance(500000) ? leader : rng.pick(up);
+  crash(*victim, false);
+}
+
+void World::Impl::partition_timer() {
+  if (healed) return;
+  if (network.partitioned()) {
+    network.heal();
+    trace("PARTITION healed");
+    at(rng.between(partition_every / 2, partition_every * 3 / 2), [this] { partition_timer(); });
+    return;
+  }
+  ++result.partitions;
+  // One node cut off, or a minority from a majority.
+  std::vector<core::NodeId> ids;
+  for (int i = 1; i <= n; ++i) ids.push_back(i);
+  const uint64_t minority = rng.between(1, n / 2);
+  for (uint64_t i = 0; i < minority; ++i) std::swap(ids[i], ids[i + rng.below(n - i)]);
+  for (uint64_t i = 0; i < minority; ++i) {
+    for (uint64_t j = minority; j < static_cast<uint64_t>(n); ++j) {
+      network.block(ids[i], ids[j]);
+      network.block(ids[j], ids[i]);
+    }
+  }
+  trace("PARTITION ", network.describe_blocks());
+  at(rng.between(50, 800), [this] { partition_timer(); });
+}
+
+void World::Impl::heal() {
+  healed = true;
+  healed_at = now;
+  network.heal();
+  LinkFaults calm = network.faults();
+  calm.drop_ppm = 0;
+  calm.duplicate_ppm = 0;
+  calm.long_delay_ppm = 0;
+  network.set_faults(calm);
+  client_drop_ppm = 0;
+  for (Subscriber& s : subscribers) s.loss_ppm = 0;
+  trace("HEAL: no more faults; every push must be acked, every node and subscriber catch up");
+  for (auto& nd : nodes) {
+    if (!nd->up()) start(*nd);
+  }
+}
+
+// --- The end ----------------------------------------------------------------
+
+bool World::Impl::settled() {
+  for (const Producer& p : producers) {
+    if (!p.outstanding.empty()) return false;
+  }
+  core::LogIndex commit = 0;
+  for (auto& nd : nodes) {
+    if (!nd->up()) return false;
+    commit = std::max(commit, nd->log->local_history().committed);
+  }
+  for (auto& nd : nodes) {
+    if (nd->events->applied() < commit) return false;
+  }
+  if (commit < ref.size()) return false;
+  core::LogIndex last_event = 0;
+  for (core::LogIndex i = ref.size(); i >= 1; --i) {
+    if (ref[i - 1].event) {
+      last_event = i;
+      break;
+    }
+  }
+  for (Subscriber& s : subscribers) {
+    if (s.last_output < last_event) {
+      begin_fetch(s, 0);
+      return false;
+    }
+  }
+  return true;
+}
+
+void World::Impl::final_checks() {
+  // Every ack names the entry that holds the push, exactly once.
+  for (const Producer& p : producers) {
+    for (const auto& [seq, index] : p.acked) {
+      auto it = ref_events.find(std::make_pair(p.name, seq));
+      if (it == ref_events.end() || it->second != index) {
+        fail("ack-committed",
+             Cat(p.name, " seq ", seq, " was acked at ", index, " but is committed ",
+                 it == ref_events.end() ? std::string("nowhere") : Cat("at ", it->second)));
+        return;
+      }
+    }
+  }
+  std::vector<std::pair<core::LogIndex, std::string>> events;
+  for (core::LogIndex i = 1; i <= ref.size(); ++i) {
+    if (ref[i - 1].event) events.emplace_back(i, Payload(ref[i - 1].producer, ref[i - 1].seq));
+  }
+  // Fetch from every node returns what the stream carried.
+  for (auto& nd : nodes) {
+    std::vector<std::pair<core::LogIndex, std::string>> got;
+    for (core::LogIndex next = 1; next <= ref.size();) {
+      wire::FetchResult page;
+      if (!fetch(nd->id, next, 1000, &page)) return;
+      if (page.entries.empty()) {
+        fail("fetch-committed",
+             Cat("n", nd->id, " returns nothing from ", next, " of ", ref.size()));
+        return;
+      }
+      for (const core::Entry& e : page.entries) {
+        wire::EventRecord rec;
+        if (e.type == core::EntryType::kCommand &&
+            wire::DecodeEventRecord(e.data.data(), e.data.size(), {}, &rec).ok()) {
+          got.emplace_back(e.index, Payload(rec.producer, rec.seq));
+        }
+        next = e.index + 1;
+      }
+    }
+    if (got != events) {
+      fail("fetch-committed", Cat("fetching everything from n", nd->id, " gives ", got.size(),
+                                  " events; ", events.size(), " were committed"));
+      return;
+    }
+  }
+  for (size_t s = 0; s < subscribers.size(); ++s) {
+    if (subscribers[s].output != events) {
+      fail("subscriber-stream", Cat("subscriber ", s + 1, " output ", subscribers[s].output.size(),
+                                    " events; ", events.size(), " were committed"));
+      return;
+    }
+  }
+}
+
+WorldResult World::Impl::run() {
+  trace("seed ", options.seed, ": ", scenario);
+  for (auto& nd : nodes) start(*nd);
+  for (size_t p = 0; p < producers.size(); ++p) {
+    at(rng.between(1, 50), [this, p] { producer_step(p); });
+  }
+  for (size_t s = 0; s < subscribers.size(); ++s) {
+    at(rng.between(1, 20), [this, s] { subscriber_step(s); });
+  }
+  if (crash_every > 0) at(crash_every, [this] { crash_timer(); });
+  if (partition_every > 0) at(partition_every, [this] { partition_timer(); });
+  at(options.chaos_ms, [this] { heal(); });
+  Time next_settle_check = 0;
+  while (!failed() && !finished && !queue.empty()) {
+    auto handle = queue.extract(queue.begin());
+    now = handle.key().first;
+    ++result.steps;
+    handle.mapped()();
+    if (healed && !failed() && now >= next_settle_check) {
+      next_settle_check = now + kTickMs;
+      if (settled()) {
+        finished = true;
+      } else if (now - healed_at > kSettleBoundMs) {
+        std::string why;
+        for (const Producer& p : producers) {
+          if (!p.outstanding.empty()) {
+            why += Cat(" ", p.name, " has ", p.outstanding.size(), " pushes unacked (seq ",
+                       p.outstanding.begin()->first, ", ", p.outstanding.begin()->second.attempts,
+                       " tries);");
+          }
+        }
+        for (auto& nd : nodes) {
+          if (nd->up()) {
+            why += Cat(" n", nd->id, " ", core::RoleName(nd->log->local_node().role), " commit ",
+                       nd->log->local_history().committed, " applied ", nd->events->applied(), ";");
+          }
+        }
+        for (size_t s = 0; s < subscribers.size(); ++s) {
+          why += Cat(" subscriber ", s + 1, " at ", subscribers[s].last_output, ";");
+        }
+        fail("liveness", Cat("not settled ", kSettleBoundMs, " ms after healing:", why));
+      }
+    }
+  }
+  if (!failed() && finished) final_checks();
+  if (!failed() && !finished) fail("liveness", "the simulation ran out of events");
+  result.ok = !failed();
+  result.violation = violation;
+  result.scenario = scenario;
+  result.time = now;
+  result.committed = ref.size();
+  return result;
+}
+
+World::World(const WorldOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+World::~World() = default;
+WorldResult World::run() {
+  return impl_->run();
+}
+
+}  // namespace raftlog::sim

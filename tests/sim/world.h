@@ -1,0 +1,82 @@
+// World: the whole-node simulator. N raftlogd nodes as raftlogd assembles
+// them (ReplicatedLog with its Ready loop, the EventMachine with its
+// producer table, ack waiters and publishing) run over a simulated network,
+// disk and clock, with simulated producers and subscribers, every random
+// choice drawn from one seed. docs/simulator.md, "The whole node".
+//
+// What is simulated, and what is real:
+//  - real: ReplicatedLog (core::Raft, its loop, the order of sends, writes
+//    and applies), server::EventMachine (the exactly-once rule, retries,
+//    acks, the event rule, publish, fetch), MemoryLogStore;
+//  - simulated: time (a Clock), the peer network (a Transport that loses,
+//    duplicates, delays and partitions), the disk (a LogWriter whose writes
+//    complete after a random latency and are lost, or partly made durable,
+//    by a crash), each loop turn taking 1 ms, the client sockets (requests
+//    and replies are delayed or lost) and the PUB socket (events delayed or
+//    lost, like a subscriber past its high-water mark);
+//  - producers keep a window of pushes in flight, retry one that times out
+//    (or gets Busy, NotLeader, or "dropped") with the same seq at another
+//    node, and never give up; subscribers read the live stream of one node,
+//    fill gaps with fetch from any node, save their position and restart.
+//
+// A run has two phases: chaos (crashes, whole-cluster restarts, partitions,
+// loss), then healing (no faults; the producers' last pushes must be acked,
+// every node must apply everything and every subscriber catch up, within a
+// bound). The checker runs at every ack, publish, apply and fetch, and at
+// the end.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checker.h"
+#include "network.h"
+#include "rng.h"
+#include "trace.h"
+
+namespace raftlog::sim {
+
+struct WorldOptions {
+  uint64_t seed = 1;
+  std::vector<int> sizes = {3, 5, 7};
+  Time chaos_ms = 3000;  // simulated time before healing
+  Trace* trace = nullptr;
+};
+
+struct WorldResult {
+  bool ok = true;
+  Violation violation;
+  std::string scenario;
+  uint64_t steps = 0;
+  Time time = 0;
+  uint64_t pushes_acked = 0;                 // distinct (producer, seq) acknowledged
+  uint64_t retries = 0;                      // pushes sent again with the same seq
+  uint64_t retries_to_replaying_leader = 0;  // ... to a leader with applied < commit
+  uint64_t busy = 0;                         // Busy answers (the retry guard)
+  uint64_t crashes = 0;
+  uint64_t full_restarts = 0;  // every node crashed at once
+  uint64_t partitions = 0;
+  uint64_t subscriber_events = 0;  // events output by subscribers, all checked
+  uint64_t subscriber_restarts = 0;
+  uint64_t fetches = 0;
+  core::LogIndex committed = 0;
+};
+
+class World {
+ public:
+  explicit World(const WorldOptions& options);
+  ~World();
+  WorldResult run();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raftlog::sim

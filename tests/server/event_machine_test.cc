@@ -60,31 +60,6 @@ class NoPeers final : public Transport {
   void wake() override {}
 };
 
-class Borrowed final : public storage::LogStore {
- public:
-  explicit Borrowed(storage::LogStore* s) : s_(s) {}
-  core::LogIndex head_index() const override { return s_->head_index(); }
-  core::Term head_term() const override { return s_->head_term(); }
-  core::LogIndex last_index() const override { return s_->last_index(); }
-  Status term(core::LogIndex i, core::Term* t) const override { return s_->term(i, t); }
-  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max,
-                 std::vector<core::Entry>* out) const override {
-    return s_->entries(lo, hi, max, out);
-  }
-  Status load_hard_state(core::HardState* hs) const override { return s_->load_hard_state(hs); }
-  Status load_snapshot(storage::SnapshotMeta* m) const override { return s_->load_snapshot(m); }
-  Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> e,
-                bool sync) override {
-    return s_->append(hs, e, sync);
-  }
-  Status save_snapshot(const storage::SnapshotMeta& m) override { return s_->save_snapshot(m); }
-  Status compact(core::LogIndex h) override { return s_->compact(h); }
-  Status status() const override { return s_->status(); }
-
- private:
-  storage::LogStore* s_;
-};
-
 struct Answer {
   std::string client;
   bool ok;
@@ -135,8 +110,7 @@ class Node {
     o.clock = &clock_;
     o.writer = &writer_;
     EXPECT_TRUE(
-        ReplicatedLog::Open(o, std::make_unique<Borrowed>(disk), std::make_unique<NoPeers>(), &log_)
-            .ok());
+        ReplicatedLog::Open(o, storage::Borrow(disk), std::make_unique<NoPeers>(), &log_).ok());
     events_ = std::make_unique<EventMachine>(log_.get(), &rec_, &rec_, 1024, wire::DecodeLimits{},
                                              log_->local_history().committed);
   }
@@ -246,20 +220,23 @@ TEST(EventMachine, ARepeatedOrUndecodableEntryIsNoEventForApplyPublishAndFetchAl
   }
 }
 
-TEST(EventMachine, ARestartedNodeRebuildsItsTableButPublishesOnlyWhatCommitsAfterwards) {
-  storage::MemoryLogStore disk;
-  core::LogIndex acked = 0;
-  {
-    Node n(&disk);
-    n.elect();
-    n.settle();
-    n.push("a", "p", 1);
-    n.settle();
-    ASSERT_EQ(n.rec_.answers.size(), 1u);
-    acked = n.rec_.answers[0].result.index;
-    n.push("a", "p", 2);
+// A first life of the node on `disk`: pushes p's seqs 1..last and returns
+// where seq 1 was acked.
+core::LogIndex FirstLife(storage::MemoryLogStore* disk, uint64_t last) {
+  Node n(disk);
+  n.elect();
+  n.settle();
+  for (uint64_t seq = 1; seq <= last; ++seq) {
+    n.push("a", "p", seq);
     n.settle();
   }
+  EXPECT_EQ(n.rec_.answers.size(), last);
+  return n.rec_.answers.empty() ? 0 : n.rec_.answers[0].result.index;
+}
+
+TEST(EventMachine, ARestartedNodeRebuildsItsTableButPublishesOnlyWhatCommitsAfterwards) {
+  storage::MemoryLogStore disk;
+  const core::LogIndex acked = FirstLife(&disk, 2);
   Node again(&disk);
   again.elect();
   again.settle();
@@ -277,15 +254,7 @@ TEST(EventMachine, ARestartedNodeRebuildsItsTableButPublishesOnlyWhatCommitsAfte
 
 TEST(EventMachine, ALeaderStillApplyingItsLogAnswersBusyThenTheOriginal) {
   storage::MemoryLogStore disk;
-  core::LogIndex acked = 0;
-  {
-    Node n(&disk);
-    n.elect();
-    n.settle();
-    n.push("a", "p", 1);
-    n.settle();
-    acked = n.rec_.answers.at(0).result.index;
-  }
+  const core::LogIndex acked = FirstLife(&disk, 1);
   Node again(&disk);
   again.elect(/*hold_committed=*/true);  // leads before it has applied anything
   ASSERT_LT(again.events_->applied(), acked);

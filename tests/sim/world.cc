@@ -22,39 +22,6 @@ std::string Payload(const std::string& producer, uint64_t seq) {
   return Cat(producer, "#", seq);
 }
 
-// The store a ReplicatedLog owns is a view of the node's disk, which
-// outlives every incarnation of the node.
-class BorrowedStore final : public storage::LogStore {
- public:
-  explicit BorrowedStore(storage::LogStore* disk) : disk_(disk) {}
-  core::LogIndex head_index() const override { return disk_->head_index(); }
-  core::Term head_term() const override { return disk_->head_term(); }
-  core::LogIndex last_index() const override { return disk_->last_index(); }
-  Status term(core::LogIndex index, core::Term* term) const override {
-    return disk_->term(index, term);
-  }
-  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
-                 std::vector<core::Entry>* out) const override {
-    return disk_->entries(lo, hi, max_bytes, out);
-  }
-  Status load_hard_state(core::HardState* hs) const override { return disk_->load_hard_state(hs); }
-  Status load_snapshot(storage::SnapshotMeta* meta) const override {
-    return disk_->load_snapshot(meta);
-  }
-  Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> entries,
-                bool sync) override {
-    return disk_->append(hs, entries, sync);
-  }
-  Status save_snapshot(const storage::SnapshotMeta& meta) override {
-    return disk_->save_snapshot(meta);
-  }
-  Status compact(core::LogIndex new_head) override { return disk_->compact(new_head); }
-  Status status() const override { return disk_->status(); }
-
- private:
-  storage::LogStore* disk_;
-};
-
 }  // namespace
 
 // What the checker knows of index i: the entry the first node to apply it
@@ -352,7 +319,7 @@ void World::Impl::start(SimNode& nd) {
   lo.resume_from_commit = false;  // as raftlogd: the producer table is rebuilt from the log
   lo.clock = &nd.clock;
   lo.writer = nd.disk.get();
-  Status s = ReplicatedLog::Open(lo, std::make_unique<BorrowedStore>(&nd.store),
+  Status s = ReplicatedLog::Open(lo, storage::Borrow(&nd.store),
                                  std::make_unique<SimNode::Net>(&nd), &nd.log);
   if (!s.ok()) {
     fail("node-error", Cat("n", nd.id, " cannot start: ", s.ToString()));

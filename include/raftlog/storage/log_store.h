@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -88,5 +89,10 @@ class LogStore : public core::LogReader {
   // Ok, or the write error that failed this store.
   virtual Status status() const = 0;
 };
+
+// A LogStore that forwards every call to *store, which the caller keeps and
+// which must outlive it: how a test or the simulator keeps a node's disk
+// across restarts of the ReplicatedLog that owns the returned store.
+std::unique_ptr<LogStore> Borrow(LogStore* store);
 
 }  // namespace raftlog::storage

@@ -1,0 +1,39 @@
+#include "raftlog/storage/log_store.h"
+
+namespace raftlog::storage {
+namespace {
+
+class BorrowedStore final : public LogStore {
+ public:
+  explicit BorrowedStore(LogStore* store) : s_(store) {}
+  core::LogIndex head_index() const override { return s_->head_index(); }
+  core::Term head_term() const override { return s_->head_term(); }
+  core::LogIndex last_index() const override { return s_->last_index(); }
+  Status term(core::LogIndex index, core::Term* term) const override {
+    return s_->term(index, term);
+  }
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                 std::vector<core::Entry>* out) const override {
+    return s_->entries(lo, hi, max_bytes, out);
+  }
+  Status load_hard_state(core::HardState* hs) const override { return s_->load_hard_state(hs); }
+  Status load_snapshot(SnapshotMeta* meta) const override { return s_->load_snapshot(meta); }
+  Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> entries,
+                bool sync) override {
+    return s_->append(hs, entries, sync);
+  }
+  Status save_snapshot(const SnapshotMeta& meta) override { return s_->save_snapshot(meta); }
+  Status compact(core::LogIndex new_head) override { return s_->compact(new_head); }
+  Status status() const override { return s_->status(); }
+
+ private:
+  LogStore* s_;
+};
+
+}  // namespace
+
+std::unique_ptr<LogStore> Borrow(LogStore* store) {
+  return std::make_unique<BorrowedStore>(store);
+}
+
+}  // namespace raftlog::storage

@@ -2,7 +2,8 @@
 // per Ready and never waits; it carries them out in order and reports each
 // one done, in order. ReplicatedLog's own (a storage thread with group
 // commit) is used unless another is given; the simulator gives one whose
-// writes complete when the simulated disk says so.
+// writes complete when the simulated disk says so. A writer given from
+// outside wakes nobody: its owner calls run_once() when a write completes.
 #pragma once
 
 #include <chrono>

@@ -87,6 +87,10 @@ class ReplicatedLog {
   // messages or finished writes, then steps, ticks, persists and sends.
   // An error (storage failure, corrupted log) means the node has stopped.
   Status run_once(std::chrono::milliseconds max_wait);
+  // How long a loop that waits for input itself (on its own poller) may
+  // wait before the next run_once is due: 0 when work is queued, else until
+  // the next tick, at most max_wait. Such a loop calls run_once(0) after it.
+  std::chrono::milliseconds next_wait(std::chrono::milliseconds max_wait) const;
 
   // Pops the next event; false when there is none.
   bool next_event(Event* event);

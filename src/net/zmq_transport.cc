@@ -1,7 +1,5 @@
 #include "net/zmq_transport.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include <cerrno>
@@ -60,8 +58,12 @@ Status ZmqTransport::Create(zmq::context_t* context, const ZmqTransportOptions& 
 }
 
 Status ZmqTransport::start() {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) return Status::IOError(std::string("eventfd: ") + std::strerror(errno));
+  poller_ = options_.poller;
+  if (poller_ == nullptr) {
+    Status s = Poller::Create(&own_poller_);
+    if (!s.ok()) return s;
+    poller_ = own_poller_.get();
+  }
   // On both ends of every peer connection: a connection whose other end
   // stops answering PINGs is closed, whatever TCP believes.
   auto heartbeats = [this](zmq::socket_t& s) {
@@ -105,14 +107,30 @@ Status ZmqTransport::start() {
   } catch (const zmq::error_t& e) {
     return Status::IOError("peer socket " + options_.bind_endpoint + ": " + e.what());
   }
+  poller_->add(&router_, [this] { read_peer_socket(); });
+  if (router_monitor_) {
+    poller_->add(router_monitor_.get(), [this] { read_monitor(*router_monitor_, core::kNoNode); });
+  }
+  for (auto& [id, p] : peers_) {
+    if (p.monitor)
+      poller_->add(p.monitor.get(), [this, m = p.monitor.get(), id = id] { read_monitor(*m, id); });
+  }
   return Status::Ok();
 }
 
 ZmqTransport::~ZmqTransport() {
+  if (poller_ != nullptr) {
+    poller_->remove(&router_);
+    if (router_monitor_) poller_->remove(router_monitor_.get());
+    for (auto& [id, p] : peers_) {
+      if (p.monitor) poller_->remove(p.monitor.get());
+    }
+  }
   // Stop the monitors before their sockets close.
-  for (auto& [id, p] : peers_) zmq_socket_monitor(p.dealer->handle(), nullptr, 0);
+  for (auto& [id, p] : peers_) {
+    if (p.dealer) zmq_socket_monitor(p.dealer->handle(), nullptr, 0);
+  }
   zmq_socket_monitor(router_.handle(), nullptr, 0);
-  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 void ZmqTransport::warn(const std::string& what) {
@@ -151,51 +169,20 @@ void ZmqTransport::send(const core::Message& m) {
 }
 
 void ZmqTransport::wake() {
-  uint64_t one = 1;
-  // Async-signal-safe; a full counter still leaves the fd readable.
-  ssize_t n = write(wake_fd_, &one, sizeof(one));
-  (void)n;
-}
-
-void ZmqTransport::add_socket(zmq::socket_t* socket, std::function<void()> on_readable) {
-  extras_.push_back(Extra{socket, std::move(on_readable)});
+  poller_->wake();
 }
 
 Status ZmqTransport::receive(std::chrono::milliseconds timeout, std::vector<core::Message>* out) {
-  // Poll order: peer ROUTER, wake fd, monitors, then the server's sockets.
-  std::vector<zmq::pollitem_t> items;
-  items.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
-  items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
-  std::vector<std::pair<zmq::socket_t*, core::NodeId>> monitors;
-  if (router_monitor_) monitors.emplace_back(router_monitor_.get(), core::kNoNode);
-  for (auto& [id, p] : peers_) {
-    if (p.monitor) monitors.emplace_back(p.monitor.get(), id);
+  if (inbox_.empty() && timeout.count() > 0) {
+    Status s = poller_->wait(timeout);
+    if (!s.ok()) return s;
   }
-  for (auto& [socket, id] : monitors) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
-  for (Extra& e : extras_) items.push_back({e.socket->handle(), 0, ZMQ_POLLIN, 0});
-  try {
-    zmq::poll(items.data(), items.size(), timeout);
-  } catch (const zmq::error_t& e) {
-    if (e.num() == EINTR) return Status::Ok();  // a signal: let the loop look at it
-    return Status::IOError(std::string("zmq poll: ") + e.what());
-  }
-  size_t i = 0;
-  if (items[i++].revents & ZMQ_POLLIN) read_peer_socket(out);
-  if (items[i++].revents & ZMQ_POLLIN) {
-    uint64_t value;
-    ssize_t n = read(wake_fd_, &value, sizeof(value));
-    (void)n;
-  }
-  for (auto& [socket, id] : monitors) {
-    if (items[i++].revents & ZMQ_POLLIN) read_monitor(*socket, id);
-  }
-  for (Extra& e : extras_) {
-    if (items[i++].revents & ZMQ_POLLIN) e.on_readable();
-  }
+  for (core::Message& m : inbox_) out->push_back(std::move(m));
+  inbox_.clear();
   return Status::Ok();
 }
 
-void ZmqTransport::read_peer_socket(std::vector<core::Message>* out) {
+void ZmqTransport::read_peer_socket() {
   // Bounded per call so one busy peer cannot starve the rest of the loop.
   for (int n = 0; n < 4096; ++n) {
     // [routing id, the ROUTER's own and meaningless here] [message]
@@ -236,7 +223,7 @@ void ZmqTransport::read_peer_socket(std::vector<core::Message>* out) {
       continue;
     }
     ++counters_.received;
-    out->push_back(std::move(m));
+    inbox_.push_back(std::move(m));
   }
 }
 

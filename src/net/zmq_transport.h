@@ -21,8 +21,10 @@
 // Frames that are malformed, too large, from a non-member or addressed to
 // another node are dropped and counted.
 //
-// receive() also polls any sockets the server adds (its client endpoint),
-// so one thread serves everything. Not thread-safe, except wake().
+// The transport does not own the node's wait: it registers its sockets with
+// a Poller, the loop's (raftlogd's, which also serves the client and PUB
+// sockets), or one of its own when it is given none; receive() then waits
+// on it. Not thread-safe, except wake().
 #pragma once
 
 #include <atomic>
@@ -33,6 +35,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "net/poller.h"
 #include "raftlog/transport.h"
 #include "raftlog/wire/limits.h"
 
@@ -65,6 +68,9 @@ struct ZmqTransportOptions {
   // election timeout; 0 turns heartbeats off.
   int heartbeat_interval_ms = 250;
   int heartbeat_timeout_ms = 500;
+  // The loop's poller (it must outlive the transport); nullptr: the
+  // transport makes one of its own.
+  Poller* poller = nullptr;
 };
 
 // What the transport dropped, by reason, and what it moved.
@@ -91,12 +97,10 @@ class ZmqTransport : public Transport {
   ~ZmqTransport() override;
 
   void send(const core::Message& m) override;
+  // The messages read since the last call; if there are none, first waits
+  // on the poller up to timeout (serving every socket registered there).
   Status receive(std::chrono::milliseconds timeout, std::vector<core::Message>* out) override;
   void wake() override;
-
-  // Polls `socket` in receive(); calls on_readable (on the loop thread)
-  // whenever it has input. The socket must outlive this transport's use.
-  void add_socket(zmq::socket_t* socket, std::function<void()> on_readable);
   // Told when a peer connection comes up or goes down.
   void set_peer_listener(PeerListener listener) { peer_listener_ = std::move(listener); }
   // Told about every dropped frame, with the reason.
@@ -111,14 +115,9 @@ class ZmqTransport : public Transport {
     std::unique_ptr<zmq::socket_t> monitor;  // PAIR receiving the dealer's events
     bool warned_oversized = false;
   };
-  struct Extra {
-    zmq::socket_t* socket;
-    std::function<void()> on_readable;
-  };
-
   ZmqTransport(zmq::context_t* context, const ZmqTransportOptions& options);
   Status start();
-  void read_peer_socket(std::vector<core::Message>* out);
+  void read_peer_socket();
   void read_monitor(zmq::socket_t& monitor, core::NodeId peer);
   void warn(const std::string& what);
 
@@ -127,8 +126,9 @@ class ZmqTransport : public Transport {
   zmq::socket_t router_;
   std::unique_ptr<zmq::socket_t> router_monitor_;
   std::map<core::NodeId, Peer> peers_;
-  std::vector<Extra> extras_;
-  int wake_fd_ = -1;  // eventfd
+  std::unique_ptr<Poller> own_poller_;  // when the options gave none
+  Poller* poller_ = nullptr;
+  std::vector<core::Message> inbox_;  // read, not yet received
   TransportCounters counters_;
   PeerListener peer_listener_;
   LogSink log_;

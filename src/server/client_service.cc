@@ -32,7 +32,7 @@ ClientService::ClientService(zmq::context_t* context, const ServerOptions& optio
   limits_.max_payload_bytes = options.max_payload_bytes;
 }
 
-Status ClientService::start() {
+Status ClientService::start(net::Poller* poller) {
   const Member* self = options_.self();
   try {
     socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_frame_bytes));
@@ -43,7 +43,7 @@ Status ClientService::start() {
   } catch (const zmq::error_t& e) {
     return Status::IOError("client socket " + self->client_endpoint + ": " + e.what());
   }
-  transport_->add_socket(&socket_, [this] { on_readable(); });
+  poller->add(&socket_, [this] { on_readable(); });
   return Status::Ok();
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "net/poller.h"
 #include "net/zmq_transport.h"
 #include "raftlog/replicated_log.h"
 #include "raftlog/wire/client_codec.h"
@@ -35,8 +36,9 @@ class ClientService : public AckSink {
   // The event layer whose pushes this endpoint takes and answers; set before start().
   void set_events(EventMachine* events) { events_ = events; }
 
-  // Binds the client endpoint and has the transport poll it. IOError if the bind fails.
-  Status start();
+  // Binds the client endpoint and has the loop's poller serve it. IOError
+  // if the bind fails.
+  Status start(net::Poller* poller);
   const ClientCounters& counters() const { return counters_; }
   // Extra counters for the status reply (the event layer's, the publisher's).
   void set_extra_counters(std::function<wire::Value::Map()> extra) { extra_ = std::move(extra); }

@@ -5,7 +5,7 @@ namespace raftlog::server {
 Publisher::Publisher(zmq::context_t* context, const ServerOptions& options)
     : options_(options), socket_(*context, zmq::socket_type::xpub) {}
 
-Status Publisher::start(net::ZmqTransport* transport) {
+Status Publisher::start(net::Poller* poller) {
   const Member* self = options_.self();
   std::string where;
   try {
@@ -24,7 +24,7 @@ Status Publisher::start(net::ZmqTransport* transport) {
   } catch (const zmq::error_t& e) {
     return Status::IOError("pub socket " + where + ": " + e.what());
   }
-  if (active_) transport->add_socket(&socket_, [this] { on_readable(); });
+  if (active_) poller->add(&socket_, [this] { on_readable(); });
   return Status::Ok();
 }
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <zmq.hpp>
 
-#include "net/zmq_transport.h"
+#include "net/poller.h"
 #include "raftlog/status.h"
 #include "raftlog/wire/event_ops.h"
 #include "server/event_machine.h"
@@ -25,9 +25,9 @@ class Publisher : public EventSink {
  public:
   Publisher(zmq::context_t* context, const ServerOptions& options);
   // IOError if the bind or connect fails. A node without a pub endpoint
-  // and without a broker publishes nothing. The transport polls the socket
-  // for subscriptions.
-  Status start(net::ZmqTransport* transport);
+  // and without a broker publishes nothing. The loop's poller serves the
+  // socket's subscription messages.
+  Status start(net::Poller* poller);
   void publish(std::string_view topic, const wire::PublishedEventView& event) override;
   void heartbeat(const wire::PublishedHeartbeat& heartbeat);
   // Whether any subscription (to any topic prefix) is open now.

@@ -1,9 +1,11 @@
 // raftlogd: one node of a raftlog cluster. See README.md for running it and
 // docs/protocol.md for what it speaks.
 //
-// One loop thread does everything but disk writes: it polls the peer and
-// client sockets, ticks the Raft core from a monotonic clock, sends, and
-// answers clients; ReplicatedLog's storage thread syncs LevelDB. SIGTERM and
+// One loop thread does everything but disk writes: it waits on the node's
+// poller (peer, client and PUB sockets), then runs a turn of the
+// ReplicatedLog (steps what arrived, ticks the core from a monotonic clock,
+// sends) and hands its events to the event layer, which answers clients
+// and publishes; ReplicatedLog's storage thread syncs LevelDB. SIGTERM and
 // SIGINT stop the loop; the storage thread then finishes the write in
 // progress (and any queued) before the process exits 0.
 #include <algorithm>
@@ -29,11 +31,11 @@ using raftlog::Status;
 using namespace raftlog::server;
 
 volatile std::sig_atomic_t g_stop = 0;
-raftlog::Transport* g_transport = nullptr;
+raftlog::net::Poller* g_poller = nullptr;
 
 void OnSignal(int) {
   g_stop = 1;
-  if (g_transport != nullptr) g_transport->wake();
+  if (g_poller != nullptr) g_poller->wake();
 }
 
 void LogEvent(const raftlog::Event& event) {
@@ -67,7 +69,15 @@ int Run(const ServerOptions& options) {
   }
 
   zmq::context_t context(1);
+  // The loop's one wait, on every socket of the node.
+  std::unique_ptr<raftlog::net::Poller> poller;
+  s = raftlog::net::Poller::Create(&poller);
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << s.ToString();
+    return 1;
+  }
   raftlog::net::ZmqTransportOptions topts;
+  topts.poller = poller.get();
   topts.self = options.id;
   topts.bind_endpoint = options.self()->peer_endpoint;
   topts.send_hwm = options.send_hwm;
@@ -116,7 +126,7 @@ int Run(const ServerOptions& options) {
     return 1;
   }
   Publisher publisher(&context, options);
-  s = publisher.start(net);
+  s = publisher.start(poller.get());
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
@@ -129,7 +139,7 @@ int Run(const ServerOptions& options) {
   EventMachine events(log.get(), &publisher, &clients, options.producer_window, limits,
                       log->local_history().committed);
   clients.set_events(&events);
-  s = clients.start();
+  s = clients.start(poller.get());
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
@@ -146,7 +156,7 @@ int Run(const ServerOptions& options) {
     };
   });
 
-  g_transport = net;
+  g_poller = poller.get();
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -164,7 +174,8 @@ int Run(const ServerOptions& options) {
   constexpr auto kHeartbeatEvery = std::chrono::milliseconds(200);
   auto next_heartbeat = std::chrono::steady_clock::now();
   while (!g_stop) {
-    s = log->run_once(std::chrono::milliseconds(50));
+    s = poller->wait(log->next_wait(std::chrono::milliseconds(50)));
+    if (s.ok()) s = log->run_once(std::chrono::milliseconds(0));
     raftlog::Event event;
     while (log->next_event(&event)) {
       LogEvent(event);
@@ -181,7 +192,7 @@ int Run(const ServerOptions& options) {
       break;
     }
   }
-  g_transport = nullptr;
+  g_poller = nullptr;
   if (exit_code == 0) RAFTLOG_LOG(kInfo) << "shutting down: finishing writes in progress";
   log.reset();  // joins the storage thread after its last write
   if (exit_code == 0) RAFTLOG_LOG(kInfo) << "stopped cleanly";

@@ -35,6 +35,7 @@ class ReplicatedLog::Impl {
   }
 
   Status run_once(std::chrono::milliseconds max_wait);
+  std::chrono::milliseconds next_wait(std::chrono::milliseconds max_wait);
   void drain_ready();
   void finish_writes();
 
@@ -54,13 +55,17 @@ class ReplicatedLog::Impl {
   Status error_;
 };
 
+std::chrono::milliseconds ReplicatedLog::Impl::next_wait(std::chrono::milliseconds max_wait) {
+  // Work already queued (a proposal made since the last turn) must not wait.
+  if (raft_->has_ready()) return std::chrono::milliseconds(0);
+  // Rounded up: a wait cut short of the tick would only spin.
+  auto until_tick = std::chrono::ceil<std::chrono::milliseconds>(next_tick_ - clock_->now());
+  return std::clamp(until_tick, std::chrono::milliseconds(0), max_wait);
+}
+
 Status ReplicatedLog::Impl::run_once(std::chrono::milliseconds max_wait) {
   if (!error_.ok()) return error_;
-  auto now = clock_->now();
-  auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
-  auto wait = std::clamp(until_tick, std::chrono::milliseconds(0), max_wait);
-  // Work already queued (a proposal made since the last turn) must not wait.
-  if (raft_->has_ready()) wait = std::chrono::milliseconds(0);
+  const auto wait = next_wait(max_wait);
 
   inbox_.clear();
   Status s = transport_->receive(wait, &inbox_);
@@ -71,7 +76,7 @@ Status ReplicatedLog::Impl::run_once(std::chrono::milliseconds max_wait) {
   }
   finish_writes();
 
-  now = clock_->now();
+  const auto now = clock_->now();
   int ticks = 0;
   while (now >= next_tick_ && ticks < 1000) {
     raft_->tick();
@@ -148,6 +153,10 @@ ReplicatedLog::~ReplicatedLog() = default;
 
 Status ReplicatedLog::run_once(std::chrono::milliseconds max_wait) {
   return impl_->run_once(max_wait);
+}
+
+std::chrono::milliseconds ReplicatedLog::next_wait(std::chrono::milliseconds max_wait) const {
+  return impl_->next_wait(max_wait);
 }
 
 bool ReplicatedLog::next_event(Event* event) {

@@ -12,18 +12,20 @@
 //   RAFTLOG_BUG_ACK_BEFORE_COMMIT         a push is acked once proposed
 //   RAFTLOG_BUG_PUBLISH_BEFORE_DURABLE    a leader publishes what it proposes
 //   RAFTLOG_BUG_FETCH_PAST_COMMIT         fetch reads the log past the commit
+//   RAFTLOG_BUG_EXPIRED_RETRY_TAKEN_AS_NEW  a retry from an expired producer
+//                                         is appended as new
 
 namespace raftlog::server {
 
 EventMachine::EventMachine(ReplicatedLog* log, EventSink* events, AckSink* acks,
-                           uint64_t producer_window, const wire::DecodeLimits& limits,
-                           core::LogIndex publish_after)
+                           const EventMachineOptions& options)
     : log_(log),
       events_(events),
       acks_(acks),
-      limits_(limits),
-      producers_(producer_window),
-      publish_after_(publish_after) {}
+      limits_(options.limits),
+      producers_(options.producer_window, options.producer_expiry_ms),
+      publish_after_(options.publish_after),
+      producer_expiry_ms_(options.producer_expiry_ms) {}
 
 // --- The rule ---------------------------------------------------------------
 
@@ -40,10 +42,14 @@ void EventMachine::apply(const Committed& c) {
   if (c.entry.type != core::EntryType::kCommand) return;
   wire::EventRecordView record;  // views into c.entry.data
   Status s = wire::DecodeEventRecord(c.entry.data.data(), c.entry.data.size(), limits_, &record);
+  // Log time moves with the records' timestamps (never back: a new leader's
+  // clock may be behind), the same on every node.
+  if (s.ok()) log_time_ms_ = std::max(log_time_ms_, record.timestamp_ms);
   // is_event()'s rule, recording the (producer, seq) as it goes.
-  const bool event =
-      s.ok() && (record.producer.empty() ||
-                 producers_.record(record.producer, record.seq, {c.index, c.entry.term}));
+  const bool event = s.ok() && (record.producer.empty() ||
+                                producers_.record(record.producer, record.seq,
+                                                  {c.index, c.entry.term}, log_time_ms_));
+  if (s.ok()) producers_.expire(log_time_ms_);
   if (!event) {
     not_events_.insert(c.index);
     if (!s.ok()) {
@@ -160,6 +166,19 @@ void EventMachine::push(ReplyTo to, std::string_view topic, std::string_view pay
         break;
     }
     auto in = inflight_.find(std::pair<std::string_view, uint64_t>(producer, seq));
+#ifndef RAFTLOG_BUG_EXPIRED_RETRY_TAKEN_AS_NEW
+    // Every push may be a retry (a producer never reuses a seq): one the
+    // table cannot tell about any more is refused, never appended twice.
+    if (in == inflight_.end() && producers_.lost_outcome(producer, seq)) {
+      acks_->failed(
+          waiter.to,
+          Status::InvalidInput(
+              "producer '" + std::string(producer) + "' expired (idle for more than " +
+              std::to_string(producer_expiry_ms_ / 1000) + " s of log time): whether its seq " +
+              std::to_string(seq) + " was committed cannot be told; it is not appended again"));
+      return;
+    }
+#endif
     if (in != inflight_.end()) {
       waiter.duplicate = true;
       if (Pending* p = find_pending(in->second); p != nullptr) {

@@ -62,6 +62,20 @@ class EventSink {
   virtual void publish(std::string_view topic, const wire::PublishedEventView& event) = 0;
 };
 
+struct EventMachineOptions {
+  // Numbers remembered per producer (ProducerTable); the same on every node.
+  uint64_t producer_window = wire::kMinProducerWindow;
+  // Log time a producer may stay idle before it is forgotten; 0: never.
+  // The same on every node.
+  uint64_t producer_expiry_ms = 0;
+  wire::DecodeLimits limits;
+  // The commit index this node started with. What was committed before was
+  // published in an earlier life (or is there to fetch); the log is applied
+  // again from its head to rebuild the producer table, but only later
+  // entries are published.
+  core::LogIndex publish_after = 0;
+};
+
 struct EventCounters {
   uint64_t events_applied = 0;
   uint64_t events_published = 0;
@@ -71,19 +85,18 @@ struct EventCounters {
 
 class EventMachine {
  public:
-  // publish_after: the commit index this node started with. What was
-  // committed before was published in an earlier life (or is there to
-  // fetch); the log is applied again from its head to rebuild the producer
-  // table, but only later entries are published.
-  EventMachine(ReplicatedLog* log, EventSink* events, AckSink* acks, uint64_t producer_window,
-               const wire::DecodeLimits& limits, core::LogIndex publish_after);
+  EventMachine(ReplicatedLog* log, EventSink* events, AckSink* acks,
+               const EventMachineOptions& options);
 
   // Every ReplicatedLog event, in order.
   void on_event(const Event& event);
 
   // One pushed event (a push, an append, or one event of a push_batch).
   // Answered through the AckSink: at once (an error, a known duplicate) or
-  // when its entry commits or this node stops leading.
+  // when its entry commits or this node stops leading. A (producer, seq)
+  // whose outcome the table can no longer tell (the producer expired, and
+  // had this seq or a later one before) is refused, not appended: it may be
+  // a retry of an event that was committed.
   void push(ReplyTo to, std::string_view topic, std::string_view payload, std::string_view producer,
             uint64_t seq, uint64_t timestamp_ms);
   // InvalidInput if seq is below the window remembered for producer (its
@@ -107,6 +120,8 @@ class EventMachine {
   core::LogIndex applied() const { return applied_; }
   // The index of the last event applied, 0 if none: the head of the chain.
   core::LogIndex last_event_index() const { return last_event_; }
+  // Log time: the largest event timestamp applied so far (what expiry counts).
+  uint64_t log_time_ms() const { return log_time_ms_; }
   // Entries this leader waits on (its proposals and inherited ones).
   size_t pending() const { return pending_.size(); }
 
@@ -152,6 +167,8 @@ class EventMachine {
   core::LogIndex publish_after_;
   core::LogIndex applied_ = 0;
   core::LogIndex last_event_ = 0;
+  uint64_t log_time_ms_ = 0;
+  uint64_t producer_expiry_ms_;
   // Command entries applied that are not events. Only damage or a foreign
   // writer puts one in the log (a leader never appends a (producer, seq) it
   // holds), so this stays empty in practice; fetch needs it to hide them.

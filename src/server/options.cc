@@ -171,8 +171,12 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "largest event payload a push may carry (at most 16777216); the same on every node")(
       "producer-window", po::value(&o.producer_window)->default_value(o.producer_window),
       "sequence numbers remembered per producer to answer retries (1024..65536); the same on "
-      "every node")("send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
-                    "messages queued per peer before sends are dropped")(
+      "every node")(
+      "producer-expiry-s", po::value(&o.producer_expiry_s)->default_value(o.producer_expiry_s),
+      "seconds of log time (event timestamps) after which a producer that pushed nothing is "
+      "forgotten; a retry from it is then refused (0: never); the same on every node")(
+      "send-hwm", po::value(&o.send_hwm)->default_value(o.send_hwm),
+      "messages queued per peer before sends are dropped")(
       "pub-connect", po::value(&o.pub_connect),
       "also publish to this broker XSUB endpoint (raftlog-broker)")(
       "pub-hwm", po::value(&o.pub_hwm)->default_value(o.pub_hwm),
@@ -257,6 +261,9 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       o.producer_window > wire::kMaxProducerWindow) {
     return fail("producer-window must be " + std::to_string(wire::kMinProducerWindow) + ".." +
                 std::to_string(wire::kMaxProducerWindow));
+  }
+  if (o.producer_expiry_s > 10ull * 365 * 24 * 3600) {
+    return fail("producer-expiry-s must be at most ten years (315360000)");
   }
   if (o.max_payload_bytes == 0 || o.max_payload_bytes > wire::kMaxPayloadBytes) {
     return fail("max-payload-bytes must be 1.." + std::to_string(wire::kMaxPayloadBytes));

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 
 namespace raftlog::server {
 
-ProducerTable::ProducerTable(uint64_t window) : window_(window) {}
+ProducerTable::ProducerTable(uint64_t window, uint64_t expiry_ms)
+    : window_(window), expiry_ms_(expiry_ms) {}
 
 std::vector<ProducerTable::Slot>::const_iterator ProducerTable::Producer::lower_bound(
     uint64_t seq) const {
@@ -25,11 +27,18 @@ ProducerTable::Found ProducerTable::find(std::string_view producer, uint64_t seq
   return Found::kSeen;
 }
 
-bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where) {
+bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where, uint64_t now_ms) {
   auto it = producers_.find(producer);
-  if (it == producers_.end()) it = producers_.emplace(std::string(producer), Producer()).first;
+  if (it == producers_.end()) {
+    it = producers_.emplace(std::string(producer), Producer()).first;
+    if (auto f = forgotten_.find(producer); f != forgotten_.end()) {
+      it->second.floor = f->second.max_seq;  // what it had before cannot be told
+      forgotten_.erase(f);
+    }
+  }
   Producer& p = it->second;
   if (below_window(seq, p.max_seq)) return false;
+  p.last_ms = std::max(p.last_ms, now_ms);
   const Slot slot{seq, where.index, where.term};
   if (seq > p.max_seq || p.slots.size() == p.first) {
     // The usual case: numbers arrive in order.
@@ -53,6 +62,37 @@ bool ProducerTable::record(std::string_view producer, uint64_t seq, Where where)
     }
   }
   return true;
+}
+
+bool ProducerTable::lost_outcome(std::string_view producer, uint64_t seq) const {
+  auto it = producers_.find(producer);
+  if (it == producers_.end()) {
+    auto f = forgotten_.find(producer);
+    return f != forgotten_.end() && seq <= f->second.max_seq;
+  }
+  return seq <= it->second.floor;
+}
+
+size_t ProducerTable::expire(uint64_t now_ms) {
+  if (expiry_ms_ == 0 || now_ms < next_scan_ms_) return 0;
+  next_scan_ms_ = now_ms + std::max<uint64_t>(expiry_ms_ / 16, 1);
+  for (auto it = forgotten_.begin(); it != forgotten_.end();) {
+    it = it->second.at_ms + kForgottenFor * expiry_ms_ < now_ms ? forgotten_.erase(it)
+                                                                : std::next(it);
+  }
+  size_t count = 0;
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    if (it->second.last_ms + expiry_ms_ < now_ms) {
+      slots_ -= it->second.slots.size();
+      forgotten_[it->first] = Forgotten{now_ms, std::max(it->second.max_seq, it->second.floor)};
+      it = producers_.erase(it);
+      ++count;
+    } else {
+      ++it;
+    }
+  }
+  expired_ += count;
+  return count;
 }
 
 }  // namespace raftlog::server

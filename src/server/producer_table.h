@@ -9,6 +9,16 @@
 // the window are dropped in bulk once they are half of what is held). The
 // window must be the same on every node: it decides which entries the
 // applier takes as repeats.
+//
+// Producers expire: one that has recorded nothing for `expiry_ms` of log
+// time is forgotten. Log time is what the caller passes with each record
+// and to expire(): raftlogd uses the largest event timestamp applied so
+// far, so every node forgets the same producers at the same index. The
+// name of a forgotten producer is kept for kForgottenFor more expiry_ms, so
+// that a retry from it is told apart from a new producer's first push
+// (lost_outcome): a retry is answered rightly (or refused) up to
+// (1 + kForgottenFor) * expiry_ms after the producer's last record; a later
+// one is taken as a new producer's.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +33,7 @@ namespace raftlog::server {
 
 class ProducerTable {
  public:
+  static constexpr uint64_t kForgottenFor = 4;
   enum class Found { kNew, kSeen, kTooOld };
   struct Where {
     core::LogIndex index = 0;
@@ -31,19 +42,36 @@ class ProducerTable {
 
   // window: the numbers remembered per producer (wire::kMinProducerWindow
   // up to wire::kMaxProducerWindow; options.cc checks raftlogd's).
-  explicit ProducerTable(uint64_t window);
+  // expiry_ms: 0 never expires a producer.
+  explicit ProducerTable(uint64_t window, uint64_t expiry_ms = 0);
 
   // Has (producer, seq) been applied? kSeen fills *where; kTooOld means it
   // is below the window and cannot be told.
   Found find(std::string_view producer, uint64_t seq, Where* where) const;
-  // Records an applied event. False (and no change) if (producer, seq) was
-  // already recorded or is below the window: the entry is a repeat.
-  bool record(std::string_view producer, uint64_t seq, Where where);
+  // Records an applied event at log time now_ms. False (and no change) if
+  // (producer, seq) was already recorded or is below the window: the entry
+  // is a repeat.
+  bool record(std::string_view producer, uint64_t seq, Where where, uint64_t now_ms = 0);
+  // Whether the table holds state for producer (it recorded something and
+  // has not expired).
+  bool known(std::string_view producer) const { return producers_.count(producer) > 0; }
+  // True when a push of (producer, seq) that find() calls new may be a
+  // retry the table cannot answer any more: the producer expired (lately),
+  // and seq is at most the highest number it had before (which may have
+  // been committed then).
+  bool lost_outcome(std::string_view producer, uint64_t seq) const;
+  // Forgets producers idle for more than expiry_ms at log time now_ms.
+  // Scans the table at most every expiry_ms / 16 of log time, so a
+  // producer goes between expiry_ms and 17/16 of it after its last record.
+  // Returns how many it forgot.
+  size_t expire(uint64_t now_ms);
 
   uint64_t window() const { return window_; }
   size_t producers() const { return producers_.size(); }
+  uint64_t expired() const { return expired_; }
   // Slots held in all (live and not yet dropped), for the status counters.
   size_t slots() const { return slots_; }
+  size_t forgotten() const { return forgotten_.size(); }
   // Heap bytes of the slots, a lower bound of the table's memory (each
   // producer adds its name and the hash map's node, about 100 bytes).
   size_t slot_bytes() const { return slots_ * sizeof(Slot); }
@@ -56,6 +84,8 @@ class ProducerTable {
   };
   struct Producer {
     uint64_t max_seq = 0;
+    uint64_t last_ms = 0;  // log time of its last record
+    uint64_t floor = 0;    // back after an expiry: its highest seq before (0: none)
     // Ascending seq; slots before `first` have slid out of the window.
     std::vector<Slot> slots;
     size_t first = 0;
@@ -71,8 +101,17 @@ class ProducerTable {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   uint64_t window_;
+  uint64_t expiry_ms_;
+  uint64_t next_scan_ms_ = 0;
+  uint64_t expired_ = 0;
   size_t slots_ = 0;
+  // Producers forgotten lately, and the log time they were forgotten at.
   std::unordered_map<std::string, Producer, Hash, std::equal_to<>> producers_;
+  struct Forgotten {
+    uint64_t at_ms;    // log time it was forgotten at
+    uint64_t max_seq;  // the highest seq it had
+  };
+  std::unordered_map<std::string, Forgotten, Hash, std::equal_to<>> forgotten_;
 };
 
 }  // namespace raftlog::server

@@ -132,12 +132,14 @@ int Run(const ServerOptions& options) {
     return 1;
   }
   ClientService clients(&context, options, log.get(), net);
-  raftlog::wire::DecodeLimits limits;
-  limits.max_frame_bytes = options.max_frame_bytes;
-  limits.max_payload_bytes = options.max_payload_bytes;
+  EventMachineOptions eopts;
+  eopts.producer_window = options.producer_window;
+  eopts.producer_expiry_ms = options.producer_expiry_s * 1000;
+  eopts.limits.max_frame_bytes = options.max_frame_bytes;
+  eopts.limits.max_payload_bytes = options.max_payload_bytes;
   // What was committed before this start was published then (or is there to fetch).
-  EventMachine events(log.get(), &publisher, &clients, options.producer_window, limits,
-                      log->local_history().committed);
+  eopts.publish_after = log->local_history().committed;
+  EventMachine events(log.get(), &publisher, &clients, eopts);
   clients.set_events(&events);
   s = clients.start(poller.get());
   if (!s.ok()) {
@@ -153,6 +155,7 @@ int Run(const ServerOptions& options) {
         {"entries_undecodable", raftlog::wire::Value::Uint(c.undecodable)},
         {"producers", raftlog::wire::Value::Uint(events.producers().producers())},
         {"producer_slots", raftlog::wire::Value::Uint(events.producers().slots())},
+        {"producers_expired", raftlog::wire::Value::Uint(events.producers().expired())},
     };
   });
 

@@ -98,7 +98,7 @@ std::string Record(const std::string& producer, uint64_t seq, const std::string&
 // One node; `deliver` decides whether the log's events reach the machine.
 class Node {
  public:
-  explicit Node(storage::MemoryLogStore* disk) : writer_(disk) {
+  explicit Node(storage::MemoryLogStore* disk, uint64_t expiry_ms = 0) : writer_(disk) {
     ReplicatedLogOptions o;
     o.core.id = 1;
     o.core.election_ticks = 2;
@@ -111,8 +111,10 @@ class Node {
     o.writer = &writer_;
     EXPECT_TRUE(
         ReplicatedLog::Open(o, storage::Borrow(disk), std::make_unique<NoPeers>(), &log_).ok());
-    events_ = std::make_unique<EventMachine>(log_.get(), &rec_, &rec_, 1024, wire::DecodeLimits{},
-                                             log_->local_history().committed);
+    EventMachineOptions eo;
+    eo.producer_expiry_ms = expiry_ms;
+    eo.publish_after = log_->local_history().committed;
+    events_ = std::make_unique<EventMachine>(log_.get(), &rec_, &rec_, eo);
   }
 
   // One loop turn; every event goes to the machine unless held.
@@ -146,10 +148,12 @@ class Node {
       turn();
     }
   }
-  void push(const std::string& client, const std::string& producer, uint64_t seq) {
+  // A push stamped at log time `at_ms`.
+  void push(const std::string& client, const std::string& producer, uint64_t seq,
+            uint64_t at_ms = 1) {
     ReplyTo to;
     to.client = client;
-    events_->push(to, "t", "x", producer, seq, 1);
+    events_->push(to, "t", "x", producer, seq, at_ms);
   }
 
   TestClock clock_;
@@ -305,6 +309,39 @@ TEST(EventMachine, ANewLeaderWaitsForTheUncommittedEventsItInheritedInsteadOfApp
   EXPECT_TRUE(n.rec_.answers[1].ok);
   EXPECT_EQ(n.rec_.answers[1].result.index, index);
   EXPECT_TRUE(n.rec_.answers[1].result.duplicate);
+}
+
+TEST(EventMachine, ASeqAnExpiredProducerHadIsRefusedNotAppendedAgain) {
+  storage::MemoryLogStore disk;
+  Node n(&disk, /*expiry_ms=*/16000);
+  n.elect();
+  n.settle();
+  n.push("a", "p", 1, /*at_ms=*/1000);
+  n.settle();
+  ASSERT_EQ(n.rec_.answers.size(), 1u);
+  // Another producer moves log time past p's expiry.
+  for (uint64_t ms = 2000; ms <= 20000; ms += 1000) {
+    n.push("b", "q", ms, ms);
+    n.settle();
+  }
+  ASSERT_FALSE(n.events_->producers().known("p"));
+  const core::LogIndex last = n.log_->local_history().last;
+  const size_t answered = n.rec_.answers.size();
+  n.push("c", "p", 1, 21000);  // a retry, as far as anyone can tell
+  ASSERT_EQ(n.rec_.answers.size(), answered + 1);
+  const Answer& a = n.rec_.answers.back();
+  EXPECT_TRUE(a.status.IsInvalidInput()) << a.status.ToString();
+  EXPECT_NE(a.status.message().find("expired"), std::string::npos) << a.status.message();
+  n.settle();
+  EXPECT_EQ(n.log_->local_history().last, last);  // nothing appended
+  // The producer going on with its numbering is taken, and so is a new one.
+  n.push("d", "p", 2, 21000);
+  n.push("e", "new", 1, 21000);
+  n.settle();
+  ASSERT_EQ(n.rec_.answers.size(), answered + 3);
+  EXPECT_TRUE(n.rec_.answers[answered + 1].ok);
+  EXPECT_TRUE(n.rec_.answers[answered + 2].ok);
+  EXPECT_GT(n.rec_.answers[answered + 1].result.index, last);
 }
 
 TEST(EventMachine, ASeqBelowTheWindowIsRefusedWithTheReason) {

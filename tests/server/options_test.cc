@@ -113,6 +113,17 @@ TEST_F(OptionsTest, RaftSettingsTheCoreRefusesAreNamedAsOptions) {
   }
 }
 
+TEST_F(OptionsTest, ProducersExpireAfterAWeekOfLogTimeUnlessToldOtherwise) {
+  ASSERT_EQ(parse_with({}).action, ParseResult::Action::kRun);
+  EXPECT_EQ(options_.producer_expiry_s, 7u * 24 * 3600);
+  ASSERT_EQ(parse_with({"--producer-expiry-s", "0"}).action, ParseResult::Action::kRun);
+  EXPECT_EQ(options_.producer_expiry_s, 0u);
+  ParseResult r = parse_with({"--producer-expiry-s", "315360001"});
+  EXPECT_EQ(r.action, ParseResult::Action::kExitError);
+  EXPECT_NE(r.status.message().find("producer-expiry-s must be at most"), std::string::npos)
+      << r.status.message();
+}
+
 TEST_F(OptionsTest, TheProducerWindowIsWithinTheProtocolsBounds) {
   ASSERT_EQ(parse_with({}).action, ParseResult::Action::kRun);
   EXPECT_EQ(options_.producer_window, 1024u);

@@ -109,5 +109,63 @@ TEST(ProducerTable, ManyProducersEachKeepTheirOwnWindow) {
   }
 }
 
+TEST(ProducerTable, AnIdleProducerIsForgottenAtTheSameLogTimeEverywhere) {
+  constexpr uint64_t kExpiry = 16000;  // scanned every 1000 ms of log time
+  ProducerTable t(kWindow, kExpiry);
+  ASSERT_TRUE(t.record("idle", 1, At(1), /*now_ms=*/1000));
+  ASSERT_TRUE(t.record("busy", 1, At(2), 1000));
+  for (uint64_t ms = 2000; ms <= 17000; ms += 1000) {
+    ASSERT_TRUE(t.record("busy", ms, At(ms), ms));
+    t.expire(ms);
+  }
+  EXPECT_TRUE(t.known("idle"));  // 16 s idle: not more than the expiry yet
+  ASSERT_TRUE(t.record("busy", 18000, At(18000), 18000));
+  EXPECT_EQ(t.expire(18000), 1u);
+  EXPECT_FALSE(t.known("idle"));
+  EXPECT_TRUE(t.known("busy"));
+  EXPECT_EQ(t.expired(), 1u);
+  ProducerTable::Where w;
+  EXPECT_EQ(t.find("idle", 1, &w), Found::kNew);  // the table cannot tell any more...
+  EXPECT_TRUE(t.lost_outcome("idle", 1));         // ...and says so to a retry
+  EXPECT_FALSE(t.lost_outcome("idle", 2));        // past what it had: new
+  EXPECT_FALSE(t.lost_outcome("never-seen", 1));  // a new producer's first push is new
+}
+
+TEST(ProducerTable, AProducerBackAfterItsExpiryCannotRetryWhatItHadBefore) {
+  ProducerTable t(kWindow, 1600);
+  for (uint64_t seq = 1; seq <= 10; ++seq) ASSERT_TRUE(t.record("p", seq, At(seq), 0));
+  ASSERT_TRUE(t.record("q", 1, At(11), 2000));
+  ASSERT_EQ(t.expire(2000), 1u);
+  // Back with a retry of seq 8 (which it may have had) and a new seq 11.
+  ASSERT_TRUE(t.record("p", 8, At(12), 2000));
+  ASSERT_TRUE(t.record("p", 11, At(13), 2000));
+  ProducerTable::Where w;
+  EXPECT_EQ(t.find("p", 8, &w), Found::kSeen);
+  EXPECT_EQ(t.find("p", 9, &w), Found::kNew);
+  EXPECT_TRUE(t.lost_outcome("p", 9));  // had before it expired: cannot be told
+  EXPECT_TRUE(t.lost_outcome("p", 10));
+  EXPECT_FALSE(t.lost_outcome("p", 12));  // never had: new
+}
+
+TEST(ProducerTable, AForgottenNameIsKeptForAFewMoreExpiriesThenDropped) {
+  constexpr uint64_t kExpiry = 1600;
+  ProducerTable t(kWindow, kExpiry);
+  ASSERT_TRUE(t.record("p", 1, At(1), 0));
+  t.expire(2000);
+  ASSERT_EQ(t.forgotten(), 1u);
+  t.expire(2000 + ProducerTable::kForgottenFor * kExpiry);
+  EXPECT_EQ(t.forgotten(), 1u);
+  t.expire(2000 + ProducerTable::kForgottenFor * kExpiry + 200);
+  EXPECT_EQ(t.forgotten(), 0u);
+  EXPECT_FALSE(t.lost_outcome("p", 1));
+}
+
+TEST(ProducerTable, WithoutAnExpiryNobodyIsForgotten) {
+  ProducerTable t(kWindow);
+  ASSERT_TRUE(t.record("p", 1, At(1), 0));
+  EXPECT_EQ(t.expire(uint64_t{1} << 60), 0u);
+  EXPECT_TRUE(t.known("p"));
+}
+
 }  // namespace
 }  // namespace raftlog::server

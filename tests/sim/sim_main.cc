@@ -214,7 +214,8 @@ void PrintSummaryLine(uint64_t seed, const Outcome& o) {
     std::cout << " t=" << r.time << "ms committed=" << r.committed << " acked=" << r.pushes_acked
               << " retries=" << r.retries
               << " retries_to_replaying_leader=" << r.retries_to_replaying_leader
-              << " busy=" << r.busy << " crashes=" << r.crashes
+              << " busy=" << r.busy << " expired_refusals=" << r.expired_refusals
+              << " given_up=" << r.given_up << " crashes=" << r.crashes
               << " full_restarts=" << r.full_restarts << " partitions=" << r.partitions
               << " subscriber_events=" << r.subscriber_events
               << " subscriber_restarts=" << r.subscriber_restarts << " fetches=" << r.fetches
@@ -288,6 +289,8 @@ int RunCampaign(const Args& args, const char* argv0) {
       total.retries += r.node.retries;
       total.retries_to_replaying_leader += r.node.retries_to_replaying_leader;
       total.busy += r.node.busy;
+      total.expired_refusals += r.node.expired_refusals;
+      total.given_up += r.node.given_up;
       total.crashes += r.node.crashes;
       total.full_restarts += r.node.full_restarts;
       total.partitions += r.node.partitions;
@@ -315,10 +318,11 @@ int RunCampaign(const Args& args, const char* argv0) {
               << (seconds > 0 ? seeds / seconds : 0)
               << " seeds/s); in the passed ones: " << total.pushes_acked << " pushes acked, "
               << total.retries << " retries (" << total.retries_to_replaying_leader
-              << " to a leader still applying its log, " << total.busy << " answered busy), "
-              << total.crashes << " crashes (" << total.full_restarts
-              << " whole-cluster restarts), " << total.partitions << " partitions, "
-              << total.subscriber_events << " subscriber events checked ("
+              << " to a leader still applying its log, " << total.busy << " answered busy, "
+              << total.expired_refusals << " refused as from an expired producer, "
+              << total.given_up << " given up by their producer), " << total.crashes << " crashes ("
+              << total.full_restarts << " whole-cluster restarts), " << total.partitions
+              << " partitions, " << total.subscriber_events << " subscriber events checked ("
               << total.subscriber_restarts << " subscriber restarts, " << total.fetches
               << " fetches)\n";
   } else {

@@ -17,6 +17,10 @@ namespace {
 constexpr Time kTickMs = 10;
 // After healing, everything must settle within this much simulated time.
 constexpr Time kSettleBoundMs = 60000;
+// How long a producer retries one push, in producer expiries: within what
+// the cluster keeps of a producer (its state for one expiry, then its name
+// for ProducerTable::kForgottenFor more), with room for the log time to lag.
+constexpr Time kRetryForExpiries = 2;
 
 std::string Payload(const std::string& producer, uint64_t seq) {
   return Cat(producer, "#", seq);
@@ -86,9 +90,11 @@ struct World::Impl {
     Time gap = 5;
     uint64_t next_seq = 1;
     core::NodeId guess = 1;  // where it thinks the leader is
+    Time paused_until = 0;   // a stalled client: neither pushes nor retries
     struct Out {
       uint64_t attempts = 0;
       uint64_t generation = 0;
+      Time first_sent = 0;
     };
     std::map<uint64_t, Out> outstanding;
     std::map<uint64_t, core::LogIndex> acked;
@@ -137,6 +143,7 @@ struct World::Impl {
   Time crash_every = 0;   // 0: no crashes
   uint32_t whole_cluster_ppm = 0;
   Time partition_every = 0;
+  uint64_t producer_expiry_ms = 0;  // 0: producers never expire
   std::vector<std::unique_ptr<SimNode>> nodes;
   std::vector<Producer> producers;
   std::vector<Subscriber> subscribers;
@@ -277,6 +284,9 @@ World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(Link
   crash_every = rng.chance(800000) ? rng.between(150, 1500) : 0;
   whole_cluster_ppm = static_cast<uint32_t>(rng.chance(500000) ? rng.between(200000, 600000) : 0);
   partition_every = rng.chance(600000) ? rng.between(200, 2000) : 0;
+  // Short expiries, with producers that stall for about as long, so that
+  // a retry reaches a cluster that has forgotten its producer.
+  producer_expiry_ms = rng.chance(400000) ? rng.between(100, 1000) : 0;
   const uint64_t np = rng.between(1, 4);
   for (uint64_t i = 0; i < np; ++i) {
     Producer p;
@@ -325,9 +335,10 @@ void World::Impl::start(SimNode& nd) {
     fail("node-error", Cat("n", nd.id, " cannot start: ", s.ToString()));
     return;
   }
-  wire::DecodeLimits limits;
-  nd.events = std::make_unique<server::EventMachine>(
-      nd.log.get(), &nd, &nd, wire::kMinProducerWindow, limits, nd.log->local_history().committed);
+  server::EventMachineOptions eo;
+  eo.producer_expiry_ms = producer_expiry_ms;
+  eo.publish_after = nd.log->local_history().committed;
+  nd.events = std::make_unique<server::EventMachine>(nd.log.get(), &nd, &nd, eo);
   trace("n", nd.id, " START (commit ", nd.log->local_history().committed, ", last ",
         nd.log->local_history().last, ")");
   // The loop's timer: a turn every tick at least.
@@ -379,7 +390,7 @@ void World::Impl::poll(SimNode& nd) {
     } else if (const auto* r = std::get_if<core::RoleChanged>(&ev)) {
       trace("n", nd.id, " ", core::RoleName(r->role), " (term ", nd.log->local_node().ballot.term,
             ", applied ", nd.events->applied(), ", commit ", nd.log->local_history().committed,
-            ")");
+            ", last ", nd.log->local_history().last, ")");
       if (r->role == core::Role::kLeader) {
         const core::Term t = nd.log->local_node().ballot.term;
         auto [it, fresh] = leaders.emplace(t, nd.id);
@@ -541,9 +552,10 @@ void World::Impl::on_acked(SimNode& nd, const server::ReplyTo& to, const wire::P
      [this, p, seq, r] { reply_arrives(p, seq, r, Status::Ok()); });
 }
 
-void World::Impl::on_failed(SimNode&, const server::ReplyTo& to, const Status& s) {
+void World::Impl::on_failed(SimNode& nd, const server::ReplyTo& to, const Status& s) {
   const size_t p = producer_index(to.client);
   const uint64_t seq = to.request_id;
+  if (tracing()) trace("n", nd.id, " refuses ", to.client, " seq ", seq, ": ", s.ToString());
   if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
   at(rng.between(1, client_max_delay),
      [this, p, seq, s] { reply_arrives(p, seq, std::nullopt, s); });
@@ -555,6 +567,13 @@ void World::Impl::producer_step(size_t p) {
   Producer& pr = producers[p];
   if (healed) return;  // after healing only what is in flight is retried
   at(pr.gap, [this, p] { producer_step(p); });
+  if (now < pr.paused_until) return;
+  if (producer_expiry_ms > 0 && rng.chance(10000)) {
+    pr.paused_until = now + rng.between(producer_expiry_ms / 2, 3 * producer_expiry_ms);
+    trace(pr.name, " STALLS until t=", pr.paused_until, " with ", pr.outstanding.size(),
+          " pushes unanswered");
+    return;
+  }
   if (pr.outstanding.size() >= pr.window) return;
   const uint64_t seq = pr.next_seq++;
   send_push(p, seq, pr.guess, rng.between(1, client_max_delay));
@@ -563,6 +582,16 @@ void World::Impl::producer_step(size_t p) {
 void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay) {
   Producer& pr = producers[p];
   Producer::Out& out = pr.outstanding[seq];
+  if (out.attempts == 0) out.first_sent = now + delay;
+  if (out.attempts > 0 && producer_expiry_ms > 0 &&
+      now - out.first_sent > kRetryForExpiries * producer_expiry_ms) {
+    // The client's own deadline (docs/events.md): a push is not retried for
+    // longer than the cluster remembers a producer it forgot.
+    ++result.given_up;
+    trace(pr.name, " seq ", seq, " given up after ", now - out.first_sent, " ms");
+    pr.outstanding.erase(seq);
+    return;
+  }
   if (out.attempts > 0) ++result.retries;
   const uint64_t attempt = ++out.attempts;
   const uint64_t generation = ++out.generation;
@@ -574,6 +603,15 @@ void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay)
     Producer& pr = producers[p];
     auto it = pr.outstanding.find(seq);
     if (it == pr.outstanding.end() || it->second.generation != generation) return;
+    if (now < pr.paused_until) {  // stalled: the retry waits until it moves again
+      ++it->second.generation;
+      at(pr.paused_until - now, [this, p, seq, g = it->second.generation] {
+        auto again = producers[p].outstanding.find(seq);
+        if (again == producers[p].outstanding.end() || again->second.generation != g) return;
+        send_push(p, seq, producers[p].guess, rng.between(1, client_max_delay));
+      });
+      return;
+    }
     pr.guess = static_cast<core::NodeId>(rng.between(1, n));
     send_push(p, seq, pr.guess, rng.between(1, client_max_delay));
   });
@@ -588,6 +626,9 @@ void World::Impl::push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t
     ++result.retries_to_replaying_leader;
     trace("n", to, " (leader, applied ", nd.events->applied(), " of commit ",
           nd.log->local_history().committed, ") gets a retry of ", name, " seq ", seq);
+  }
+  if (tracing()) {
+    trace("n", to, " gets ", name, " seq ", seq, attempt > 1 ? Cat(" (try ", attempt, ")") : "");
   }
   server::ReplyTo reply;
   reply.client = name;
@@ -617,6 +658,14 @@ void World::Impl::reply_arrives(size_t p, uint64_t seq, std::optional<wire::Push
   auto it = pr.outstanding.find(seq);
   if (it == pr.outstanding.end()) return;  // answered already
   if (error.IsInvalidInput()) {
+    if (producer_expiry_ms > 0 && error.message().find("expired") != std::string::npos) {
+      // Its outcome cannot be told: the client gives it up (and the
+      // checker still requires it to be committed at most once).
+      ++result.expired_refusals;
+      trace(pr.name, " seq ", seq, " given up: ", error.message());
+      pr.outstanding.erase(it);
+      return;
+    }
     fail("exactly-once", Cat(pr.name, " seq ", seq, " was refused: ", error.ToString()));
     return;
   }

@@ -58,6 +58,8 @@ struct WorldResult {
   uint64_t retries = 0;                      // pushes sent again with the same seq
   uint64_t retries_to_replaying_leader = 0;  // ... to a leader with applied < commit
   uint64_t busy = 0;                         // Busy answers (the retry guard)
+  uint64_t expired_refusals = 0;             // retries refused because their producer expired
+  uint64_t given_up = 0;                     // pushes a producer stopped retrying (its deadline)
   uint64_t crashes = 0;
   uint64_t full_restarts = 0;  // every node crashed at once
   uint64_t partitions = 0;

@@ -31,6 +31,12 @@ struct LogWriteDone {
   std::vector<core::Message> after_persist;
 };
 
+// Folds `next` into `into` as one write, in order: what a storage thread does
+// with the writes that queued up behind the one on the disk (group commit).
+// A later write may rewrite the tail of an earlier one (a truncation); the
+// result is synced if either was to be.
+void MergeLogWrites(LogWrite& into, LogWrite& next);
+
 class LogWriter {
  public:
   virtual ~LogWriter() = default;

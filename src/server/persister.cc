@@ -35,7 +35,11 @@ size_t Persister::in_flight() const {
   return in_flight_;
 }
 
-void Persister::merge_into(LogWrite& into, LogWrite& next) {
+}  // namespace raftlog::server
+
+namespace raftlog {
+
+void MergeLogWrites(LogWrite& into, LogWrite& next) {
   if (next.hard_state) into.hard_state = next.hard_state;
   into.sync = into.sync || next.sync;  // one job that must be durable makes the batch synced
   if (!next.entries.empty()) {
@@ -46,6 +50,10 @@ void Persister::merge_into(LogWrite& into, LogWrite& next) {
   }
   for (core::Message& m : next.after_persist) into.after_persist.push_back(std::move(m));
 }
+
+}  // namespace raftlog
+
+namespace raftlog::server {
 
 void Persister::run() {
   for (;;) {
@@ -58,7 +66,7 @@ void Persister::run() {
     }
     size_t jobs = batch.size();
     LogWrite merged = std::move(batch.front());
-    for (size_t i = 1; i < jobs; ++i) merge_into(merged, batch[i]);
+    for (size_t i = 1; i < jobs; ++i) MergeLogWrites(merged, batch[i]);
 
     LogWriteDone done;
     done.status = store_->append(merged.hard_state, merged.entries, merged.sync);

@@ -35,7 +35,6 @@ class Persister : public LogWriter {
 
  private:
   void run();
-  static void merge_into(LogWrite& into, LogWrite& next);
 
   storage::LogStore* store_;
   std::function<void()> on_done_;

@@ -178,44 +178,69 @@ struct SimNode : server::AckSink, server::EventSink {
   SimNode(World::Impl* w, core::NodeId id) : world(w), id(id), clock(&w->now) {}
 
   // The disk: writes complete in order, disk latency after submission.
+  // The disk, written the way raftlogd's storage thread writes
+  // (server::Persister): while one write is on the disk, what is submitted
+  // queues up, and the next write takes all of it merged into one (group
+  // commit), reporting one completion per submitted write, in order.
   class Disk final : public LogWriter {
    public:
     explicit Disk(SimNode* node) : node_(node) {}
     void submit(LogWrite write) override {
-      World::Impl& w = *node_->world;
-      const bool touches = write.hard_state.has_value() || !write.entries.empty();
-      Time done = w.now + (touches ? w.rng.between(0, w.disk_max) : 0);
-      if (!queue_.empty()) done = std::max(done, queue_.back().second);
-      queue_.emplace_back(std::move(write), done);
-      const uint64_t inc = node_->incarnation;
-      SimNode* n = node_;
-      w.at(done - w.now, [n, inc] {
-        if (n->up() && n->incarnation == inc) {
-          n->disk->complete_front();
-          n->world->poll(*n);
-        }
-      });
+      queue_.push_back(std::move(write));
+      if (!writing_) start();
     }
     void take_done(std::vector<LogWriteDone>* out) override {
       for (LogWriteDone& d : done_) out->push_back(std::move(d));
       done_.clear();
     }
-    size_t queued() const { return queue_.size(); }
-    void complete_front() {
-      LogWrite w = std::move(queue_.front().first);
-      queue_.pop_front();
-      LogWriteDone d;
-      d.status = node_->store.append(w.hard_state, w.entries, w.sync);
-      if (d.status.ok() && !w.entries.empty()) {
-        d.last_entry = std::make_pair(w.entries.back().index, w.entries.back().term);
-      }
-      d.after_persist = std::move(w.after_persist);
-      done_.push_back(std::move(d));
+    // A crash: the write on the disk is atomic, so it either landed or not;
+    // what queued behind it is lost. Returns what landed, for the trace.
+    size_t crash(bool lands) {
+      const size_t landed = writing_ && lands ? jobs_ : 0;
+      if (landed > 0) (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      return landed;
     }
+    size_t queued() const { return queue_.size() + (writing_ ? jobs_ : 0); }
 
    private:
+    void start() {
+      World::Impl& w = *node_->world;
+      jobs_ = queue_.size();
+      batch_ = std::move(queue_.front());
+      queue_.pop_front();
+      while (!queue_.empty()) {
+        MergeLogWrites(batch_, queue_.front());
+        queue_.pop_front();
+      }
+      writing_ = true;
+      const bool touches = batch_.hard_state.has_value() || !batch_.entries.empty();
+      const uint64_t inc = node_->incarnation;
+      SimNode* n = node_;
+      w.at(touches ? w.rng.between(0, w.disk_max) : 0, [n, inc] {
+        if (!n->up() || n->incarnation != inc) return;
+        n->disk->finish();
+        n->world->poll(*n);
+      });
+    }
+    void finish() {
+      LogWriteDone d;
+      d.status = node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      if (d.status.ok() && !batch_.entries.empty()) {
+        d.last_entry = std::make_pair(batch_.entries.back().index, batch_.entries.back().term);
+      }
+      d.after_persist = std::move(batch_.after_persist);
+      done_.push_back(std::move(d));
+      // One report stands for every merged write; the rest report empty.
+      for (size_t i = 1; i < jobs_; ++i) done_.push_back(LogWriteDone{done_.back().status, {}, {}});
+      writing_ = false;
+      if (!queue_.empty()) start();
+    }
+
     SimNode* node_;
-    std::deque<std::pair<LogWrite, Time>> queue_;
+    std::deque<LogWrite> queue_;  // behind the write on the disk
+    LogWrite batch_;              // on the disk
+    size_t jobs_ = 0;             // writes merged into batch_
+    bool writing_ = false;
     std::vector<LogWriteDone> done_;
   };
 
@@ -353,10 +378,9 @@ void World::Impl::tick(SimNode* nd, uint64_t incarnation) {
 
 void World::Impl::crash(SimNode& nd, bool whole_cluster) {
   if (!nd.up()) return;
-  // Some of the queued writes reach the disk; the rest are lost.
+  // The write on the disk may land; what queued behind it is lost.
   const size_t queued = nd.disk->queued();
-  const size_t reach = rng.below(queued + 1);
-  for (size_t i = 0; i < reach; ++i) nd.disk->complete_front();
+  const size_t reach = nd.disk->crash(rng.chance(500000));
   nd.events.reset();
   nd.log.reset();
   nd.disk.reset();

@@ -32,9 +32,9 @@ struct ServerOptions {
   // 50 ms a tick).
   core::Config raft = DefaultRaft();
   size_t max_frame_bytes = size_t{64} << 20;
-  size_t max_payload_bytes = size_t{1} << 20;  // wire::kDefaultPayloadBytes
-  uint64_t producer_window = 1024;             // wire::kMinProducerWindow
-  uint64_t producer_expiry_s = 7 * 24 * 3600;  // idle producers forgotten after; 0: never
+  size_t max_payload_bytes = size_t{1} << 20;            // wire::kDefaultPayloadBytes
+  uint64_t producer_window = 1024;                       // wire::kMinProducerWindow
+  uint64_t producer_expiry_s = uint64_t{7} * 24 * 3600;  // idle producers forgotten after; 0: never
   int send_hwm = 10000;
   std::string pub_connect;  // a broker's XSUB endpoint to publish to as well
   int pub_hwm = 100000;     // messages queued per subscriber before the PUB drops

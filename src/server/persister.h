@@ -26,7 +26,7 @@ class Persister : public LogWriter {
   // on_done is called on the storage thread after each write (to wake the loop).
   Persister(storage::LogStore* store, std::function<void()> on_done);
   // Finishes every submitted job, then joins the thread.
-  ~Persister();
+  ~Persister() override;
 
   void submit(LogWrite job) override;
   void take_done(std::vector<LogWriteDone>* out) override;

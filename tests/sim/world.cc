@@ -102,7 +102,8 @@ struct World::Impl {
   void producer_step(size_t p);
   void send_push(size_t p, uint64_t seq, core::NodeId to, Time delay);
   void push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t attempt);
-  void reply_arrives(size_t p, uint64_t seq, std::optional<wire::PushResult> ack, Status error);
+  void reply_arrives(size_t p, uint64_t seq, std::optional<wire::PushResult> ack,
+                     const Status& error);
 
   // --- subscribers ---
   struct Subscriber {
@@ -663,7 +664,7 @@ void World::Impl::push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t
 }
 
 void World::Impl::reply_arrives(size_t p, uint64_t seq, std::optional<wire::PushResult> ack,
-                                Status error) {
+                                const Status& error) {
   Producer& pr = producers[p];
   if (ack) {
     auto done = pr.acked.find(seq);

@@ -25,13 +25,11 @@ void PackBin(Packer& pk, std::string_view v) {
 
 // A bin (or lenient str) payload within the limit for its type.
 bool ReadPayload(Reader& r, const DecodeLimits& limits, std::string_view* v) {
-  bool was_str = false;
-  return r.bytes(v, &was_str) &&
-         v->size() <= (was_str ? limits.max_string_bytes : limits.max_entry_bytes);
+  return r.payload(v, limits.max_string_bytes, limits.max_entry_bytes);
 }
 
 bool ReadStr(Reader& r, const DecodeLimits& limits, std::string_view* v) {
-  return r.str(v) && v->size() <= limits.max_string_bytes;
+  return r.str(v, limits.max_string_bytes);
 }
 
 // The client envelope's first three elements: [version, request_id, word]

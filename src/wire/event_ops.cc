@@ -2,6 +2,7 @@
 
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/log_ops.h"
+#include "wire/client_frame.h"
 #include "wire/msgpack_reader.h"
 #include "wire/msgpack_util.h"
 
@@ -12,6 +13,10 @@ namespace {
 using detail::Packer;
 using detail::Reader;
 using detail::StringSink;
+
+constexpr const char* kRecord = "event record";
+constexpr const char* kPublished = "published event";
+constexpr const char* kHeartbeat = "heartbeat";
 
 void PackStr(Packer& pk, std::string_view v) {
   pk.pack_str(static_cast<uint32_t>(v.size()));
@@ -92,68 +97,27 @@ bool ValidSeq(bool producer, bool has_seq, uint64_t seq) {
   return producer ? has_seq && seq >= 1 : !has_seq;
 }
 
-// A frame a view decoder refused: the tree decoder's error says what is
-// wrong. (The two accept the same frames; tests/wire holds them to it.)
-Status Refused(const Status& tree, const char* what) {
-  if (!tree.ok()) return tree;
-  return Status::Corruption(std::string(what) + ": accepted by the tree decoder only");
+// ---- fixed-shape frames: an event record, a PUB message body ----
+
+// The start of one: within the frame limit, an array; *n its length.
+Status ReadRow(Reader& r, const DecodeLimits& limits, const char* what, uint32_t* n) {
+  if (r.remaining() > limits.max_frame_bytes) {
+    return Status::Corruption(std::string(what) + ": frame of " + std::to_string(r.remaining()) +
+                              " bytes exceeds the limit of " +
+                              std::to_string(limits.max_frame_bytes));
+  }
+  if (!r.array(n)) return Status::Corruption(std::string(what) + ": " + r.error());
+  return Status::Ok();
 }
 
-msgpack::unpack_limit Limit(const DecodeLimits& l) {
-  // Flat arrays of scalars: no maps, depth 1.
-  return msgpack::unpack_limit(16, 0, l.max_string_bytes, l.max_entry_bytes, 0, 2);
+Status WrongLength(const char* what, uint32_t want, uint32_t n) {
+  return Status::Corruption(std::string(what) + ": expected an array of " + std::to_string(want) +
+                            ", got " + std::to_string(n) + " elements");
 }
 
-// Reads a fixed-shape array of scalars, checking each element's type.
-class Row {
- public:
-  Row(const msgpack::object& o, size_t n, std::string what) : what_(std::move(what)) {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != n) {
-      status_ = Status::Corruption(what_ + ": expected an array of " + std::to_string(n));
-    } else {
-      items_ = o.via.array.ptr;
-    }
-  }
-  uint64_t Uint(size_t i, const char* name) {
-    if (!Check(i, msgpack::type::POSITIVE_INTEGER, name)) return 0;
-    return items_[i].via.u64;
-  }
-  std::string Str(size_t i, const char* name, msgpack::type::object_type type) {
-    if (!Check(i, type, name)) return {};
-    return std::string(items_[i].via.str.ptr, items_[i].via.str.size);
-  }
-  std::string Bytes(size_t i, const char* name) {
-    // bin is the format; str is accepted for payloads written by lenient clients.
-    if (ok() && items_[i].type == msgpack::type::STR) return Str(i, name, msgpack::type::STR);
-    return Str(i, name, msgpack::type::BIN);
-  }
-  bool ok() const { return status_.ok(); }
-  const Status& status() const { return status_; }
-
- private:
-  bool Check(size_t i, msgpack::type::object_type type, const char* name) {
-    if (!ok()) return false;
-    // Non-negative integers are POSITIVE_INTEGER whatever width they were packed in.
-    if (items_[i].type != type) {
-      status_ =
-          Status::Corruption(what_ + " field '" + name + "': expected " + detail::TypeName(type) +
-                             ", got " + detail::TypeName(items_[i].type));
-      return false;
-    }
-    return true;
-  }
-  std::string what_;
-  const msgpack::object* items_ = nullptr;
-  Status status_;
-};
-
-Status Parse(const char* data, size_t size, const DecodeLimits& limits, const char* what,
-             msgpack::object_handle* handle) {
-  if (size > limits.max_frame_bytes) {
-    return Status::Corruption(std::string(what) + ": " + std::to_string(size) +
-                              " bytes is over the frame limit");
-  }
-  return detail::Unpack(data, size, Limit(limits), what, handle);
+// The field r failed to read.
+Status FieldError(const char* what, const char* field, const Reader& r) {
+  return Status::Corruption(std::string(what) + " field '" + field + "': " + r.error());
 }
 
 }  // namespace
@@ -193,44 +157,28 @@ void EncodeEventRecord(const EventRecord& r, std::string* out) {
   EncodeEventRecord(EventRecordView{r.topic, r.producer, r.seq, r.timestamp_ms, r.payload}, out);
 }
 
-// Through a msgpack object tree: slow, and its errors say what is wrong.
-Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& limits,
-                             EventRecord* out) {
-  uint64_t version = 0;
-  if (detail::PeekVersion(data, size, &version) && version != kEventRecordVersion) {
-    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
-  }
-  msgpack::object_handle h;
-  Status s = Parse(data, size, limits, "event record", &h);
-  if (!s.ok()) return s;
-  Row row(h.get(), 6, "event record");
-  // PeekVersion reads only an unsigned version; one packed as a signed int
-  // is checked here.
-  version = row.Uint(0, "version");
-  if (row.ok() && version != kEventRecordVersion) {
-    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
-  }
-  out->topic = row.Str(1, "topic", msgpack::type::STR);
-  out->producer = row.Str(2, "producer", msgpack::type::STR);
-  out->seq = row.Uint(3, "seq");
-  out->timestamp_ms = row.Uint(4, "timestamp");
-  out->payload = row.Bytes(5, "payload");
-  return row.status();
-}
-
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecordView* out) {
   Reader r(data, size);
   uint32_t n = 0;
+  Status s = ReadRow(r, limits, kRecord, &n);
+  if (!s.ok()) return s;
+  // The version first: one this node does not speak is refused as such,
+  // whatever follows.
   uint64_t version = 0;
-  if (size <= limits.max_frame_bytes && r.array(&n) && n == 6 && r.uint(&version) &&
-      version == kEventRecordVersion && ReadStr(r, limits, &out->topic) &&
-      ReadStr(r, limits, &out->producer) && r.uint(&out->seq) && r.uint(&out->timestamp_ms) &&
-      ReadPayload(r, limits, &out->payload) && r.at_end()) {
-    return Status::Ok();
+  if (n > 0 && !r.uint(&version)) return FieldError(kRecord, "version", r);
+  if (n > 0 && version != kEventRecordVersion) {
+    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
   }
-  EventRecord record;
-  return Refused(DecodeEventRecordTree(data, size, limits, &record), "event record");
+  if (n != 6) return WrongLength(kRecord, 6, n);
+  if (!r.str(&out->topic, limits.max_string_bytes)) return FieldError(kRecord, "topic", r);
+  if (!r.str(&out->producer, limits.max_string_bytes)) return FieldError(kRecord, "producer", r);
+  if (!r.uint(&out->seq)) return FieldError(kRecord, "seq", r);
+  if (!r.uint(&out->timestamp_ms)) return FieldError(kRecord, "timestamp", r);
+  if (!r.payload(&out->payload, limits.max_string_bytes, limits.max_entry_bytes)) {
+    return FieldError(kRecord, "payload", r);
+  }
+  return detail::ReadEnd(r, kRecord);
 }
 
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
@@ -332,41 +280,27 @@ void EncodePublishedEvent(const PublishedEvent& e, std::string* out) {
                        out);
 }
 
-namespace {
-
-Status DecodePublishedEventTree(const char* data, size_t size, const DecodeLimits& limits,
-                                PublishedEvent* out) {
-  msgpack::object_handle h;
-  Status s = Parse(data, size, limits, "published event", &h);
-  if (!s.ok()) return s;
-  Row row(h.get(), 7, "published event");
-  out->index = row.Uint(0, "index");
-  out->term = row.Uint(1, "term");
-  out->timestamp_ms = row.Uint(2, "timestamp");
-  out->payload = row.Bytes(3, "payload");
-  out->producer = row.Str(4, "producer", msgpack::type::STR);
-  out->seq = row.Uint(5, "seq");
-  out->prev_index = row.Uint(6, "prev_index");
-  if (row.ok() && out->prev_index >= out->index) {
-    return Status::Corruption("published event: prev_index must be below index");
-  }
-  return row.status();
-}
-
-}  // namespace
-
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
                             PublishedEventView* out) {
   Reader r(data, size);
   uint32_t n = 0;
-  if (size <= limits.max_frame_bytes && r.array(&n) && n == 7 && r.uint(&out->index) &&
-      r.uint(&out->term) && r.uint(&out->timestamp_ms) && ReadPayload(r, limits, &out->payload) &&
-      ReadStr(r, limits, &out->producer) && r.uint(&out->seq) && r.uint(&out->prev_index) &&
-      r.at_end() && out->prev_index < out->index) {
-    return Status::Ok();
+  Status s = ReadRow(r, limits, kPublished, &n);
+  if (!s.ok()) return s;
+  if (n != 7) return WrongLength(kPublished, 7, n);
+  if (!r.uint(&out->index)) return FieldError(kPublished, "index", r);
+  if (!r.uint(&out->term)) return FieldError(kPublished, "term", r);
+  if (!r.uint(&out->timestamp_ms)) return FieldError(kPublished, "timestamp", r);
+  if (!r.payload(&out->payload, limits.max_string_bytes, limits.max_entry_bytes)) {
+    return FieldError(kPublished, "payload", r);
   }
-  PublishedEvent event;
-  return Refused(DecodePublishedEventTree(data, size, limits, &event), "published event");
+  if (!r.str(&out->producer, limits.max_string_bytes)) return FieldError(kPublished, "producer", r);
+  if (!r.uint(&out->seq)) return FieldError(kPublished, "seq", r);
+  if (!r.uint(&out->prev_index)) return FieldError(kPublished, "prev_index", r);
+  s = detail::ReadEnd(r, kPublished);
+  if (s.ok() && out->prev_index >= out->index) {
+    return Status::Corruption("published event: prev_index must be below index");
+  }
+  return s;
 }
 
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
@@ -674,14 +608,15 @@ void EncodePublishedHeartbeat(const PublishedHeartbeat& hb, std::string* out) {
 
 Status DecodePublishedHeartbeat(const char* data, size_t size, const DecodeLimits& limits,
                                 PublishedHeartbeat* out) {
-  msgpack::object_handle h;
-  Status s = Parse(data, size, limits, "heartbeat", &h);
+  Reader r(data, size);
+  uint32_t n = 0;
+  Status s = ReadRow(r, limits, kHeartbeat, &n);
   if (!s.ok()) return s;
-  Row row(h.get(), 3, "heartbeat");
-  out->last_index = row.Uint(0, "last_index");
-  out->commit_index = row.Uint(1, "commit_index");
-  out->node = row.Uint(2, "node");
-  return row.status();
+  if (n != 3) return WrongLength(kHeartbeat, 3, n);
+  if (!r.uint(&out->last_index)) return FieldError(kHeartbeat, "last_index", r);
+  if (!r.uint(&out->commit_index)) return FieldError(kHeartbeat, "commit_index", r);
+  if (!r.uint(&out->node)) return FieldError(kHeartbeat, "node", r);
+  return detail::ReadEnd(r, kHeartbeat);
 }
 
 }  // namespace raftlog::wire

@@ -38,15 +38,33 @@ TEST(EventRecord, RejectsOtherVersionsShapesAndTypes) {
   for (size_t cut = 0; cut < good.size(); ++cut) {
     EXPECT_FALSE(DecodeEventRecord(good.data(), cut, {}, &back).ok()) << "cut at " << cut;
   }
+  EXPECT_EQ(DecodeEventRecord(good.data(), good.size() - 1, {}, &back).message(),
+            "event record field 'payload': truncated frame (" + std::to_string(good.size() - 1) +
+                " bytes)");
   std::string trailing = good + "x";
-  EXPECT_FALSE(DecodeEventRecord(trailing.data(), trailing.size(), {}, &back).ok());
+  EXPECT_EQ(DecodeEventRecord(trailing.data(), trailing.size(), {}, &back).message(),
+            "event record: 1 trailing bytes after the message");
   msgpack::sbuffer wrong;
   msgpack::pack(
       wrong, msgpack::type::tuple<uint64_t, uint64_t, std::string, uint64_t, uint64_t, std::string>(
                  1, 7, "", 0, 1, "x"));
   Status s = DecodeEventRecord(wrong.data(), wrong.size(), {}, &back);
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("topic"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message(), "event record field 'topic': expected str, got uint");
+  EXPECT_EQ(DecodeEventRecord("\x93\x01\x01\x01", 4, {}, &back).message(),
+            "event record: expected an array of 6, got 3 elements");
+  EXPECT_EQ(DecodeEventRecord("\x80", 1, {}, &back).message(),
+            "event record: expected array, got map");
+  DecodeLimits limits;
+  limits.max_string_bytes = 2;
+  std::string long_topic;
+  EncodeEventRecord(EventRecord{"abc", "", 0, 0, "x"}, &long_topic);
+  EXPECT_EQ(DecodeEventRecord(long_topic.data(), long_topic.size(), limits, &back).message(),
+            "event record field 'topic': a str of 3 bytes is over the limit of 2");
+  limits.max_frame_bytes = 4;
+  EXPECT_EQ(DecodeEventRecord(long_topic.data(), long_topic.size(), limits, &back).message(),
+            "event record: frame of " + std::to_string(long_topic.size()) +
+                " bytes exceeds the limit of 4");
 }
 
 TEST(PublishedEvent, RoundTripsAndChainsBackwardsOnly) {
@@ -59,7 +77,9 @@ TEST(PublishedEvent, RoundTripsAndChainsBackwardsOnly) {
   e.prev_index = 17;  // not before its own index
   bytes.clear();
   EncodePublishedEvent(e, &bytes);
-  EXPECT_TRUE(DecodePublishedEvent(bytes.data(), bytes.size(), {}, &back).IsCorruption());
+  Status s = DecodePublishedEvent(bytes.data(), bytes.size(), {}, &back);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_EQ(s.message(), "published event: prev_index must be below index");
 }
 
 TEST(PublishedHeartbeat, RoundTrips) {
@@ -69,7 +89,11 @@ TEST(PublishedHeartbeat, RoundTrips) {
   PublishedHeartbeat back;
   ASSERT_TRUE(DecodePublishedHeartbeat(bytes.data(), bytes.size(), {}, &back).ok());
   EXPECT_EQ(back, hb);
-  EXPECT_FALSE(DecodePublishedHeartbeat(bytes.data(), bytes.size() - 1, {}, &back).ok());
+  EXPECT_EQ(
+      DecodePublishedHeartbeat(bytes.data(), bytes.size() - 1, {}, &back).message(),
+      "heartbeat field 'node': truncated frame (" + std::to_string(bytes.size() - 1) + " bytes)");
+  EXPECT_EQ(DecodePublishedHeartbeat("\x93\x01\x02\xff", 4, {}, &back).message(),
+            "heartbeat field 'node': expected uint, got negative int");
 }
 
 TEST(PushArgs, RoundTripAndEveryRule) {

@@ -51,15 +51,12 @@ struct EventRecordView {
 
 void EncodeEventRecord(const EventRecordView& record, std::string* out);
 void EncodeEventRecord(const EventRecord& record, std::string* out);
-// The view form allocates nothing; its views point into data.
+// The view form allocates nothing; its views point into data. NotSupported
+// for another version, whatever follows it.
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecordView* out);
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecord* out);
-// The reference both fall back to for their error messages: a decoder
-// through msgpack-c's object tree. Tests hold the two to the same rules.
-Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& limits,
-                             EventRecord* out);
 
 // InvalidInput unless topic is 1..kMaxTopicBytes and not reserved.
 Status CheckTopic(std::string_view topic);
@@ -181,8 +178,8 @@ struct PublishedEventView {
 };
 void EncodePublishedEvent(const PublishedEventView& event, std::string* out);
 void EncodePublishedEvent(const PublishedEvent& event, std::string* out);
-// Without allocating; the views point into data. Same rules and errors as
-// the owning form.
+// Without allocating; the views point into data. The owning form decodes
+// through it.
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
                             PublishedEventView* out);
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,

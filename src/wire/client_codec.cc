@@ -110,6 +110,14 @@ Status DecodeReply(const char* data, size_t size, const DecodeLimits& limits, Cl
                         &out->code, &out->body);
 }
 
+bool PeekHead(const char* data, size_t size, uint64_t* request_id, std::string_view* word) {
+  detail::Reader r(data, size);
+  uint32_t n = 0;
+  uint64_t version = 0;
+  return r.array(&n) && n == 4 && r.uint(&version) && version == kClientVersion &&
+         r.uint(request_id) && r.str(word);
+}
+
 const char* ReplyCodeFor(const Status& status) {
   switch (status.code()) {
     case Status::Code::kOk:

@@ -6,6 +6,8 @@
 
 #include <msgpack.hpp>
 
+#include "raftlog/wire/client_codec.h"
+
 namespace raftlog::wire {
 namespace {
 
@@ -96,17 +98,27 @@ TEST(PublishedHeartbeat, RoundTrips) {
             "heartbeat field 'node': expected uint, got negative int");
 }
 
+std::string PushFrame(const Value::Map& args) {
+  std::string out;
+  EncodeRequest(ClientRequest{1, kPushOp, args}, &out);
+  return out;
+}
+
 TEST(PushArgs, RoundTripAndEveryRule) {
-  PushArgs a{"orders", "x", "p", 5};
-  PushArgs back;
-  ASSERT_TRUE(DecodePushArgs(EncodePushArgs(a), &back).ok());
+  PushRequestView back;
+  std::string frame = PushFrame(EncodePushArgs({"orders", "x", "p", 5}));
+  ASSERT_TRUE(DecodePushRequest(frame.data(), frame.size(), {}, &back).ok());
   EXPECT_EQ(back.topic, "orders");
   EXPECT_EQ(back.producer, "p");
   EXPECT_EQ(back.seq, 5u);
-  ASSERT_TRUE(DecodePushArgs(EncodePushArgs({"orders", "x", "", 0}), &back).ok());
+  frame = PushFrame(EncodePushArgs({"orders", "x", "", 0}));
+  ASSERT_TRUE(DecodePushRequest(frame.data(), frame.size(), {}, &back).ok());
   EXPECT_TRUE(back.producer.empty());
 
-  auto rejected = [&](const Value::Map& m) { return DecodePushArgs(m, &back).IsInvalidInput(); };
+  auto rejected = [&](const Value::Map& m) {
+    const std::string f = PushFrame(m);
+    return DecodePushRequest(f.data(), f.size(), {}, &back).IsInvalidInput();
+  };
   EXPECT_TRUE(rejected({{"payload", Value::Bin("x")}}));  // no topic
   EXPECT_TRUE(rejected({{"topic", Value::Str("")}, {"payload", Value::Bin("x")}}));
   EXPECT_TRUE(rejected(
@@ -130,13 +142,19 @@ TEST(PushArgs, RoundTripAndEveryRule) {
 }
 
 TEST(PushResult, RoundTripsAndDuplicateDefaultsToFalse) {
+  auto decode = [](const Value::Map& body, PushResult* out) {
+    std::string frame;
+    EncodeReply(ClientReply{3, kOk, body}, &frame);
+    uint64_t id = 0;
+    return DecodePushReply(frame.data(), frame.size(), {}, &id, out);
+  };
   PushResult back;
-  ASSERT_TRUE(DecodePushResult(EncodePushResult({7, 2, true}), &back).ok());
+  ASSERT_TRUE(decode(EncodePushResult({7, 2, true}), &back).ok());
   EXPECT_EQ(back.index, 7u);
   EXPECT_TRUE(back.duplicate);
-  ASSERT_TRUE(DecodePushResult({{"index", Value::Uint(7)}, {"term", Value::Uint(2)}}, &back).ok());
+  ASSERT_TRUE(decode({{"index", Value::Uint(7)}, {"term", Value::Uint(2)}}, &back).ok());
   EXPECT_FALSE(back.duplicate);
-  EXPECT_TRUE(DecodePushResult({{"index", Value::Uint(7)}}, &back).IsCorruption());
+  EXPECT_TRUE(decode({{"index", Value::Uint(7)}}, &back).IsCorruption());
 }
 
 }  // namespace

@@ -21,8 +21,8 @@ inline constexpr const char* kAppendOp = "append";
 struct AppendArgs {
   std::string payload;
 };
+// A node reads append requests with DecodePushRequest (event_ops.h).
 Value::Map EncodeAppendArgs(const AppendArgs& args);
-Status DecodeAppendArgs(const Value::Map& args, AppendArgs* out);
 
 struct AppendResult {
   core::LogIndex index = 0;

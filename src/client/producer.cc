@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <zmq.hpp>
 
+#include "client/client_internals.h"
 #include "raftlog/client.h"
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/client_ops.h"

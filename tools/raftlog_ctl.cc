@@ -20,6 +20,8 @@
 #include "config_endpoints.h"
 #include "event_json.h"
 #include "raftlog/client.h"
+#include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/value.h"
 
 namespace po = boost::program_options;
 using raftlog::Status;
@@ -67,7 +69,7 @@ std::string JsonValue(const raftlog::wire::Value& v) {
 struct NodeReply {
   Status status;
   raftlog::wire::NodeStatus st;
-  raftlog::wire::Value::Map counters;
+  raftlog::NodeCounters counters;
 };
 
 // Asks every endpoint at once (a Client per thread: a Client is not
@@ -101,7 +103,7 @@ int Status_(const raftlog::ClientOptions& copts, const std::vector<std::string>&
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const std::string& e = endpoints[i];
     const raftlog::wire::NodeStatus& st = replies[i].st;
-    const raftlog::wire::Value::Map& counters = replies[i].counters;
+    const raftlog::NodeCounters& counters = replies[i].counters;
     const Status& s = replies[i].status;
     if (json) {
       out += i ? "," : "";
@@ -110,7 +112,11 @@ int Status_(const raftlog::ClientOptions& copts, const std::vector<std::string>&
       } else {
         raftlog::wire::Value::Map body = raftlog::wire::EncodeStatusBody(st);
         body.emplace(body.begin(), "endpoint", raftlog::wire::Value::Str(e));
-        body.emplace_back("counters", raftlog::wire::Value::MakeMap(counters));
+        raftlog::wire::Value::Map counter_map;
+        for (const auto& [name, value] : counters) {
+          counter_map.emplace_back(name, raftlog::wire::Value::Uint(value));
+        }
+        body.emplace_back("counters", raftlog::wire::Value::MakeMap(std::move(counter_map)));
         out += JsonValue(raftlog::wire::Value::MakeMap(body));
       }
     } else if (!s.ok()) {

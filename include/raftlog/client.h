@@ -8,14 +8,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "raftlog/status.h"
-#include "raftlog/wire/client_codec.h"
-#include "raftlog/wire/client_ops.h"
-#include "raftlog/wire/log_ops.h"
+#include "raftlog/wire/op_types.h"
 
 namespace raftlog {
 
@@ -26,6 +26,10 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{2000};
 };
 
+// A node's counters (transport drops, rejected requests...), name and
+// value, in the order the node sent them.
+using NodeCounters = std::vector<std::pair<std::string, uint64_t>>;
+
 class Client {
  public:
   explicit Client(ClientOptions options);
@@ -33,16 +37,11 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // One request to one endpoint. The reply's code is not interpreted.
-  // IOError when no reply comes within request_timeout; Busy, at once, when
-  // a signal interrupts the wait (call() returns Busy for nothing else).
-  Status call(const std::string& endpoint, const std::string& op, wire::Value::Map args,
-              wire::ClientReply* reply);
-
   // The status of the node at endpoint. counters, if given, receives the
-  // node's counters map (transport drops, rejected requests).
+  // node's counters. IOError when no reply comes within request_timeout;
+  // Busy, at once, when a signal interrupts the wait.
   Status status(const std::string& endpoint, wire::NodeStatus* out,
-                wire::Value::Map* counters = nullptr);
+                NodeCounters* counters = nullptr);
 
   // Appends payload through the leader (found by trying the endpoints and
   // following redirects) and waits for the commit, up to deadline in all.
@@ -55,12 +54,9 @@ class Client {
   Status fetch(const std::string& endpoint, const wire::FetchArgs& args, wire::FetchResult* out);
 
  private:
+  friend class ClientInternals;  // raw requests: src/client/client_internals.h
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// The Status a non-ok reply stands for: NotLeader (with the hint), Busy,
-// InvalidInput, NotFound, or the rest as an error with the reply's message.
-Status ReplyStatus(const wire::ClientReply& reply);
 
 }  // namespace raftlog

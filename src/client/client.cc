@@ -5,6 +5,10 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "client/client_internals.h"
+#include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/log_ops.h"
+
 namespace raftlog {
 
 using Clock = std::chrono::steady_clock;
@@ -98,21 +102,26 @@ Status Client::Impl::call(const std::string& endpoint, const std::string& op, wi
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Client::~Client() = default;
 
-Status Client::call(const std::string& endpoint, const std::string& op, wire::Value::Map args,
-                    wire::ClientReply* reply) {
-  return impl_->call(endpoint, op, std::move(args), reply);
+Status ClientInternals::Call(Client& client, const std::string& endpoint, const std::string& op,
+                             wire::Value::Map args, wire::ClientReply* reply) {
+  return client.impl_->call(endpoint, op, std::move(args), reply);
 }
 
-Status Client::status(const std::string& endpoint, wire::NodeStatus* out,
-                      wire::Value::Map* counters) {
+Status Client::status(const std::string& endpoint, wire::NodeStatus* out, NodeCounters* counters) {
   wire::ClientReply reply;
   Status s = impl_->call(endpoint, wire::kStatusOp, {}, &reply);
   if (!s.ok()) return s;
   s = ReplyStatus(reply);
   if (!s.ok()) return s;
   if (counters != nullptr) {
+    counters->clear();
+    // Counters are uints (docs/protocol.md): a value of another kind is left out.
     const wire::Value* c = wire::Value::Find(reply.body, "counters");
-    if (c != nullptr && c->kind() == wire::Value::Kind::kMap) *counters = c->as_map();
+    if (c != nullptr && c->kind() == wire::Value::Kind::kMap) {
+      for (const auto& [name, value] : c->as_map()) {
+        if (value.kind() == wire::Value::Kind::kUint) counters->emplace_back(name, value.as_uint());
+      }
+    }
   }
   return wire::DecodeStatusBody(reply.body, out);
 }

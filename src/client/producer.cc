@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <zmq.hpp>
 
+#include "client/client_internals.h"
 #include "raftlog/client.h"
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/client_ops.h"
@@ -420,35 +421,31 @@ void Producer::Impl::finish(uint64_t seq, Ack ack) {
 
 void Producer::Impl::handle_reply(const std::string& from, const zmq::message_t& msg) {
   const auto* data = static_cast<const char*>(msg.data());
-  {
-    // The common cases, an ok to a push or a push_batch, without building
-    // a Value map.
-    uint64_t request_id = 0;
-    wire::PushResult result;
-    if (wire::DecodePushReply(data, msg.size(), &request_id, &result)) {
-      on_results(from, request_id, &result, 1);
-      return;
+  uint64_t request_id = 0;
+  std::string_view code;
+  wire::ClientReply reply;
+  Status decoded;
+  if (wire::PeekHead(data, msg.size(), &request_id, &code) && code == wire::kOk) {
+    // The common case, an ok to a push (one event) or a push_batch (more),
+    // read from the frame without building a Value map.
+    auto found = requests_.find(request_id);
+    if (found == requests_.end()) return;  // for events already finished
+    if (found->second.seqs.size() == 1) {
+      results_.resize(1);
+      decoded = wire::DecodePushReply(data, msg.size(), limits_, &request_id, &results_[0]);
+    } else {
+      decoded = wire::DecodePushBatchReply(data, msg.size(), limits_, &request_id, &results_);
     }
-    if (wire::DecodePushBatchReply(data, msg.size(), &request_id, &results_)) {
+    if (decoded.ok()) {
       on_results(from, request_id, results_.data(), results_.size());
       return;
     }
+    reply.request_id = request_id;
+  } else {
+    decoded = wire::DecodeReply(data, msg.size(), limits_, &reply);
   }
-  wire::ClientReply reply;
-  Status decoded = wire::DecodeReply(data, msg.size(), limits_, &reply);
   auto found = requests_.find(reply.request_id);
   if (found == requests_.end()) return;  // for events already finished
-  if (decoded.ok() && reply.code == wire::kOk) {
-    // An ok with keys the fast decoders do not take.
-    std::vector<wire::PushResult> results(1);
-    Status s = found->second.seqs.size() == 1 ? wire::DecodePushResult(reply.body, &results[0])
-                                              : wire::DecodePushBatchResult(reply.body, &results);
-    if (s.ok()) {
-      on_results(from, reply.request_id, results.data(), results.size());
-      return;
-    }
-    decoded = s;
-  }
   settle(reply.request_id);
   const std::vector<uint64_t> seqs = found->second.seqs;  // finish() may erase it
   for (uint64_t seq : seqs) {

@@ -15,8 +15,10 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "client/client_internals.h"
 #include "raftlog/client.h"
 #include "raftlog/wire/event_ops.h"
+#include "raftlog/wire/log_ops.h"
 
 namespace raftlog {
 
@@ -301,8 +303,9 @@ Status Subscriber::Impl::fetch_page(bool* interrupted) {
     const std::string& endpoint = endpoints[endpoint_ % endpoints.size()];
     wire::ClientReply reply;
     ++stats_.fetch_requests;
-    Status s = client_.call(endpoint, wire::kFetchOp, wire::EncodeFetchArgs(args), &reply);
-    if (s.IsBusy()) {  // only a signal makes call() itself return Busy
+    Status s = ClientInternals::Call(client_, endpoint, wire::kFetchOp, wire::EncodeFetchArgs(args),
+                                     &reply);
+    if (s.IsBusy()) {  // only a signal makes Call() itself return Busy
       *interrupted = true;
       return s;
     }

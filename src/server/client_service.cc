@@ -74,38 +74,58 @@ void ClientService::on_readable() {
     to.delimiter = frames_.size() == 3 && shape_ok;
     const auto* data = static_cast<const char*>(frames_.back().data());
     const size_t size = frames_.back().size();
-    // Pushes take the allocation-free decoder; everything else, a bad push
-    // included, the general one.
-    wire::PushRequestView push;
-    if (shape_ok && wire::DecodePushRequest(data, size, limits_, &push)) {
+    // A push, an append and a push_batch are read straight from their frame
+    // (views, no allocation); every other request through the general decoder.
+    uint64_t request_id = 0;
+    std::string_view op;
+    const bool head = shape_ok && wire::PeekHead(data, size, &request_id, &op);
+    if (head && (op == wire::kPushOp || op == wire::kAppendOp)) {
+      wire::PushRequestView push;
+      Status s = wire::DecodePushRequest(data, size, limits_, &push);
       to.request_id = push.request_id;
-      handle_push(std::move(to), push);
+      if (s.ok()) {
+        handle_push(std::move(to), push);
+      } else {
+        reject(to, s);
+      }
       continue;
     }
-    uint64_t request_id = 0;
-    std::string_view producer;
-    if (shape_ok &&
-        wire::DecodePushBatchRequest(data, size, limits_, &request_id, &producer, &batch_events_)) {
+    if (head && op == wire::kPushBatchOp) {
+      std::string_view producer;
+      Status s =
+          wire::DecodePushBatchRequest(data, size, limits_, &request_id, &producer, &batch_events_);
       to.request_id = request_id;
-      handle_push_batch(to, producer, batch_events_);
+      if (s.ok()) {
+        handle_push_batch(to, producer, batch_events_);
+      } else {
+        reject(to, s);
+      }
       continue;
     }
     wire::ClientRequest request;
     Status s = shape_ok ? wire::DecodeRequest(data, size, limits_, &request)
                         : Status::Corruption("a request is one frame after the envelope, got " +
                                              std::to_string(frames_.size() - 1));
+    to.request_id = request.request_id;
     if (!s.ok()) {
-      ++counters_.rejected_malformed;
-      if (LogEnabled(LogLevel::kWarn)) {
-        warnings_.warn("client socket: rejected a request: " + s.ToString());
-      }
-      if (frames_.size() >= 2) {
-        send_reply(to, wire::ErrorReply(request.request_id, Status::InvalidInput(s.message())));
-      }
+      reject(to, s);
       continue;
     }
-    to.request_id = request.request_id;
     handle(to, request);
+  }
+}
+
+void ClientService::reject(const ReplyTo& to, const Status& status) {
+  if (status.IsInvalidInput()) {
+    send_reply(to, error_reply(to.request_id, status));
+    return;
+  }
+  ++counters_.rejected_malformed;
+  if (LogEnabled(LogLevel::kWarn)) {
+    warnings_.warn("client socket: rejected a request: " + status.ToString());
+  }
+  if (frames_.size() >= 2) {
+    send_reply(to, wire::ErrorReply(to.request_id, Status::InvalidInput(status.message())));
   }
 }
 
@@ -114,43 +134,6 @@ void ClientService::handle(const ReplyTo& to, const wire::ClientRequest& request
     send_reply(to, handle_status(request));
   } else if (request.op == wire::kFetchOp) {
     send_reply(to, handle_fetch(request));
-  } else if (request.op == wire::kPushOp || request.op == wire::kAppendOp) {
-    // The push decoder refused this one: decode it with the op's own
-    // decoder, which says what is wrong (or accepts what the fast one does
-    // not handle, such as extra keys).
-    wire::PushRequestView push;
-    push.request_id = request.request_id;
-    Status s;
-    wire::PushArgs args;
-    wire::AppendArgs append;
-    if (request.op == wire::kAppendOp) {
-      s = wire::DecodeAppendArgs(request.args, &append);
-      push.append = true;
-      push.topic = "default";
-      push.payload = append.payload;
-    } else {
-      s = wire::DecodePushArgs(request.args, &args);
-      push.topic = args.topic;
-      push.payload = args.payload;
-      push.producer = args.producer;
-      push.seq = args.seq;
-    }
-    if (!s.ok()) {
-      send_reply(to, error_reply(request.request_id, Status::InvalidInput(s.message())));
-      return;
-    }
-    handle_push(to, push);
-  } else if (request.op == wire::kPushBatchOp) {
-    wire::PushBatchArgs args;
-    Status s = wire::DecodePushBatchArgs(request.args, &args);
-    if (!s.ok()) {
-      send_reply(to, error_reply(request.request_id, Status::InvalidInput(s.message())));
-      return;
-    }
-    std::vector<wire::PushEventView> events;
-    events.reserve(args.events.size());
-    for (const wire::PushBatchEvent& e : args.events) events.push_back({e.topic, e.payload, e.seq});
-    handle_push_batch(to, args.producer, events);
   } else {
     send_reply(to, error_reply(request.request_id,
                                Status::InvalidInput("unknown op '" + request.op + "'")));

@@ -2,8 +2,9 @@
 // the loop thread: status, push, push_batch and append (acknowledged once
 // committed) and fetch (committed events; any node). docs/protocol.md is
 // the contract. It frames and dispatches; what a push or a fetch means is
-// the EventMachine's. Pushes are decoded straight from their frames (views);
-// any request that fast path refuses goes through the general decoder.
+// the EventMachine's. Pushes, appends and push_batches are decoded straight
+// from their frames (views); every other request through the general
+// decoder.
 #pragma once
 
 #include <functional>
@@ -57,6 +58,10 @@ class ClientService : public AckSink {
   };
 
   void on_readable();
+  // A request that will not reach the event layer: malformed (counted,
+  // logged), or breaking its op's rules (InvalidInput). Answered with the
+  // reason.
+  void reject(const ReplyTo& to, const Status& status);
   void handle(const ReplyTo& to, const wire::ClientRequest& request);
   wire::ClientReply handle_status(const wire::ClientRequest& request);
   wire::ClientReply handle_fetch(const wire::ClientRequest& request);

@@ -1,23 +1,19 @@
 // The client envelope: [version, request_id, op|code, args|body], see
-// docs/protocol.md. The maps are converted to and from Value trees; this is
-// not the replication hot path, so clarity wins over avoiding copies.
+// docs/protocol.md. The maps are read into and written from Value trees;
+// this is not the replication hot path, so clarity wins over avoiding
+// copies.
 
 #include "raftlog/wire/client_codec.h"
 
-#include <algorithm>
 #include <string_view>
-#include <vector>
 
 #include "raftlog/wire/client_ops.h"
-#include "wire/msgpack_reader.h"
+#include "wire/client_frame.h"
 #include "wire/msgpack_util.h"
 
 namespace raftlog::wire {
 
 namespace {
-
-using msgpack::object;
-using msgpack::type::object_type;
 
 void PackValue(detail::Packer& pk, const Value& v) {
   switch (v.kind()) {
@@ -73,158 +69,18 @@ void PackEnvelope(uint64_t request_id, const std::string& word, const Value::Map
   }
 }
 
-// Converts a parsed msgpack object to a Value. path names the position for
-// error messages ("args.events[3]"); it grows and shrinks as the walk goes.
-// Recursion is bounded by the unpack depth limit.
-class Converter {
- public:
-  explicit Converter(const char* what) : what_(what) {}
-
-  Status ToMap(const object& o, std::string path, Value::Map* out) {
-    path_ = std::move(path);
-    if (o.type != object_type::MAP) return Fail("expected map, got " + Type(o));
-    return ConvertMap(o, out);
-  }
-
- private:
-  Status Convert(const object& o, Value* out) {
-    switch (o.type) {
-      case object_type::NIL:
-        *out = Value();
-        return Status::Ok();
-      case object_type::BOOLEAN:
-        *out = Value::Bool(o.via.boolean);
-        return Status::Ok();
-      case object_type::POSITIVE_INTEGER:
-        *out = Value::Uint(o.via.u64);
-        return Status::Ok();
-      case object_type::NEGATIVE_INTEGER:
-        *out = Value::Int(o.via.i64);
-        return Status::Ok();
-      case object_type::STR:
-        *out = Value::Str(std::string(o.via.str.ptr, o.via.str.size));
-        return Status::Ok();
-      case object_type::BIN:
-        *out = Value::Bin(std::string(o.via.bin.ptr, o.via.bin.size));
-        return Status::Ok();
-      case object_type::ARRAY: {
-        *out = Value::MakeArray();
-        Value::Array& a = out->as_array();
-        a.resize(o.via.array.size);
-        const size_t mark = path_.size();
-        for (uint32_t i = 0; i < o.via.array.size; ++i) {
-          path_.resize(mark);
-          path_ += "[" + std::to_string(i) + "]";
-          Status s = Convert(o.via.array.ptr[i], &a[i]);
-          if (!s.ok()) return s;
-        }
-        path_.resize(mark);
-        return Status::Ok();
-      }
-      case object_type::MAP:
-        *out = Value::MakeMap();
-        return ConvertMap(o, &out->as_map());
-      default:
-        return Fail(Type(o) + " is not allowed (only nil, bool, int, str, bin, array, map)");
-    }
-  }
-
-  Status ConvertMap(const object& o, Value::Map* out) {
-    out->clear();
-    out->reserve(o.via.map.size);
-    const size_t mark = path_.size();
-    for (uint32_t i = 0; i < o.via.map.size; ++i) {
-      const object& key = o.via.map.ptr[i].key;
-      if (key.type != object_type::STR) {
-        return Fail("map key " + std::to_string(i) + ": expected str, got " + Type(key));
-      }
-      out->emplace_back(std::string(key.via.str.ptr, key.via.str.size), Value());
-      path_.resize(mark);
-      path_ += "." + out->back().first;
-      Status s = Convert(o.via.map.ptr[i].val, &out->back().second);
-      if (!s.ok()) return s;
-    }
-    path_.resize(mark);
-    // Duplicate keys would make a lookup ambiguous: reject them.
-    std::vector<std::string_view> keys;
-    keys.reserve(out->size());
-    for (const auto& kv : *out) keys.push_back(kv.first);
-    std::sort(keys.begin(), keys.end());
-    auto dup = std::adjacent_find(keys.begin(), keys.end());
-    if (dup != keys.end()) return Fail("duplicate map key \"" + std::string(*dup) + "\"");
-    return Status::Ok();
-  }
-
-  Status Fail(const std::string& what) const {
-    return Status::Corruption(std::string(what_) + ": " + path_ + ": " + what);
-  }
-  static std::string Type(const object& o) { return detail::TypeName(o.type); }
-
-  const char* what_;
-  std::string path_;
-};
-
-msgpack::unpack_limit ClientUnpackLimit(const DecodeLimits& limits) {
-  return msgpack::unpack_limit(limits.max_container_length, limits.max_container_length,
-                               limits.max_string_bytes, limits.max_entry_bytes, /*ext=*/0,
-                               limits.max_depth);
-}
-
 // Decodes [version, request_id, word, map] where word is the op or the code.
 Status DecodeEnvelope(const char* data, size_t size, const DecodeLimits& limits, const char* what,
                       const char* word_name, const char* map_name, uint64_t* request_id,
                       std::string* word, Value::Map* map) {
-  auto fail = [what](const std::string& msg) {
-    return Status::Corruption(std::string(what) + ": " + msg);
-  };
-  auto unsupported = [what](uint64_t version) {
-    return Status::NotSupported(std::string(what) + ": unsupported version " +
-                                std::to_string(version) + " (this node speaks " +
-                                std::to_string(kClientVersion) + ")");
-  };
-  *request_id = 0;
-  if (size > limits.max_frame_bytes) {
-    return fail("frame of " + std::to_string(size) + " bytes exceeds the limit of " +
-                std::to_string(limits.max_frame_bytes));
-  }
-  uint64_t version = 0;
-  if (detail::PeekVersion(data, size, &version) && version != kClientVersion) {
-    return unsupported(version);
-  }
-  msgpack::object_handle handle;
-  Status s = detail::Unpack(data, size, ClientUnpackLimit(limits), what, &handle);
-  if (!s.ok()) {
-    // Refused whole (a limit, a bad byte further on): the error still goes
-    // to the right request when its head can be read.
-    detail::Reader r(data, size);
-    uint32_t n = 0;
-    uint64_t v = 0;
-    if (r.array(&n) && n >= 2 && r.uint(&v)) r.uint(request_id);
-    return s;
-  }
-  const object& root = handle.get();
-  if (root.type != object_type::ARRAY) {
-    return fail(std::string("expected array, got ") + detail::TypeName(root.type));
-  }
-  const object* f = root.via.array.ptr;
-  const uint32_t n = root.via.array.size;
-  if (n < 1 || f[0].type != object_type::POSITIVE_INTEGER) {
-    return fail("field 'version': expected uint");
-  }
-  if (f[0].via.u64 != kClientVersion) return unsupported(f[0].via.u64);
-  if (n >= 2 && f[1].type == object_type::POSITIVE_INTEGER) *request_id = f[1].via.u64;
-  if (n != 4) return fail("expected 4 fields, got " + std::to_string(n));
-  if (f[1].type != object_type::POSITIVE_INTEGER) {
-    return fail(std::string("field 'request_id': expected uint, got ") +
-                detail::TypeName(f[1].type));
-  }
-  if (f[2].type != object_type::STR) {
-    return fail(std::string("field '") + word_name + "': expected str, got " +
-                detail::TypeName(f[2].type));
-  }
-  word->assign(f[2].via.str.ptr, f[2].via.str.size);
-  if (word->empty()) return fail(std::string("field '") + word_name + "' is empty");
-  return Converter(what).ToMap(f[3], map_name, map);
+  detail::Reader r(data, size);
+  std::string_view w;
+  Status s = detail::ReadHead(r, limits, what, word_name, request_id, &w);
+  if (!s.ok()) return s;
+  word->assign(w);
+  detail::ValueReader values(&r, limits);
+  if (!values.ReadMap(2, map)) return values.Error(what, map_name);
+  return detail::ReadEnd(r, what);
 }
 
 }  // namespace
@@ -252,6 +108,14 @@ Status DecodeRequest(const char* data, size_t size, const DecodeLimits& limits,
 Status DecodeReply(const char* data, size_t size, const DecodeLimits& limits, ClientReply* out) {
   return DecodeEnvelope(data, size, limits, "client reply", "code", "body", &out->request_id,
                         &out->code, &out->body);
+}
+
+bool PeekHead(const char* data, size_t size, uint64_t* request_id, std::string_view* word) {
+  detail::Reader r(data, size);
+  uint32_t n = 0;
+  uint64_t version = 0;
+  return r.array(&n) && n == 4 && r.uint(&version) && version == kClientVersion &&
+         r.uint(request_id) && r.str(word);
 }
 
 const char* ReplyCodeFor(const Status& status) {

@@ -1,7 +1,10 @@
 #include "raftlog/wire/event_ops.h"
 
+#include <cstdint>
+
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/log_ops.h"
+#include "wire/client_frame.h"
 #include "wire/msgpack_reader.h"
 #include "wire/msgpack_util.h"
 
@@ -12,6 +15,13 @@ namespace {
 using detail::Packer;
 using detail::Reader;
 using detail::StringSink;
+using detail::ValueReader;
+
+constexpr const char* kRecord = "event record";
+constexpr const char* kPublished = "published event";
+constexpr const char* kHeartbeat = "heartbeat";
+constexpr const char* kRequest = "client request";
+constexpr const char* kReply = "client reply";
 
 void PackStr(Packer& pk, std::string_view v) {
   pk.pack_str(static_cast<uint32_t>(v.size()));
@@ -23,17 +33,6 @@ void PackBin(Packer& pk, std::string_view v) {
   pk.pack_bin_body(v.data(), static_cast<uint32_t>(v.size()));
 }
 
-// A bin (or lenient str) payload within the limit for its type.
-bool ReadPayload(Reader& r, const DecodeLimits& limits, std::string_view* v) {
-  bool was_str = false;
-  return r.bytes(v, &was_str) &&
-         v->size() <= (was_str ? limits.max_string_bytes : limits.max_entry_bytes);
-}
-
-bool ReadStr(Reader& r, const DecodeLimits& limits, std::string_view* v) {
-  return r.str(v) && v->size() <= limits.max_string_bytes;
-}
-
 // The client envelope's first three elements: [version, request_id, word]
 // (word: the op of a request, the code of a reply); the map follows.
 void PackHead(Packer& pk, uint64_t request_id, std::string_view word) {
@@ -41,13 +40,6 @@ void PackHead(Packer& pk, uint64_t request_id, std::string_view word) {
   pk.pack_uint64(kClientVersion);
   pk.pack_uint64(request_id);
   PackStr(pk, word);
-}
-
-bool ReadHead(Reader& r, uint64_t* request_id, std::string_view* word) {
-  uint32_t n = 0;
-  uint64_t version = 0;
-  return r.array(&n) && n == 4 && r.uint(&version) && version == kClientVersion &&
-         r.uint(request_id) && r.str(word);
 }
 
 // push's reply body, with or without `duplicate` (append's).
@@ -63,28 +55,6 @@ void PackPushResult(Packer& pk, const PushResult& result, bool with_duplicate) {
   }
 }
 
-// A push reply body: each key once, no other key, index and term required.
-bool ReadPushResult(Reader& r, PushResult* out) {
-  *out = PushResult();
-  uint32_t keys = 0;
-  if (!r.map(&keys)) return false;
-  bool index = false, term = false, duplicate = false;
-  for (uint32_t i = 0; i < keys; ++i) {
-    std::string_view key;
-    if (!r.str(&key)) return false;
-    bool read = false;
-    if (key == "index" && !index) {
-      read = index = r.uint(&out->index);
-    } else if (key == "term" && !term) {
-      read = term = r.uint(&out->term);
-    } else if (key == "duplicate" && !duplicate) {
-      read = duplicate = r.boolean(&out->duplicate);
-    }
-    if (!read) return false;
-  }
-  return index && term;
-}
-
 bool ValidProducer(std::string_view producer) {
   return !producer.empty() && producer.size() <= kMaxProducerBytes;
 }
@@ -94,68 +64,74 @@ bool ValidSeq(bool producer, bool has_seq, uint64_t seq) {
   return producer ? has_seq && seq >= 1 : !has_seq;
 }
 
-// A frame a view decoder refused: the tree decoder's error says what is
-// wrong. (The two accept the same frames; tests/wire holds them to it.)
-Status Refused(const Status& tree, const char* what) {
-  if (!tree.ok()) return tree;
-  return Status::Corruption(std::string(what) + ": accepted by the tree decoder only");
+// ---- fixed-shape frames: an event record, a PUB message body ----
+
+// The start of one: within the frame limit, an array; *n its length.
+Status ReadRow(Reader& r, const DecodeLimits& limits, const char* what, uint32_t* n) {
+  if (r.remaining() > limits.max_frame_bytes) {
+    return Status::Corruption(std::string(what) + ": frame of " + std::to_string(r.remaining()) +
+                              " bytes exceeds the limit of " +
+                              std::to_string(limits.max_frame_bytes));
+  }
+  if (!r.array(n)) return Status::Corruption(std::string(what) + ": " + r.error());
+  return Status::Ok();
 }
 
-msgpack::unpack_limit Limit(const DecodeLimits& l) {
-  // Flat arrays of scalars: no maps, depth 1.
-  return msgpack::unpack_limit(16, 0, l.max_string_bytes, l.max_entry_bytes, 0, 2);
+Status WrongLength(const char* what, uint32_t want, uint32_t n) {
+  return Status::Corruption(std::string(what) + ": expected an array of " + std::to_string(want) +
+                            ", got " + std::to_string(n) + " elements");
 }
 
-// Reads a fixed-shape array of scalars, checking each element's type.
-class Row {
- public:
-  Row(const msgpack::object& o, size_t n, std::string what) : what_(std::move(what)) {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != n) {
-      status_ = Status::Corruption(what_ + ": expected an array of " + std::to_string(n));
-    } else {
-      items_ = o.via.array.ptr;
-    }
-  }
-  uint64_t Uint(size_t i, const char* name) {
-    if (!Check(i, msgpack::type::POSITIVE_INTEGER, name)) return 0;
-    return items_[i].via.u64;
-  }
-  std::string Str(size_t i, const char* name, msgpack::type::object_type type) {
-    if (!Check(i, type, name)) return {};
-    return std::string(items_[i].via.str.ptr, items_[i].via.str.size);
-  }
-  std::string Bytes(size_t i, const char* name) {
-    // bin is the format; str is accepted for payloads written by lenient clients.
-    if (ok() && items_[i].type == msgpack::type::STR) return Str(i, name, msgpack::type::STR);
-    return Str(i, name, msgpack::type::BIN);
-  }
-  bool ok() const { return status_.ok(); }
-  const Status& status() const { return status_; }
+// The field r failed to read.
+Status FieldError(const char* what, const char* field, const Reader& r) {
+  return Status::Corruption(std::string(what) + " field '" + field + "': " + r.error());
+}
 
- private:
-  bool Check(size_t i, msgpack::type::object_type type, const char* name) {
-    if (!ok()) return false;
-    // Non-negative integers are POSITIVE_INTEGER whatever width they were packed in.
-    if (items_[i].type != type) {
-      status_ =
-          Status::Corruption(what_ + " field '" + name + "': expected " + detail::TypeName(type) +
-                             ", got " + detail::TypeName(items_[i].type));
-      return false;
-    }
-    return true;
+// ---- client frames with a typed map: push, push_batch and their replies ----
+
+// A reader of the value at `at`, one that ValueReader::ScanMap has checked:
+// the typed reads below only decide whether it is of the type a rule wants.
+Reader ValueAt(const char* at, const char* data, size_t size) {
+  return Reader(at, static_cast<size_t>(data + size - at));
+}
+
+// Where a push result's values start; nullptr for a key not there.
+struct ResultKeys {
+  const char* index = nullptr;
+  const char* term = nullptr;
+  const char* duplicate = nullptr;
+
+  void Note(std::string_view key, const char* at) {
+    if (key == "index") index = at;
+    if (key == "term") term = at;
+    if (key == "duplicate") duplicate = at;
   }
-  std::string what_;
-  const msgpack::object* items_ = nullptr;
-  Status status_;
 };
 
-Status Parse(const char* data, size_t size, const DecodeLimits& limits, const char* what,
-             msgpack::object_handle* handle) {
-  if (size > limits.max_frame_bytes) {
-    return Status::Corruption(std::string(what) + ": " + std::to_string(size) +
-                              " bytes is over the frame limit");
+// A push result's rules: index and term required, duplicate optional,
+// other keys ignored.
+Status ReadPushResult(const ResultKeys& keys, const char* data, size_t size,
+                      const std::string& what, PushResult* out) {
+  *out = PushResult();
+  if (keys.index == nullptr || !ValueAt(keys.index, data, size).uint(&out->index) ||
+      keys.term == nullptr || !ValueAt(keys.term, data, size).uint(&out->term)) {
+    return Status::Corruption(what + ": 'index' and 'term' (uint) are required");
   }
-  return detail::Unpack(data, size, Limit(limits), what, handle);
+  if (keys.duplicate != nullptr && !ValueAt(keys.duplicate, data, size).boolean(&out->duplicate)) {
+    return Status::Corruption(what + ": 'duplicate' must be a bool");
+  }
+  return Status::Ok();
+}
+
+// The head of a reply that should be an ok one.
+Status ReadOkHead(Reader& r, const DecodeLimits& limits, const char* what, uint64_t* request_id) {
+  std::string_view code;
+  Status s = detail::ReadHead(r, limits, kReply, "code", request_id, &code);
+  if (s.ok() && code != kOk) {
+    s = Status::Corruption(std::string(what) + ": expected code 'ok', got '" + std::string(code) +
+                           "'");
+  }
+  return s;
 }
 
 }  // namespace
@@ -195,44 +171,28 @@ void EncodeEventRecord(const EventRecord& r, std::string* out) {
   EncodeEventRecord(EventRecordView{r.topic, r.producer, r.seq, r.timestamp_ms, r.payload}, out);
 }
 
-// Through a msgpack object tree: slow, and its errors say what is wrong.
-Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& limits,
-                             EventRecord* out) {
-  uint64_t version = 0;
-  if (detail::PeekVersion(data, size, &version) && version != kEventRecordVersion) {
-    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
-  }
-  msgpack::object_handle h;
-  Status s = Parse(data, size, limits, "event record", &h);
-  if (!s.ok()) return s;
-  Row row(h.get(), 6, "event record");
-  // PeekVersion reads only an unsigned version; one packed as a signed int
-  // is checked here.
-  version = row.Uint(0, "version");
-  if (row.ok() && version != kEventRecordVersion) {
-    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
-  }
-  out->topic = row.Str(1, "topic", msgpack::type::STR);
-  out->producer = row.Str(2, "producer", msgpack::type::STR);
-  out->seq = row.Uint(3, "seq");
-  out->timestamp_ms = row.Uint(4, "timestamp");
-  out->payload = row.Bytes(5, "payload");
-  return row.status();
-}
-
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecordView* out) {
   Reader r(data, size);
   uint32_t n = 0;
+  Status s = ReadRow(r, limits, kRecord, &n);
+  if (!s.ok()) return s;
+  // The version first: one this node does not speak is refused as such,
+  // whatever follows.
   uint64_t version = 0;
-  if (size <= limits.max_frame_bytes && r.array(&n) && n == 6 && r.uint(&version) &&
-      version == kEventRecordVersion && ReadStr(r, limits, &out->topic) &&
-      ReadStr(r, limits, &out->producer) && r.uint(&out->seq) && r.uint(&out->timestamp_ms) &&
-      ReadPayload(r, limits, &out->payload) && r.at_end()) {
-    return Status::Ok();
+  if (n > 0 && !r.uint(&version)) return FieldError(kRecord, "version", r);
+  if (n > 0 && version != kEventRecordVersion) {
+    return Status::NotSupported("event record: unsupported version " + std::to_string(version));
   }
-  EventRecord record;
-  return Refused(DecodeEventRecordTree(data, size, limits, &record), "event record");
+  if (n != 6) return WrongLength(kRecord, 6, n);
+  if (!r.str(&out->topic, limits.max_string_bytes)) return FieldError(kRecord, "topic", r);
+  if (!r.str(&out->producer, limits.max_string_bytes)) return FieldError(kRecord, "producer", r);
+  if (!r.uint(&out->seq)) return FieldError(kRecord, "seq", r);
+  if (!r.uint(&out->timestamp_ms)) return FieldError(kRecord, "timestamp", r);
+  if (!r.payload(&out->payload, limits.max_string_bytes, limits.max_entry_bytes)) {
+    return FieldError(kRecord, "payload", r);
+  }
+  return detail::ReadEnd(r, kRecord);
 }
 
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
@@ -257,61 +217,10 @@ Value::Map EncodePushArgs(const PushArgs& a) {
   return m;
 }
 
-Status DecodePushArgs(const Value::Map& args, PushArgs* out) {
-  *out = PushArgs();
-  const Value* topic = Value::Find(args, "topic");
-  const Value* payload = Value::Find(args, "payload");
-  const Value* producer = Value::Find(args, "producer");
-  const Value* seq = Value::Find(args, "seq");
-  if (topic == nullptr || topic->kind() != Value::Kind::kStr) {
-    return Status::InvalidInput("push: 'topic' (str) is required");
-  }
-  if (payload == nullptr ||
-      (payload->kind() != Value::Kind::kBin && payload->kind() != Value::Kind::kStr)) {
-    return Status::InvalidInput("push: 'payload' (bin) is required");
-  }
-  out->topic = topic->as_str();
-  out->payload = payload->as_str();
-  Status s = CheckTopic(out->topic);
-  if (!s.ok()) return Status::InvalidInput("push: " + s.message());
-  if (producer != nullptr) {
-    if (producer->kind() != Value::Kind::kStr || !ValidProducer(producer->as_str())) {
-      return Status::InvalidInput("push: 'producer' must be a str of 1.." +
-                                  std::to_string(kMaxProducerBytes) + " bytes");
-    }
-    if (seq == nullptr || seq->kind() != Value::Kind::kUint || seq->as_uint() == 0) {
-      return Status::InvalidInput("push: 'seq' (uint >= 1) is required with 'producer'");
-    }
-    out->producer = producer->as_str();
-    out->seq = seq->as_uint();
-  } else if (seq != nullptr) {
-    return Status::InvalidInput("push: 'seq' without 'producer'");
-  }
-  return Status::Ok();
-}
-
 Value::Map EncodePushResult(const PushResult& r) {
   return {{"index", Value::Uint(r.index)},
           {"term", Value::Uint(r.term)},
           {"duplicate", Value::Bool(r.duplicate)}};
-}
-
-Status DecodePushResult(const Value::Map& body, PushResult* out) {
-  *out = PushResult();
-  const Value* index = Value::Find(body, "index");
-  const Value* term = Value::Find(body, "term");
-  const Value* dup = Value::Find(body, "duplicate");
-  if (index == nullptr || index->kind() != Value::Kind::kUint || term == nullptr ||
-      term->kind() != Value::Kind::kUint) {
-    return Status::Corruption("push reply: 'index' and 'term' (uint) are required");
-  }
-  if (dup != nullptr && dup->kind() != Value::Kind::kBool) {
-    return Status::Corruption("push reply: 'duplicate' must be a bool");
-  }
-  out->index = index->as_uint();
-  out->term = term->as_uint();
-  out->duplicate = dup != nullptr && dup->as_bool();
-  return Status::Ok();
 }
 
 void EncodePublishedEvent(const PublishedEventView& e, std::string* out) {
@@ -334,41 +243,27 @@ void EncodePublishedEvent(const PublishedEvent& e, std::string* out) {
                        out);
 }
 
-namespace {
-
-Status DecodePublishedEventTree(const char* data, size_t size, const DecodeLimits& limits,
-                                PublishedEvent* out) {
-  msgpack::object_handle h;
-  Status s = Parse(data, size, limits, "published event", &h);
-  if (!s.ok()) return s;
-  Row row(h.get(), 7, "published event");
-  out->index = row.Uint(0, "index");
-  out->term = row.Uint(1, "term");
-  out->timestamp_ms = row.Uint(2, "timestamp");
-  out->payload = row.Bytes(3, "payload");
-  out->producer = row.Str(4, "producer", msgpack::type::STR);
-  out->seq = row.Uint(5, "seq");
-  out->prev_index = row.Uint(6, "prev_index");
-  if (row.ok() && out->prev_index >= out->index) {
-    return Status::Corruption("published event: prev_index must be below index");
-  }
-  return row.status();
-}
-
-}  // namespace
-
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
                             PublishedEventView* out) {
   Reader r(data, size);
   uint32_t n = 0;
-  if (size <= limits.max_frame_bytes && r.array(&n) && n == 7 && r.uint(&out->index) &&
-      r.uint(&out->term) && r.uint(&out->timestamp_ms) && ReadPayload(r, limits, &out->payload) &&
-      ReadStr(r, limits, &out->producer) && r.uint(&out->seq) && r.uint(&out->prev_index) &&
-      r.at_end() && out->prev_index < out->index) {
-    return Status::Ok();
+  Status s = ReadRow(r, limits, kPublished, &n);
+  if (!s.ok()) return s;
+  if (n != 7) return WrongLength(kPublished, 7, n);
+  if (!r.uint(&out->index)) return FieldError(kPublished, "index", r);
+  if (!r.uint(&out->term)) return FieldError(kPublished, "term", r);
+  if (!r.uint(&out->timestamp_ms)) return FieldError(kPublished, "timestamp", r);
+  if (!r.payload(&out->payload, limits.max_string_bytes, limits.max_entry_bytes)) {
+    return FieldError(kPublished, "payload", r);
   }
-  PublishedEvent event;
-  return Refused(DecodePublishedEventTree(data, size, limits, &event), "published event");
+  if (!r.str(&out->producer, limits.max_string_bytes)) return FieldError(kPublished, "producer", r);
+  if (!r.uint(&out->seq)) return FieldError(kPublished, "seq", r);
+  if (!r.uint(&out->prev_index)) return FieldError(kPublished, "prev_index", r);
+  s = detail::ReadEnd(r, kPublished);
+  if (s.ok() && out->prev_index >= out->index) {
+    return Status::Corruption("published event: prev_index must be below index");
+  }
+  return s;
 }
 
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
@@ -382,45 +277,64 @@ Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& l
   return Status::Ok();
 }
 
-bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,
-                       PushRequestView* out) {
+Status DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,
+                         PushRequestView* out) {
   *out = PushRequestView();
   Reader r(data, size);
   std::string_view op;
-  if (size > limits.max_frame_bytes || !ReadHead(r, &out->request_id, &op)) return false;
-  if (op == kAppendOp) {
-    out->append = true;
-  } else if (op != kPushOp) {
-    return false;
+  Status s = detail::ReadHead(r, limits, kRequest, "op", &out->request_id, &op);
+  if (!s.ok()) return s;
+  out->append = op == kAppendOp;
+  if (!out->append && op != kPushOp) {
+    return Status::InvalidInput("client request: op '" + std::string(op) + "' is not " + kPushOp +
+                                " or " + kAppendOp);
   }
-  uint32_t keys = 0;
-  if (!r.map(&keys) || keys > limits.max_container_length) return false;
-  bool topic = false, payload = false, producer = false, seq = false;
-  for (uint32_t i = 0; i < keys; ++i) {
-    std::string_view key;
-    if (!r.str(&key)) return false;
-    // Each key once; any other key (allowed, but unusual) takes the slow
-    // path, as does anything but payload in an append.
-    const bool push_key = !out->append;
-    bool read = false;
-    if (key == "payload" && !payload) {
-      read = payload = ReadPayload(r, limits, &out->payload);
-    } else if (push_key && key == "topic" && !topic) {
-      read = topic = ReadStr(r, limits, &out->topic);
-    } else if (push_key && key == "producer" && !producer) {
-      read = producer = ReadStr(r, limits, &out->producer);
-    } else if (push_key && key == "seq" && !seq) {
-      read = seq = r.uint(&out->seq);
-    }
-    if (!read) return false;
-  }
-  if (!r.at_end() || !payload) return false;
+  const char* topic = nullptr;
+  const char* payload = nullptr;
+  const char* producer = nullptr;
+  const char* seq = nullptr;
+  ValueReader values(&r, limits);
+  const bool scanned = values.ScanMap(2, [&](std::string_view key, const char* at) {
+    if (key == "topic") topic = at;
+    if (key == "payload") payload = at;
+    if (key == "producer") producer = at;
+    if (key == "seq") seq = at;
+  });
+  if (!scanned) return values.Error(kRequest, "args");
+  s = detail::ReadEnd(r, kRequest);
+  if (!s.ok()) return s;
+
+  // A well-formed request: now the op's rules. Other keys are ignored
+  // (append's only key is payload).
+  auto at = [data, size](const char* v) { return ValueAt(v, data, size); };
   if (out->append) {
+    if (payload == nullptr) return Status::InvalidInput("append: missing 'payload'");
+    if (!at(payload).payload(&out->payload, SIZE_MAX, SIZE_MAX)) {
+      return Status::InvalidInput("append: 'payload' must be bin or str");
+    }
     out->topic = "default";
-    return true;
+    return Status::Ok();
   }
-  return topic && CheckTopic(out->topic).ok() && (!producer || ValidProducer(out->producer)) &&
-         ValidSeq(producer, seq, out->seq);
+  if (topic == nullptr || !at(topic).str(&out->topic)) {
+    return Status::InvalidInput("push: 'topic' (str) is required");
+  }
+  if (payload == nullptr || !at(payload).payload(&out->payload, SIZE_MAX, SIZE_MAX)) {
+    return Status::InvalidInput("push: 'payload' (bin) is required");
+  }
+  s = CheckTopic(out->topic);
+  if (!s.ok()) return Status::InvalidInput("push: " + s.message());
+  if (producer == nullptr) {
+    if (seq != nullptr) return Status::InvalidInput("push: 'seq' without 'producer'");
+    return Status::Ok();
+  }
+  if (!at(producer).str(&out->producer) || !ValidProducer(out->producer)) {
+    return Status::InvalidInput("push: 'producer' must be a str of 1.." +
+                                std::to_string(kMaxProducerBytes) + " bytes");
+  }
+  if (seq == nullptr || !at(seq).uint(&out->seq) || out->seq == 0) {
+    return Status::InvalidInput("push: 'seq' (uint >= 1) is required with 'producer'");
+  }
+  return Status::Ok();
 }
 
 void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_duplicate,
@@ -449,10 +363,19 @@ void EncodePushRequest(const PushRequestView& push, std::string* out) {
   }
 }
 
-bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushResult* out) {
+Status DecodePushReply(const char* data, size_t size, const DecodeLimits& limits,
+                       uint64_t* request_id, PushResult* out) {
   Reader r(data, size);
-  std::string_view code;
-  return ReadHead(r, request_id, &code) && code == kOk && ReadPushResult(r, out) && r.at_end();
+  Status s = ReadOkHead(r, limits, "push reply", request_id);
+  if (!s.ok()) return s;
+  ResultKeys keys;
+  ValueReader values(&r, limits);
+  if (!values.ScanMap(2, [&keys](std::string_view key, const char* at) { keys.Note(key, at); })) {
+    return values.Error(kReply, "body");
+  }
+  s = detail::ReadEnd(r, kReply);
+  if (!s.ok()) return s;
+  return ReadPushResult(keys, data, size, "push reply", out);
 }
 
 namespace {
@@ -485,47 +408,6 @@ Value::Map EncodePushBatchArgs(const PushBatchArgs& args) {
   return m;
 }
 
-Status DecodePushBatchArgs(const Value::Map& args, PushBatchArgs* out) {
-  *out = PushBatchArgs();
-  const Value* producer = Value::Find(args, "producer");
-  const Value* events = Value::Find(args, "events");
-  if (producer != nullptr) {
-    if (producer->kind() != Value::Kind::kStr || !ValidProducer(producer->as_str())) {
-      return Status::InvalidInput("push_batch: 'producer' must be a str of 1.." +
-                                  std::to_string(kMaxProducerBytes) + " bytes");
-    }
-    out->producer = producer->as_str();
-  }
-  if (events == nullptr || events->kind() != Value::Kind::kArray || events->as_array().empty() ||
-      events->as_array().size() > kMaxBatchEvents) {
-    return Status::InvalidInput("push_batch: 'events' (an array of 1.." +
-                                std::to_string(kMaxBatchEvents) + " maps) is required");
-  }
-  for (size_t i = 0; i < events->as_array().size(); ++i) {
-    const Value& e = events->as_array()[i];
-    const std::string what = "push_batch: events[" + std::to_string(i) + "]";
-    if (e.kind() != Value::Kind::kMap) return Status::InvalidInput(what + ": expected a map");
-    const Value* topic = Value::Find(e.as_map(), "topic");
-    const Value* payload = Value::Find(e.as_map(), "payload");
-    const Value* seq = Value::Find(e.as_map(), "seq");
-    if (topic == nullptr || topic->kind() != Value::Kind::kStr) {
-      return Status::InvalidInput(what + ": 'topic' (str) is required");
-    }
-    if (payload == nullptr ||
-        (payload->kind() != Value::Kind::kBin && payload->kind() != Value::Kind::kStr)) {
-      return Status::InvalidInput(what + ": 'payload' (bin) is required");
-    }
-    if (seq != nullptr && seq->kind() != Value::Kind::kUint) {
-      return Status::InvalidInput(what + ": 'seq' must be a uint");
-    }
-    Status s = CheckBatchEvent(what, topic->as_str(), producer != nullptr, seq != nullptr,
-                               seq != nullptr ? seq->as_uint() : 0);
-    if (!s.ok()) return s;
-    out->events.push_back({topic->as_str(), payload->as_str(), seq ? seq->as_uint() : 0});
-  }
-  return Status::Ok();
-}
-
 Value::Map EncodePushBatchResult(const std::vector<PushResult>& results) {
   Value::Array a;
   a.reserve(results.size());
@@ -533,80 +415,72 @@ Value::Map EncodePushBatchResult(const std::vector<PushResult>& results) {
   return {{"results", Value::MakeArray(std::move(a))}};
 }
 
-Status DecodePushBatchResult(const Value::Map& body, std::vector<PushResult>* out) {
-  out->clear();
-  const Value* results = Value::Find(body, "results");
-  if (results == nullptr || results->kind() != Value::Kind::kArray) {
-    return Status::Corruption("push_batch reply: 'results' (array) is required");
-  }
-  for (const Value& r : results->as_array()) {
-    if (r.kind() != Value::Kind::kMap) {
-      return Status::Corruption("push_batch reply: each result must be a map");
-    }
-    PushResult one;
-    Status s = DecodePushResult(r.as_map(), &one);
-    if (!s.ok()) return s;
-    out->push_back(one);
-  }
-  return Status::Ok();
-}
-
-bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& limits,
-                            uint64_t* request_id, std::string_view* producer,
-                            std::vector<PushEventView>* events) {
+Status DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& limits,
+                              uint64_t* request_id, std::string_view* producer,
+                              std::vector<PushEventView>* events) {
   events->clear();
   *producer = {};
   Reader r(data, size);
-  uint32_t keys = 0;
   std::string_view op;
-  if (size > limits.max_frame_bytes || !ReadHead(r, request_id, &op) || op != kPushBatchOp ||
-      !r.map(&keys) || keys > 2) {
-    return false;
+  Status s = detail::ReadHead(r, limits, kRequest, "op", request_id, &op);
+  if (!s.ok()) return s;
+  if (op != kPushBatchOp) {
+    return Status::InvalidInput("client request: op '" + std::string(op) + "' is not " +
+                                kPushBatchOp);
   }
-  bool has_producer = false, has_events = false;
-  for (uint32_t i = 0; i < keys; ++i) {
-    std::string_view key;
-    if (!r.str(&key)) return false;
-    if (key == "producer" && !has_producer && !has_events) {
-      has_producer = ReadStr(r, limits, producer) && ValidProducer(*producer);
-      if (!has_producer) return false;
-    } else if (key == "events" && !has_events) {
-      uint32_t count = 0;
-      if (!r.array(&count) || count == 0 || count > kMaxBatchEvents ||
-          count > limits.max_container_length) {
-        return false;
-      }
-      events->resize(count);
-      for (PushEventView& e : *events) {
-        uint32_t fields = 0;
-        bool topic = false, payload = false, seq = false;
-        if (!r.map(&fields) || fields > 3) return false;
-        for (uint32_t f = 0; f < fields; ++f) {
-          std::string_view name;
-          if (!r.str(&name)) return false;
-          // Each key once; a failed read (a limit included) refuses the frame.
-          bool read = false;
-          if (name == "topic" && !topic) {
-            read = topic = ReadStr(r, limits, &e.topic);
-          } else if (name == "payload" && !payload) {
-            read = payload = ReadPayload(r, limits, &e.payload);
-          } else if (name == "seq" && !seq) {
-            read = seq = r.uint(&e.seq);
-          }
-          if (!read) return false;
-        }
-        // (A producer given after the events is left to the slow path.)
-        if (!topic || !payload || !ValidSeq(has_producer, seq, e.seq) ||
-            !CheckTopic(e.topic).ok()) {
-          return false;
-        }
-      }
-      has_events = true;
-    } else {
-      return false;
+  const char* producer_at = nullptr;
+  const char* events_at = nullptr;
+  ValueReader values(&r, limits);
+  const bool scanned = values.ScanMap(2, [&](std::string_view key, const char* at) {
+    if (key == "producer") producer_at = at;
+    if (key == "events") events_at = at;
+  });
+  if (!scanned) return values.Error(kRequest, "args");
+  s = detail::ReadEnd(r, kRequest);
+  if (!s.ok()) return s;
+
+  // A well-formed request: now push_batch's rules, each event's in order.
+  auto at = [data, size](const char* v) { return ValueAt(v, data, size); };
+  if (producer_at != nullptr && (!at(producer_at).str(producer) || !ValidProducer(*producer))) {
+    return Status::InvalidInput("push_batch: 'producer' must be a str of 1.." +
+                                std::to_string(kMaxProducerBytes) + " bytes");
+  }
+  // Absent: an empty reader, which reads no array.
+  Reader list = events_at != nullptr ? at(events_at) : Reader(nullptr, 0);
+  uint32_t count = 0;
+  if (!list.array(&count) || count == 0 || count > kMaxBatchEvents) {
+    return Status::InvalidInput("push_batch: 'events' (an array of 1.." +
+                                std::to_string(kMaxBatchEvents) + " maps) is required");
+  }
+  events->resize(count);
+  ValueReader items(&list, limits);
+  for (uint32_t i = 0; i < count; ++i) {
+    auto what = [i] { return "push_batch: events[" + std::to_string(i) + "]"; };
+    if (list.peek() != detail::Type::kMap) return Status::InvalidInput(what() + ": expected a map");
+    const char* topic = nullptr;
+    const char* payload = nullptr;
+    const char* seq = nullptr;
+    // Checked with the whole request above: this only finds the keys.
+    const bool found = items.ScanMap(4, [&](std::string_view key, const char* v) {
+      if (key == "topic") topic = v;
+      if (key == "payload") payload = v;
+      if (key == "seq") seq = v;
+    });
+    if (!found) return items.Error(kRequest, "args.events[" + std::to_string(i) + "]");
+    PushEventView& e = (*events)[i];
+    if (topic == nullptr || !at(topic).str(&e.topic)) {
+      return Status::InvalidInput(what() + ": 'topic' (str) is required");
     }
+    if (payload == nullptr || !at(payload).payload(&e.payload, SIZE_MAX, SIZE_MAX)) {
+      return Status::InvalidInput(what() + ": 'payload' (bin) is required");
+    }
+    if (seq != nullptr && !at(seq).uint(&e.seq)) {
+      return Status::InvalidInput(what() + ": 'seq' must be a uint");
+    }
+    s = CheckBatchEvent(what(), e.topic, producer_at != nullptr, seq != nullptr, e.seq);
+    if (!s.ok()) return s;
   }
-  return r.at_end() && has_events;
+  return Status::Ok();
 }
 
 void EncodePushBatchRequest(uint64_t request_id, std::string_view producer,
@@ -648,21 +522,41 @@ void EncodePushBatchReply(uint64_t request_id, const std::vector<PushResult>& re
   for (const PushResult& r : results) PackPushResult(pk, r, true);
 }
 
-bool DecodePushBatchReply(const char* data, size_t size, uint64_t* request_id,
-                          std::vector<PushResult>* results) {
+Status DecodePushBatchReply(const char* data, size_t size, const DecodeLimits& limits,
+                            uint64_t* request_id, std::vector<PushResult>* results) {
   results->clear();
   Reader r(data, size);
-  uint32_t keys = 0, count = 0;
-  std::string_view code, key;
-  if (!ReadHead(r, request_id, &code) || code != kOk || !r.map(&keys) || keys != 1 ||
-      !r.str(&key) || key != "results" || !r.array(&count) || count > kMaxBatchEvents) {
-    return false;
+  Status s = ReadOkHead(r, limits, "push_batch reply", request_id);
+  if (!s.ok()) return s;
+  const char* results_at = nullptr;
+  ValueReader values(&r, limits);
+  const bool scanned = values.ScanMap(2, [&](std::string_view key, const char* at) {
+    if (key == "results") results_at = at;
+  });
+  if (!scanned) return values.Error(kReply, "body");
+  s = detail::ReadEnd(r, kReply);
+  if (!s.ok()) return s;
+
+  // Absent: an empty reader, which reads no array.
+  Reader list = results_at != nullptr ? ValueAt(results_at, data, size) : Reader(nullptr, 0);
+  uint32_t count = 0;
+  if (!list.array(&count)) {
+    return Status::Corruption("push_batch reply: 'results' (array) is required");
   }
   results->resize(count);
-  for (PushResult& one : *results) {
-    if (!ReadPushResult(r, &one)) return false;
+  ValueReader items(&list, limits);
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string what = "push_batch reply: results[" + std::to_string(i) + "]";
+    if (list.peek() != detail::Type::kMap) return Status::Corruption(what + ": expected a map");
+    ResultKeys keys;
+    // Checked with the whole reply above: this only finds the keys.
+    if (!items.ScanMap(4, [&keys](std::string_view key, const char* at) { keys.Note(key, at); })) {
+      return items.Error(kReply, "body.results[" + std::to_string(i) + "]");
+    }
+    s = ReadPushResult(keys, data, size, what, &(*results)[i]);
+    if (!s.ok()) return s;
   }
-  return r.at_end();
+  return Status::Ok();
 }
 
 void EncodePublishedHeartbeat(const PublishedHeartbeat& hb, std::string* out) {
@@ -676,14 +570,15 @@ void EncodePublishedHeartbeat(const PublishedHeartbeat& hb, std::string* out) {
 
 Status DecodePublishedHeartbeat(const char* data, size_t size, const DecodeLimits& limits,
                                 PublishedHeartbeat* out) {
-  msgpack::object_handle h;
-  Status s = Parse(data, size, limits, "heartbeat", &h);
+  Reader r(data, size);
+  uint32_t n = 0;
+  Status s = ReadRow(r, limits, kHeartbeat, &n);
   if (!s.ok()) return s;
-  Row row(h.get(), 3, "heartbeat");
-  out->last_index = row.Uint(0, "last_index");
-  out->commit_index = row.Uint(1, "commit_index");
-  out->node = row.Uint(2, "node");
-  return row.status();
+  if (n != 3) return WrongLength(kHeartbeat, 3, n);
+  if (!r.uint(&out->last_index)) return FieldError(kHeartbeat, "last_index", r);
+  if (!r.uint(&out->commit_index)) return FieldError(kHeartbeat, "commit_index", r);
+  if (!r.uint(&out->node)) return FieldError(kHeartbeat, "node", r);
+  return detail::ReadEnd(r, kHeartbeat);
 }
 
 }  // namespace raftlog::wire

@@ -33,16 +33,6 @@ Value::Map EncodeAppendArgs(const AppendArgs& args) {
   return {{"payload", Value::Bin(args.payload)}};
 }
 
-Status DecodeAppendArgs(const Value::Map& args, AppendArgs* out) {
-  const Value* v = Value::Find(args, "payload");
-  if (v == nullptr) return Status::Corruption("append: missing 'payload'");
-  if (v->kind() != Value::Kind::kBin && v->kind() != Value::Kind::kStr) {
-    return WrongType("append", "payload", "bin or str");
-  }
-  out->payload = v->as_str();
-  return Status::Ok();
-}
-
 Value::Map EncodeAppendResult(const AppendResult& r) {
   return {{"index", Value::Uint(r.index)}, {"term", Value::Uint(r.term)}};
 }

@@ -1,5 +1,7 @@
-// Helpers shared by the codecs: the packer's output sink, a non-throwing
-// unpack, the version peek and type names for error messages.
+// Helpers of the codecs: the packer's output sink, which every encoder
+// writes through, and for the peer codec, which parses frames into
+// msgpack-c object trees, a non-throwing unpack, the version peek and type
+// names for error messages.
 #pragma once
 
 #include <cstdint>

@@ -12,8 +12,10 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "client/client_internals.h"
 #include "process_cluster.h"
 #include "raftlog/storage/leveldb_store.h"
+#include "raftlog/wire/client_ops.h"
 #include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/limits.h"
 #include "raftlog/wire/peer_codec.h"
@@ -186,7 +188,8 @@ TEST(Cluster, FullRestartKeepsTermVoteAndEveryCommittedEntry) {
   std::map<core::NodeId, core::Ballot> ballots;
   for (core::NodeId id = 1; id <= 3; ++id) {
     wire::ClientReply reply;
-    ASSERT_TRUE(c.client().call(c.client_endpoint(id), wire::kStatusOp, {}, &reply).ok());
+    ASSERT_TRUE(
+        ClientInternals::Call(c.client(), c.client_endpoint(id), wire::kStatusOp, {}, &reply).ok());
     wire::NodeStatus st;
     ASSERT_TRUE(wire::DecodeStatusBody(reply.body, &st).ok());
     ballots[id].term = st.term;
@@ -312,10 +315,10 @@ TEST(Cluster, GarbageAndOversizedFramesAreCountedAndHarmless) {
       wire::DecodeReply(static_cast<const char*>(reply.data()), reply.size(), {}, &decoded).ok());
   EXPECT_EQ(decoded.code, wire::kInvalidInput);
 
-  wire::Value::Map counters;
+  NodeCounters counters;
   auto counter = [&](const char* name) -> uint64_t {
     for (const auto& [k, v] : counters) {
-      if (k == name) return v.as_uint();
+      if (k == name) return v;
     }
     return 0;
   };

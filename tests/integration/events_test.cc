@@ -6,14 +6,23 @@
 #include <map>
 #include <zmq.hpp>
 
+#include "client/client_internals.h"
 #include "process_cluster.h"
 #include "raftlog/producer.h"
+#include "raftlog/wire/client_ops.h"
 #include "raftlog/wire/event_ops.h"
 
 namespace raftlog::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// A reply as it came: a Producer reads an ok one straight from the frame.
+std::string FrameOf(const wire::ClientReply& reply) {
+  std::string frame;
+  wire::EncodeReply(reply, &frame);
+  return frame;
+}
 
 // Pushes (producer, seq) to the leader, following redirects, until the deadline.
 Status Push(ProcessCluster& c, const std::string& producer, uint64_t seq,
@@ -24,9 +33,14 @@ Status Push(ProcessCluster& c, const std::string& producer, uint64_t seq,
   while (std::chrono::steady_clock::now() < end) {
     wire::ClientReply reply;
     wire::PushArgs args{"orders", payload, producer, seq};
-    last = c.client().call(endpoint, wire::kPushOp, wire::EncodePushArgs(args), &reply);
+    last = ClientInternals::Call(c.client(), endpoint, wire::kPushOp, wire::EncodePushArgs(args),
+                                 &reply);
     if (last.ok()) last = ReplyStatus(reply);
-    if (last.ok()) return wire::DecodePushResult(reply.body, out);
+    if (last.ok()) {
+      const std::string frame = FrameOf(reply);
+      uint64_t id = 0;
+      return wire::DecodePushReply(frame.data(), frame.size(), {}, &id, out);
+    }
     wire::NotLeaderInfo info;
     if (last.IsNotLeader() && wire::DecodeNotLeaderBody(reply.body, &info).ok() &&
         !info.leader_endpoint.empty()) {
@@ -164,13 +178,13 @@ TEST(Push, ARetryToALeaderStillApplyingItsLogIsNotAppendedAgain) {
   }
   EXPECT_EQ(acked, kRetried);
   wire::NodeStatus after;
-  wire::Value::Map counters;
+  NodeCounters counters;
   ASSERT_TRUE(c.status(1, &after, &counters).ok());
   // The restart's leader no-op is the only new entry.
   EXPECT_EQ(after.last_index, before.last_index + 1) << "retries were appended again";
   for (const auto& [name, value] : counters) {
     if (name == "events_duplicates_skipped") {
-      EXPECT_EQ(value.as_uint(), 0u);
+      EXPECT_EQ(value, 0u);
     }
   }
 }
@@ -195,23 +209,54 @@ TEST(Push, BadRequestsAreRejectedAndChangeNothing) {
   };
   for (const auto& args : bad) {
     wire::ClientReply reply;
-    ASSERT_TRUE(c.client().call(c.client_endpoint(leader), wire::kPushOp, args, &reply).ok());
+    ASSERT_TRUE(
+        ClientInternals::Call(c.client(), c.client_endpoint(leader), wire::kPushOp, args, &reply)
+            .ok());
     EXPECT_EQ(reply.code, wire::kInvalidInput);
   }
+  // A push that is not even a well-formed frame (a byte too many) is
+  // answered too, addressed to its request, and counted as malformed; the
+  // rule breakers above are not.
+  std::string frame;
+  wire::EncodePushRequest({77, false, "t", "x", "", 0}, &frame);
+  frame += '\xc0';
+  zmq::context_t ctx(1);
+  zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect(c.client_endpoint(leader));
+  dealer.send(zmq::buffer(frame));
+  zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, 5000ms);
+  zmq::message_t raw;
+  ASSERT_TRUE(dealer.recv(raw, zmq::recv_flags::dontwait));
+  wire::ClientReply reply;
+  ASSERT_TRUE(wire::DecodeReply(static_cast<const char*>(raw.data()), raw.size(), {}, &reply).ok());
+  EXPECT_EQ(reply.request_id, 77u);
+  EXPECT_EQ(reply.code, wire::kInvalidInput);
+  EXPECT_EQ(wire::Value::MakeMap(reply.body).Find("message")->as_str(),
+            "client request: 1 trailing bytes after the message");
   wire::NodeStatus after;
-  ASSERT_TRUE(c.status(leader, &after).ok());
+  NodeCounters counters;
+  ASSERT_TRUE(c.status(leader, &after, &counters).ok());
   EXPECT_EQ(after.last_index, before.last_index) << "nothing was appended";
+  uint64_t malformed = 0;
+  for (const auto& [name, value] : counters) {
+    if (name == "client_rejected_malformed") malformed = value;
+  }
+  EXPECT_EQ(malformed, 1u);
 }
 
 // One push_batch to node `to`; the reply's results when ok.
 Status PushBatch(ProcessCluster& c, core::NodeId to, const wire::PushBatchArgs& args,
                  std::vector<wire::PushResult>* results) {
   wire::ClientReply reply;
-  Status s = c.client().call(c.client_endpoint(to), wire::kPushBatchOp,
-                             wire::EncodePushBatchArgs(args), &reply);
+  Status s = ClientInternals::Call(c.client(), c.client_endpoint(to), wire::kPushBatchOp,
+                                   wire::EncodePushBatchArgs(args), &reply);
   if (s.ok()) s = ReplyStatus(reply);
-  if (s.ok()) s = wire::DecodePushBatchResult(reply.body, results);
-  return s;
+  if (!s.ok()) return s;
+  const std::string frame = FrameOf(reply);
+  uint64_t id = 0;
+  return wire::DecodePushBatchReply(frame.data(), frame.size(), {}, &id, results);
 }
 
 TEST(PushBatch, EachEventOnceWithRetriesAnsweredAndBadBatchesChangingNothing) {
@@ -262,7 +307,9 @@ TEST(PushBatch, EachEventOnceWithRetriesAnsweredAndBadBatchesChangingNothing) {
   };
   for (const wire::Value::Map& args : bad) {
     wire::ClientReply reply;
-    ASSERT_TRUE(c.client().call(c.client_endpoint(leader), wire::kPushBatchOp, args, &reply).ok());
+    ASSERT_TRUE(ClientInternals::Call(c.client(), c.client_endpoint(leader), wire::kPushBatchOp,
+                                      args, &reply)
+                    .ok());
     EXPECT_EQ(reply.code, wire::kInvalidInput);
   }
   // A follower redirects.

@@ -186,7 +186,7 @@ int ProcessCluster::signal(core::NodeId id, int sig) {
   return status;
 }
 
-Status ProcessCluster::status(core::NodeId id, wire::NodeStatus* out, wire::Value::Map* counters) {
+Status ProcessCluster::status(core::NodeId id, wire::NodeStatus* out, NodeCounters* counters) {
   return client_->status(client_endpoint(id), out, counters);
 }
 

@@ -65,7 +65,7 @@ class ProcessCluster {
   std::vector<std::string> client_endpoints() const;
 
   Client& client() { return *client_; }
-  Status status(core::NodeId id, wire::NodeStatus* out, wire::Value::Map* counters = nullptr);
+  Status status(core::NodeId id, wire::NodeStatus* out, NodeCounters* counters = nullptr);
 
   // The leader every running node agrees on (same leader, same term), or 0.
   core::NodeId agreed_leader();

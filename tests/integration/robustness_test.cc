@@ -14,6 +14,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "client/client_internals.h"
 #include "netns.h"
 #include "process_cluster.h"
 #include "raftlog/producer.h"
@@ -239,7 +240,8 @@ TEST(EventSize, OneByteOverTheLimitIsRefusedAtTheClientEndpointWithTheReason) {
   for (size_t size : {wire::kDefaultPayloadBytes + 1, wire::kMaxEntryBytes + 1}) {
     wire::Value::Map args = wire::EncodePushArgs({"orders", std::string(size, 'y'), "", 0});
     wire::ClientReply reply;
-    Status called = c.client().call(c.client_endpoint(leader), wire::kPushOp, args, &reply);
+    Status called =
+        ClientInternals::Call(c.client(), c.client_endpoint(leader), wire::kPushOp, args, &reply);
     ASSERT_TRUE(called.ok()) << size << ": " << called.ToString();
     EXPECT_EQ(reply.code, wire::kInvalidInput) << size;
     // The limit it broke, in numbers.

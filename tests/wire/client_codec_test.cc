@@ -186,7 +186,7 @@ TEST(ClientCodec, ValueErrorsNameThePath) {
                      pk.pack_ext(1, 1);
                      pk.pack_ext_body("x", 1);
                    }),
-                   {"ext size overflow"});
+                   {"args.e: ext is not allowed"});
 }
 
 TEST(ClientCodec, Limits) {
@@ -197,16 +197,19 @@ TEST(ClientCodec, Limits) {
                      Str(pk, "k");
                      Str(pk, "long");
                    }),
-                   {"str size overflow"}, limits);
+                   {"args.k: a str of 4 bytes is over the limit of 3"}, limits);
   limits = {};
-  limits.max_container_length = 2;
+  limits.max_container_length = 4;
   ExpectCorruption(RequestWithArgs([](detail::Packer& pk) {
                      pk.pack_map(1);
                      Str(pk, "k");
-                     pk.pack_array(3);
-                     for (int i = 0; i < 3; ++i) pk.pack_nil();
+                     pk.pack_array(5);
+                     for (int i = 0; i < 5; ++i) pk.pack_nil();
                    }),
-                   {"array size overflow"}, limits);
+                   {"args.k: an array of 5 elements is over the limit of 4"}, limits);
+  limits.max_container_length = 3;  // the envelope's 4
+  ExpectCorruption(RequestWithArgs([](detail::Packer& pk) { pk.pack_map(0); }),
+                   {"client request: an array of 4 elements is over the limit of 3"}, limits);
   limits = {};
   limits.max_depth = 3;  // envelope, args, one more level
   std::string three = RequestWithArgs([](detail::Packer& pk) {
@@ -222,7 +225,7 @@ TEST(ClientCodec, Limits) {
                      pk.pack_array(1);
                      pk.pack_array(0);
                    }),
-                   {"depth size overflow"}, limits);
+                   {"args.k[0]: nested deeper than the limit of 3 levels"}, limits);
   limits = {};
   limits.max_frame_bytes = 4;
   ExpectCorruption(three, {"exceeds the limit of 4"}, limits);
@@ -244,7 +247,7 @@ TEST(ClientCodec, NestingBombIsRejected) {
     Str(pk, "k");
   });
   frame += std::string(100000, '\x91');
-  ExpectCorruption(frame, {"depth size overflow"});
+  ExpectCorruption(frame, {"args.k[0][0][0][0][0][0]: nested deeper than the limit of 8 levels"});
 }
 
 // ---- error replies ----

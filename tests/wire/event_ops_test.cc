@@ -6,6 +6,8 @@
 
 #include <msgpack.hpp>
 
+#include "raftlog/wire/client_codec.h"
+
 namespace raftlog::wire {
 namespace {
 
@@ -38,15 +40,33 @@ TEST(EventRecord, RejectsOtherVersionsShapesAndTypes) {
   for (size_t cut = 0; cut < good.size(); ++cut) {
     EXPECT_FALSE(DecodeEventRecord(good.data(), cut, {}, &back).ok()) << "cut at " << cut;
   }
+  EXPECT_EQ(DecodeEventRecord(good.data(), good.size() - 1, {}, &back).message(),
+            "event record field 'payload': truncated frame (" + std::to_string(good.size() - 1) +
+                " bytes)");
   std::string trailing = good + "x";
-  EXPECT_FALSE(DecodeEventRecord(trailing.data(), trailing.size(), {}, &back).ok());
+  EXPECT_EQ(DecodeEventRecord(trailing.data(), trailing.size(), {}, &back).message(),
+            "event record: 1 trailing bytes after the message");
   msgpack::sbuffer wrong;
   msgpack::pack(
       wrong, msgpack::type::tuple<uint64_t, uint64_t, std::string, uint64_t, uint64_t, std::string>(
                  1, 7, "", 0, 1, "x"));
   Status s = DecodeEventRecord(wrong.data(), wrong.size(), {}, &back);
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("topic"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message(), "event record field 'topic': expected str, got uint");
+  EXPECT_EQ(DecodeEventRecord("\x93\x01\x01\x01", 4, {}, &back).message(),
+            "event record: expected an array of 6, got 3 elements");
+  EXPECT_EQ(DecodeEventRecord("\x80", 1, {}, &back).message(),
+            "event record: expected array, got map");
+  DecodeLimits limits;
+  limits.max_string_bytes = 2;
+  std::string long_topic;
+  EncodeEventRecord(EventRecord{"abc", "", 0, 0, "x"}, &long_topic);
+  EXPECT_EQ(DecodeEventRecord(long_topic.data(), long_topic.size(), limits, &back).message(),
+            "event record field 'topic': a str of 3 bytes is over the limit of 2");
+  limits.max_frame_bytes = 4;
+  EXPECT_EQ(DecodeEventRecord(long_topic.data(), long_topic.size(), limits, &back).message(),
+            "event record: frame of " + std::to_string(long_topic.size()) +
+                " bytes exceeds the limit of 4");
 }
 
 TEST(PublishedEvent, RoundTripsAndChainsBackwardsOnly) {
@@ -59,7 +79,9 @@ TEST(PublishedEvent, RoundTripsAndChainsBackwardsOnly) {
   e.prev_index = 17;  // not before its own index
   bytes.clear();
   EncodePublishedEvent(e, &bytes);
-  EXPECT_TRUE(DecodePublishedEvent(bytes.data(), bytes.size(), {}, &back).IsCorruption());
+  Status s = DecodePublishedEvent(bytes.data(), bytes.size(), {}, &back);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_EQ(s.message(), "published event: prev_index must be below index");
 }
 
 TEST(PublishedHeartbeat, RoundTrips) {
@@ -69,20 +91,34 @@ TEST(PublishedHeartbeat, RoundTrips) {
   PublishedHeartbeat back;
   ASSERT_TRUE(DecodePublishedHeartbeat(bytes.data(), bytes.size(), {}, &back).ok());
   EXPECT_EQ(back, hb);
-  EXPECT_FALSE(DecodePublishedHeartbeat(bytes.data(), bytes.size() - 1, {}, &back).ok());
+  EXPECT_EQ(
+      DecodePublishedHeartbeat(bytes.data(), bytes.size() - 1, {}, &back).message(),
+      "heartbeat field 'node': truncated frame (" + std::to_string(bytes.size() - 1) + " bytes)");
+  EXPECT_EQ(DecodePublishedHeartbeat("\x93\x01\x02\xff", 4, {}, &back).message(),
+            "heartbeat field 'node': expected uint, got negative int");
+}
+
+std::string PushFrame(const Value::Map& args) {
+  std::string out;
+  EncodeRequest(ClientRequest{1, kPushOp, args}, &out);
+  return out;
 }
 
 TEST(PushArgs, RoundTripAndEveryRule) {
-  PushArgs a{"orders", "x", "p", 5};
-  PushArgs back;
-  ASSERT_TRUE(DecodePushArgs(EncodePushArgs(a), &back).ok());
+  PushRequestView back;
+  std::string frame = PushFrame(EncodePushArgs({"orders", "x", "p", 5}));
+  ASSERT_TRUE(DecodePushRequest(frame.data(), frame.size(), {}, &back).ok());
   EXPECT_EQ(back.topic, "orders");
   EXPECT_EQ(back.producer, "p");
   EXPECT_EQ(back.seq, 5u);
-  ASSERT_TRUE(DecodePushArgs(EncodePushArgs({"orders", "x", "", 0}), &back).ok());
+  frame = PushFrame(EncodePushArgs({"orders", "x", "", 0}));
+  ASSERT_TRUE(DecodePushRequest(frame.data(), frame.size(), {}, &back).ok());
   EXPECT_TRUE(back.producer.empty());
 
-  auto rejected = [&](const Value::Map& m) { return DecodePushArgs(m, &back).IsInvalidInput(); };
+  auto rejected = [&](const Value::Map& m) {
+    const std::string f = PushFrame(m);
+    return DecodePushRequest(f.data(), f.size(), {}, &back).IsInvalidInput();
+  };
   EXPECT_TRUE(rejected({{"payload", Value::Bin("x")}}));  // no topic
   EXPECT_TRUE(rejected({{"topic", Value::Str("")}, {"payload", Value::Bin("x")}}));
   EXPECT_TRUE(rejected(
@@ -106,13 +142,19 @@ TEST(PushArgs, RoundTripAndEveryRule) {
 }
 
 TEST(PushResult, RoundTripsAndDuplicateDefaultsToFalse) {
+  auto decode = [](const Value::Map& body, PushResult* out) {
+    std::string frame;
+    EncodeReply(ClientReply{3, kOk, body}, &frame);
+    uint64_t id = 0;
+    return DecodePushReply(frame.data(), frame.size(), {}, &id, out);
+  };
   PushResult back;
-  ASSERT_TRUE(DecodePushResult(EncodePushResult({7, 2, true}), &back).ok());
+  ASSERT_TRUE(decode(EncodePushResult({7, 2, true}), &back).ok());
   EXPECT_EQ(back.index, 7u);
   EXPECT_TRUE(back.duplicate);
-  ASSERT_TRUE(DecodePushResult({{"index", Value::Uint(7)}, {"term", Value::Uint(2)}}, &back).ok());
+  ASSERT_TRUE(decode({{"index", Value::Uint(7)}, {"term", Value::Uint(2)}}, &back).ok());
   EXPECT_FALSE(back.duplicate);
-  EXPECT_TRUE(DecodePushResult({{"index", Value::Uint(7)}}, &back).IsCorruption());
+  EXPECT_TRUE(decode({{"index", Value::Uint(7)}}, &back).IsCorruption());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "raftlog/status.h"
 #include "raftlog/wire/limits.h"
@@ -53,6 +54,13 @@ void EncodeValue(const Value& v, std::string* out);
 // that far (0 otherwise), so that a server can address its error reply.
 Status DecodeRequest(const char* data, size_t size, const DecodeLimits& limits, ClientRequest* out);
 Status DecodeReply(const char* data, size_t size, const DecodeLimits& limits, ClientReply* out);
+
+// Reads the head of a frame, [version 1, request_id, op or code, ...], and
+// nothing else: which decoder the frame is for (a push goes to
+// DecodePushRequest, an ok reply to a push to DecodePushReply, the rest to
+// the two above). False when there is no such head: DecodeRequest and
+// DecodeReply then say what is wrong. *word points into data.
+bool PeekHead(const char* data, size_t size, uint64_t* request_id, std::string_view* word);
 
 // The reply code for a Status: kOk, kNotLeader, kBusy, kNotFound;
 // kInvalidInput for InvalidInput and NotSupported; kError for the rest. A

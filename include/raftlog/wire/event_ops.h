@@ -1,7 +1,8 @@
 // The event layer of the protocol (docs/protocol.md, "Event records", "Op
 // push", "The PUB stream"): what a Command entry holds, the push op's
-// bodies, and the two PUB message kinds. Decoders are strict, never throw,
-// and return Corruption naming what and where.
+// bodies, and the two PUB message kinds. Each format has one decoder, which
+// reads the frame without allocating; it is strict, never throws, and
+// returns Corruption naming what and where.
 #pragma once
 
 #include <cstdint>
@@ -51,15 +52,12 @@ struct EventRecordView {
 
 void EncodeEventRecord(const EventRecordView& record, std::string* out);
 void EncodeEventRecord(const EventRecord& record, std::string* out);
-// The view form allocates nothing; its views point into data.
+// The view form allocates nothing; its views point into data. NotSupported
+// for another version, whatever follows it.
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecordView* out);
 Status DecodeEventRecord(const char* data, size_t size, const DecodeLimits& limits,
                          EventRecord* out);
-// The reference both fall back to for their error messages: a decoder
-// through msgpack-c's object tree. Tests hold the two to the same rules.
-Status DecodeEventRecordTree(const char* data, size_t size, const DecodeLimits& limits,
-                             EventRecord* out);
 
 // InvalidInput unless topic is 1..kMaxTopicBytes and not reserved.
 Status CheckTopic(std::string_view topic);
@@ -75,22 +73,20 @@ struct PushArgs {
   std::string producer;  // empty: none
   uint64_t seq = 0;
 };
+// The args a push request carries, as EncodeRequest would write them
+// (EncodePushRequest writes the same bytes).
 Value::Map EncodePushArgs(const PushArgs& args);
-// Checks the rules too (topic, producer length, seq present and >= 1 with a
-// producer): InvalidInput for a rule, Corruption for a wrong type.
-Status DecodePushArgs(const Value::Map& args, PushArgs* out);
 
 struct PushResult {
   core::LogIndex index = 0;
   core::Term term = 0;
   bool duplicate = false;
 };
+// The body of an ok reply to a push (EncodePushReply writes the same bytes).
 Value::Map EncodePushResult(const PushResult& result);
-Status DecodePushResult(const Value::Map& body, PushResult* out);
 
-// The hot path of a node's client endpoint. A push (or append) request as
-// views into its frame: append carries only a payload, and its topic is
-// "default".
+// A push (or append) request as views into its frame: append carries only
+// a payload, and its topic is "default".
 struct PushRequestView {
   uint64_t request_id = 0;
   bool append = false;
@@ -99,12 +95,16 @@ struct PushRequestView {
   std::string_view producer;  // empty: none
   uint64_t seq = 0;
 };
-// Decodes a well-formed push or append request that follows every rule,
-// without allocating. False for anything else, a bad one included: the
-// caller then decodes the frame with DecodeRequest and the op's own decoder,
-// which accept the same requests and say what is wrong with the others.
-bool DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,
-                       PushRequestView* out);
+// Decodes a push or append request (PeekHead tells one), without
+// allocating: the hot path of a node's client endpoint. A frame that is not
+// a well-formed request gets the error DecodeRequest would give
+// (Corruption, NotSupported); a well-formed one that breaks a rule of the
+// op (topic, producer length, seq present and >= 1 with a producer, a
+// field's type) InvalidInput. Keys the op does not know are ignored. On
+// failure out->request_id still holds the request id when the frame got
+// that far (0 otherwise).
+Status DecodePushRequest(const char* data, size_t size, const DecodeLimits& limits,
+                         PushRequestView* out);
 // The request DecodePushRequest reads, as EncodeRequest would write it
 // (a push; append is for the general encoder).
 void EncodePushRequest(const PushRequestView& push, std::string* out);
@@ -113,10 +113,11 @@ void EncodePushRequest(const PushRequestView& push, std::string* out);
 // write it.
 void EncodePushReply(uint64_t request_id, const PushResult& result, bool with_duplicate,
                      std::string* out);
-// Reads an ok reply to a push without allocating. False for anything else
-// (another code, extra keys, a bad reply): DecodeReply and DecodePushResult
-// then say what it is.
-bool DecodePushReply(const char* data, size_t size, uint64_t* request_id, PushResult* out);
+// Reads an ok reply to a push (or an append: duplicate is then false)
+// without allocating. Corruption for another code, a malformed frame, or a
+// body without index and term; other keys are ignored.
+Status DecodePushReply(const char* data, size_t size, const DecodeLimits& limits,
+                       uint64_t* request_id, PushResult* out);
 
 // op "push_batch": several events in one request, one reply once all of
 // them are committed (docs/protocol.md, "Op push_batch").
@@ -132,12 +133,10 @@ struct PushBatchArgs {
   std::string producer;  // empty: none
   std::vector<PushBatchEvent> events;
 };
+// As EncodeRequest would write them (EncodePushBatchRequest writes the same bytes).
 Value::Map EncodePushBatchArgs(const PushBatchArgs& args);
-// Checks every event against push's rules: InvalidInput for a rule,
-// Corruption for a wrong type.
-Status DecodePushBatchArgs(const Value::Map& args, PushBatchArgs* out);
+// As EncodeReply would write it (EncodePushBatchReply writes the same bytes).
 Value::Map EncodePushBatchResult(const std::vector<PushResult>& results);
-Status DecodePushBatchResult(const Value::Map& body, std::vector<PushResult>* out);
 
 // The hot path, as for push: views into the frame, *events reused.
 struct PushEventView {
@@ -145,18 +144,21 @@ struct PushEventView {
   std::string_view payload;
   uint64_t seq = 0;
 };
-// False for anything but a well-formed batch that follows every rule: the
-// caller then uses DecodeRequest and DecodePushBatchArgs, which say why.
-bool DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& limits,
-                            uint64_t* request_id, std::string_view* producer,
-                            std::vector<PushEventView>* events);
+// Decodes a push_batch request as DecodePushRequest does a push: the
+// errors of DecodeRequest for a frame that is not a well-formed request,
+// InvalidInput for one that breaks push_batch's rules (every event is held
+// to push's). *request_id as out->request_id there.
+Status DecodePushBatchRequest(const char* data, size_t size, const DecodeLimits& limits,
+                              uint64_t* request_id, std::string_view* producer,
+                              std::vector<PushEventView>* events);
 void EncodePushBatchRequest(uint64_t request_id, std::string_view producer,
                             const std::vector<PushEventView>& events, std::string* out);
 void EncodePushBatchReply(uint64_t request_id, const std::vector<PushResult>& results,
                           std::string* out);
-// An ok reply to a push_batch; false for anything else.
-bool DecodePushBatchReply(const char* data, size_t size, uint64_t* request_id,
-                          std::vector<PushResult>* results);
+// Reads an ok reply to a push_batch, {results: [push result...]}, as
+// DecodePushReply does one to a push.
+Status DecodePushBatchReply(const char* data, size_t size, const DecodeLimits& limits,
+                            uint64_t* request_id, std::vector<PushResult>* results);
 
 // Frame 2 of a PUB message for a committed event (frame 1 is its topic).
 struct PublishedEvent {
@@ -181,8 +183,8 @@ struct PublishedEventView {
 };
 void EncodePublishedEvent(const PublishedEventView& event, std::string* out);
 void EncodePublishedEvent(const PublishedEvent& event, std::string* out);
-// Without allocating; the views point into data. Same rules and errors as
-// the owning form.
+// Without allocating; the views point into data. The owning form decodes
+// through it.
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,
                             PublishedEventView* out);
 Status DecodePublishedEvent(const char* data, size_t size, const DecodeLimits& limits,

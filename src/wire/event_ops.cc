@@ -537,12 +537,11 @@ Status DecodePushBatchReply(const char* data, size_t size, const DecodeLimits& l
   s = detail::ReadEnd(r, kReply);
   if (!s.ok()) return s;
 
-  // Absent: an empty reader, which reads no array.
-  Reader list = results_at != nullptr ? ValueAt(results_at, data, size) : Reader(nullptr, 0);
+  Status missing = Status::Corruption("push_batch reply: 'results' (array) is required");
+  if (results_at == nullptr) return missing;
+  Reader list = ValueAt(results_at, data, size);
   uint32_t count = 0;
-  if (!list.array(&count)) {
-    return Status::Corruption("push_batch reply: 'results' (array) is required");
-  }
+  if (!list.array(&count)) return missing;
   results->resize(count);
   ValueReader items(&list, limits);
   for (uint32_t i = 0; i < count; ++i) {

@@ -134,8 +134,8 @@ class Reader {
   bool negative_int(int64_t* v) {
     if (!expect(Type::kNegativeInt, "negative int")) return false;
     const unsigned char t = *p_;
-    if (t >= 0xe0) {
-      *v = static_cast<int8_t>(t);
+    if (t >= 0xe0) {  // negative fixint: -32..-1
+      *v = static_cast<int64_t>(t) - 256;
       ++p_;
       return true;
     }

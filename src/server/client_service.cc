@@ -12,8 +12,7 @@ namespace raftlog::server {
 
 namespace {
 
-// An event record's timestamp: wall time, as a reader of the event expects.
-uint64_t NowMs() {
+uint64_t SystemMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
@@ -21,98 +20,58 @@ uint64_t NowMs() {
 
 }  // namespace
 
-ClientService::ClientService(zmq::context_t* context, const ServerOptions& options,
-                             ReplicatedLog* log, net::ZmqTransport* transport)
-    : context_(context),
-      options_(options),
-      log_(log),
-      transport_(transport),
-      socket_(*context, zmq::socket_type::router) {
-  limits_.max_frame_bytes = options.max_frame_bytes;
-  limits_.max_payload_bytes = options.max_payload_bytes;
+ClientService::ClientService(ClientServiceOptions options, ReplicatedLog* log,
+                             ReplyChannel* replies)
+    : options_(std::move(options)), log_(log), replies_(replies) {
+  if (!options_.wall_ms) options_.wall_ms = SystemMs;
 }
 
-Status ClientService::start(net::Poller* poller) {
-  const Member* self = options_.self();
-  try {
-    socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_frame_bytes));
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.set(zmq::sockopt::sndhwm, 100000);
-    socket_.set(zmq::sockopt::rcvhwm, 100000);
-    socket_.bind(self->client_endpoint);
-  } catch (const zmq::error_t& e) {
-    return Status::IOError("client socket " + self->client_endpoint + ": " + e.what());
-  }
-  poller->add(&socket_, [this] { on_readable(); });
-  return Status::Ok();
+void ClientService::on_misshapen(const ReplyTo& to, size_t frames) {
+  ++counters_.requests;
+  reject(to, Status::Corruption("a request is one frame after the envelope, got " +
+                                std::to_string(frames)));
 }
 
-void ClientService::on_readable() {
-  // Bounded per call so clients cannot starve Raft traffic.
-  for (int n = 0; n < 1024; ++n) {
-    frames_.clear();
-    zmq::message_t frame;
-    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return;
-    bool more = frame.more();
-    frames_.push_back(std::move(frame));
-    while (more && frames_.size() < 8) {
-      zmq::message_t part;
-      if (!socket_.recv(part, zmq::recv_flags::dontwait)) break;
-      more = part.more();
-      frames_.push_back(std::move(part));
-    }
-    while (more) {  // more frames than any request has: drain, then reject
-      zmq::message_t part;
-      if (!socket_.recv(part, zmq::recv_flags::dontwait)) break;
-      more = part.more();
-    }
-    ++counters_.requests;
-    // [routing id] [empty delimiter, from REQ sockets] payload
-    const bool shape_ok = frames_.size() == 2 || (frames_.size() == 3 && frames_[1].size() == 0);
-    ReplyTo to;
-    to.client = frames_[0].to_string();
-    to.delimiter = frames_.size() == 3 && shape_ok;
-    const auto* data = static_cast<const char*>(frames_.back().data());
-    const size_t size = frames_.back().size();
-    // A push, an append and a push_batch are read straight from their frame
-    // (views, no allocation); every other request through the general decoder.
-    uint64_t request_id = 0;
-    std::string_view op;
-    const bool head = shape_ok && wire::PeekHead(data, size, &request_id, &op);
-    if (head && (op == wire::kPushOp || op == wire::kAppendOp)) {
-      wire::PushRequestView push;
-      Status s = wire::DecodePushRequest(data, size, limits_, &push);
-      to.request_id = push.request_id;
-      if (s.ok()) {
-        handle_push(std::move(to), push);
-      } else {
-        reject(to, s);
-      }
-      continue;
-    }
-    if (head && op == wire::kPushBatchOp) {
-      std::string_view producer;
-      Status s =
-          wire::DecodePushBatchRequest(data, size, limits_, &request_id, &producer, &batch_events_);
-      to.request_id = request_id;
-      if (s.ok()) {
-        handle_push_batch(to, producer, batch_events_);
-      } else {
-        reject(to, s);
-      }
-      continue;
-    }
-    wire::ClientRequest request;
-    Status s = shape_ok ? wire::DecodeRequest(data, size, limits_, &request)
-                        : Status::Corruption("a request is one frame after the envelope, got " +
-                                             std::to_string(frames_.size() - 1));
-    to.request_id = request.request_id;
-    if (!s.ok()) {
+void ClientService::on_request(ReplyTo to, std::string_view frame) {
+  ++counters_.requests;
+  const char* data = frame.data();
+  const size_t size = frame.size();
+  // A push, an append and a push_batch are read straight from their frame
+  // (views, no allocation); every other request through the general decoder.
+  uint64_t request_id = 0;
+  std::string_view op;
+  const bool head = wire::PeekHead(data, size, &request_id, &op);
+  if (head && (op == wire::kPushOp || op == wire::kAppendOp)) {
+    wire::PushRequestView push;
+    Status s = wire::DecodePushRequest(data, size, options_.limits, &push);
+    to.request_id = push.request_id;
+    if (s.ok()) {
+      handle_push(std::move(to), push);
+    } else {
       reject(to, s);
-      continue;
     }
-    handle(to, request);
+    return;
   }
+  if (head && op == wire::kPushBatchOp) {
+    std::string_view producer;
+    Status s = wire::DecodePushBatchRequest(data, size, options_.limits, &request_id, &producer,
+                                            &batch_events_);
+    to.request_id = request_id;
+    if (s.ok()) {
+      handle_push_batch(to, producer, batch_events_);
+    } else {
+      reject(to, s);
+    }
+    return;
+  }
+  wire::ClientRequest request;
+  Status s = wire::DecodeRequest(data, size, options_.limits, &request);
+  to.request_id = request.request_id;
+  if (!s.ok()) {
+    reject(to, s);
+    return;
+  }
+  handle(to, request);
 }
 
 void ClientService::reject(const ReplyTo& to, const Status& status) {
@@ -124,9 +83,7 @@ void ClientService::reject(const ReplyTo& to, const Status& status) {
   if (LogEnabled(LogLevel::kWarn)) {
     warnings_.warn("client socket: rejected a request: " + status.ToString());
   }
-  if (frames_.size() >= 2) {
-    send_reply(to, wire::ErrorReply(to.request_id, Status::InvalidInput(status.message())));
-  }
+  send_reply(to, wire::ErrorReply(to.request_id, Status::InvalidInput(status.message())));
 }
 
 void ClientService::handle(const ReplyTo& to, const wire::ClientRequest& request) {
@@ -144,8 +101,9 @@ wire::ClientReply ClientService::error_reply(uint64_t request_id, const Status& 
   wire::ClientReply reply = wire::ErrorReply(request_id, status);
   if (status.IsNotLeader()) {
     // Tell the client where to go: the leader's client endpoint.
-    const Member* leader = options_.member(status.leader_hint());
-    wire::NotLeaderInfo info{status.leader_hint(), leader ? leader->client_endpoint : "",
+    auto leader = options_.client_endpoints.find(status.leader_hint());
+    wire::NotLeaderInfo info{status.leader_hint(),
+                             leader != options_.client_endpoints.end() ? leader->second : "",
                              status.message()};
     reply.body = wire::EncodeNotLeaderBody(info);
   }
@@ -174,23 +132,12 @@ wire::ClientReply ClientService::handle_status(const wire::ClientRequest& reques
   reply.request_id = request.request_id;
   reply.body = wire::EncodeStatusBody(st);
   reply.body.emplace_back("voted_for", wire::Value::Uint(node.ballot.voted_for));
-  // Drop counters, for operators and tests (extra keys are allowed).
-  const net::TransportCounters& t = transport_->counters();
-  wire::Value::Map counters = {
-      {"peer_sent", wire::Value::Uint(t.sent)},
-      {"peer_received", wire::Value::Uint(t.received)},
-      {"peer_dropped_send_queue_full", wire::Value::Uint(t.dropped_send_queue_full)},
-      {"peer_dropped_malformed", wire::Value::Uint(t.dropped_malformed)},
-      {"peer_dropped_unknown_sender", wire::Value::Uint(t.dropped_unknown_sender)},
-      {"peer_dropped_misaddressed", wire::Value::Uint(t.dropped_misaddressed)},
-      {"peer_dropped_oversized", wire::Value::Uint(t.dropped_oversized)},
-      {"peer_connections_closed", wire::Value::Uint(t.connections_closed)},
-      {"client_requests", wire::Value::Uint(counters_.requests)},
-      {"client_rejected_malformed", wire::Value::Uint(counters_.rejected_malformed)},
-  };
-  if (extra_) {
-    for (auto& kv : extra_()) counters.push_back(std::move(kv));
-  }
+  // Counters, for operators and tests (extra keys are allowed).
+  wire::Value::Map counters;
+  if (extra_) counters = extra_();
+  counters.emplace_back("client_requests", wire::Value::Uint(counters_.requests));
+  counters.emplace_back("client_rejected_malformed",
+                        wire::Value::Uint(counters_.rejected_malformed));
   reply.body.emplace_back("counters", wire::Value::MakeMap(std::move(counters)));
   return reply;
 }
@@ -216,18 +163,19 @@ wire::ClientReply ClientService::handle_fetch(const wire::ClientRequest& request
 void ClientService::handle_push(ReplyTo to, const wire::PushRequestView& push) {
   // Refused here, not at propose: an entry no follower could take must
   // never reach the log (wire/limits.h).
-  if (Status s = wire::CheckPayloadSize(push.payload.size(), limits_); !s.ok()) {
+  if (Status s = wire::CheckPayloadSize(push.payload.size(), options_.limits); !s.ok()) {
     send_reply(to, error_reply(push.request_id, s));
     return;
   }
   to.with_flag = !push.append;
-  events_->push(std::move(to), push.topic, push.payload, push.producer, push.seq, NowMs());
+  events_->push(std::move(to), push.topic, push.payload, push.producer, push.seq,
+                options_.wall_ms());
 }
 
 void ClientService::handle_push_batch(const ReplyTo& to, std::string_view producer,
                                       const std::vector<wire::PushEventView>& events) {
   for (size_t i = 0; i < events.size(); ++i) {
-    if (Status s = wire::CheckPayloadSize(events[i].payload.size(), limits_); !s.ok()) {
+    if (Status s = wire::CheckPayloadSize(events[i].payload.size(), options_.limits); !s.ok()) {
       send_reply(to, error_reply(to.request_id,
                                  Status::InvalidInput("push_batch: events[" + std::to_string(i) +
                                                       "]: " + s.message())));
@@ -249,7 +197,7 @@ void ClientService::handle_push_batch(const ReplyTo& to, std::string_view produc
   }
   const uint64_t id = next_batch_++;
   batches_.emplace(id, Batch{to, events.size(), std::vector<wire::PushResult>(events.size())});
-  const uint64_t now_ms = NowMs();
+  const uint64_t now_ms = options_.wall_ms();
   for (size_t i = 0; i < events.size(); ++i) {
     if (batches_.find(id) == batches_.end()) return;  // an event failed: the batch is answered
     ReplyTo one = to;
@@ -264,7 +212,7 @@ void ClientService::acked(const ReplyTo& to, const wire::PushResult& result) {
   if (to.batch == 0) {
     buffer_.clear();
     wire::EncodePushReply(to.request_id, result, to.with_flag, &buffer_);
-    send_buffer(to);
+    replies_->send(to, buffer_);
     return;
   }
   auto b = batches_.find(to.batch);
@@ -273,7 +221,7 @@ void ClientService::acked(const ReplyTo& to, const wire::PushResult& result) {
   if (--b->second.remaining > 0) return;
   buffer_.clear();
   wire::EncodePushBatchReply(b->second.to.request_id, b->second.results, &buffer_);
-  send_buffer(b->second.to);
+  replies_->send(b->second.to, buffer_);
   batches_.erase(b);
 }
 
@@ -291,19 +239,7 @@ void ClientService::failed(const ReplyTo& to, const Status& status) {
 void ClientService::send_reply(const ReplyTo& to, const wire::ClientReply& reply) {
   buffer_.clear();
   wire::EncodeReply(reply, &buffer_);
-  send_buffer(to);
-}
-
-void ClientService::send_buffer(const ReplyTo& to) {
-  try {
-    socket_.send(zmq::buffer(to.client), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    if (to.delimiter) {
-      socket_.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    }
-    socket_.send(zmq::buffer(buffer_), zmq::send_flags::dontwait);
-  } catch (const zmq::error_t& e) {
-    RAFTLOG_LOG(kWarn) << "client socket: reply lost: " << e.what();
-  }
+  replies_->send(to, buffer_);
 }
 
 }  // namespace raftlog::server

@@ -1,29 +1,44 @@
-// ClientService: the node's client endpoint (a ROUTER socket), served on
+// ClientService: the node's client protocol (docs/protocol.md), served on
 // the loop thread: status, push, push_batch and append (acknowledged once
-// committed) and fetch (committed events; any node). docs/protocol.md is
-// the contract. It frames and dispatches; what a push or a fetch means is
-// the EventMachine's. Pushes, appends and push_batches are decoded straight
-// from their frames (views); every other request through the general
-// decoder.
+// committed) and fetch (committed events; any node). It takes request
+// frames and sends reply frames through a ReplyChannel, so that the same
+// code serves raftlogd's ROUTER socket (ClientEndpoint) and the
+// simulator's clients. What a push or a fetch means is the EventMachine's.
+// Pushes, appends and push_batches are decoded straight from their frames
+// (views); every other request through the general decoder.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-#include <zmq.hpp>
 
-#include "net/poller.h"
-#include "net/zmq_transport.h"
 #include "raftlog/replicated_log.h"
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/event_ops.h"
 #include "server/event_machine.h"
 #include "server/log.h"
-#include "server/options.h"
 
 namespace raftlog::server {
+
+// Where reply frames go: to the client `to.client` names.
+class ReplyChannel {
+ public:
+  virtual ~ReplyChannel() = default;
+  virtual void send(const ReplyTo& to, std::string_view frame) = 0;
+};
+
+struct ClientServiceOptions {
+  wire::DecodeLimits limits;
+  // Each member's client endpoint, named in not_leader replies.
+  std::map<core::NodeId, std::string> client_endpoints;
+  // Milliseconds since the Unix epoch: the timestamp of each pushed event
+  // (wall time, as a reader of the event expects). Unset: the system clock.
+  std::function<uint64_t()> wall_ms;
+};
 
 struct ClientCounters {
   uint64_t requests = 0;
@@ -32,16 +47,20 @@ struct ClientCounters {
 
 class ClientService : public AckSink {
  public:
-  ClientService(zmq::context_t* context, const ServerOptions& options, ReplicatedLog* log,
-                net::ZmqTransport* transport);
-  // The event layer whose pushes this endpoint takes and answers; set before start().
+  ClientService(ClientServiceOptions options, ReplicatedLog* log, ReplyChannel* replies);
+  // The event layer whose pushes this endpoint takes and answers; set
+  // before the first request.
   void set_events(EventMachine* events) { events_ = events; }
 
-  // Binds the client endpoint and has the loop's poller serve it. IOError
-  // if the bind fails.
-  Status start(net::Poller* poller);
+  // One request frame from to.client (to.delimiter: it came with REQ's
+  // empty frame, which the reply carries too).
+  void on_request(ReplyTo to, std::string_view frame);
+  // A message that is not one frame after the envelope (`frames` after the
+  // routing id): refused with the reason.
+  void on_misshapen(const ReplyTo& to, size_t frames);
+
   const ClientCounters& counters() const { return counters_; }
-  // Extra counters for the status reply (the event layer's, the publisher's).
+  // Extra counters for the status reply (the peers', the event layer's).
   void set_extra_counters(std::function<wire::Value::Map()> extra) { extra_ = std::move(extra); }
 
   // AckSink: the event layer's answers, framed and sent.
@@ -57,7 +76,6 @@ class ClientService : public AckSink {
     std::vector<wire::PushResult> results;
   };
 
-  void on_readable();
   // A request that will not reach the event layer: malformed (counted,
   // logged), or breaking its op's rules (InvalidInput). Answered with the
   // reason.
@@ -69,18 +87,12 @@ class ClientService : public AckSink {
   void handle_push_batch(const ReplyTo& to, std::string_view producer,
                          const std::vector<wire::PushEventView>& events);
   void send_reply(const ReplyTo& to, const wire::ClientReply& reply);
-  // Sends buffer_ as the reply frame.
-  void send_buffer(const ReplyTo& to);
   wire::ClientReply error_reply(uint64_t request_id, const Status& status);
 
-  zmq::context_t* context_;
-  const ServerOptions& options_;
+  ClientServiceOptions options_;
   ReplicatedLog* log_;
-  net::ZmqTransport* transport_;
+  ReplyChannel* replies_;
   EventMachine* events_ = nullptr;
-  zmq::socket_t socket_;
-  wire::DecodeLimits limits_;
-  std::vector<zmq::message_t> frames_;  // of the request being read
   std::unordered_map<uint64_t, Batch> batches_;
   uint64_t next_batch_ = 1;
   std::vector<wire::PushEventView> batch_events_;  // of the batch being read

@@ -18,11 +18,13 @@
 #include "raftlog/replicated_log.h"
 #include "raftlog/storage/leveldb_store.h"
 #include "raftlog/wire/limits.h"
+#include "server/client_endpoint.h"
 #include "server/client_service.h"
 #include "server/data_dir.h"
 #include "server/event_machine.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "server/pub_endpoint.h"
 #include "server/publisher.h"
 
 namespace {
@@ -125,13 +127,21 @@ int Run(const ServerOptions& options) {
     RAFTLOG_LOG(kError) << "cannot start: " << s.ToString();
     return 1;
   }
-  Publisher publisher(&context, options);
-  s = publisher.start(poller.get());
+  PubEndpoint pub_socket(&context, options.pub_hwm);
+  Publisher publisher(&pub_socket);
+  pub_socket.set_publisher(&publisher);
+  s = pub_socket.start(options.self()->pub_endpoint, options.pub_connect, poller.get());
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
   }
-  ClientService clients(&context, options, log.get(), net);
+  ClientEndpoint client_socket(&context, options.max_frame_bytes);
+  ClientServiceOptions copts;
+  copts.limits.max_frame_bytes = options.max_frame_bytes;
+  copts.limits.max_payload_bytes = options.max_payload_bytes;
+  for (const Member& m : options.members) copts.client_endpoints[m.id] = m.client_endpoint;
+  ClientService clients(std::move(copts), log.get(), &client_socket);
+  client_socket.set_service(&clients);
   EventMachineOptions eopts;
   eopts.producer_window = options.producer_window;
   eopts.producer_expiry_ms = options.producer_expiry_s * 1000;
@@ -141,21 +151,31 @@ int Run(const ServerOptions& options) {
   eopts.publish_after = log->local_history().committed;
   EventMachine events(log.get(), &publisher, &clients, eopts);
   clients.set_events(&events);
-  s = clients.start(poller.get());
+  s = client_socket.start(options.self()->client_endpoint, poller.get());
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
     return 1;
   }
   clients.set_extra_counters([&] {
+    using raftlog::wire::Value;
+    const raftlog::net::TransportCounters& t = net->counters();
     const EventCounters& c = events.counters();
-    return raftlog::wire::Value::Map{
-        {"events_applied", raftlog::wire::Value::Uint(c.events_applied)},
-        {"events_published", raftlog::wire::Value::Uint(c.events_published)},
-        {"events_duplicates_skipped", raftlog::wire::Value::Uint(c.duplicates_skipped)},
-        {"entries_undecodable", raftlog::wire::Value::Uint(c.undecodable)},
-        {"producers", raftlog::wire::Value::Uint(events.producers().producers())},
-        {"producer_slots", raftlog::wire::Value::Uint(events.producers().slots())},
-        {"producers_expired", raftlog::wire::Value::Uint(events.producers().expired())},
+    return Value::Map{
+        {"peer_sent", Value::Uint(t.sent)},
+        {"peer_received", Value::Uint(t.received)},
+        {"peer_dropped_send_queue_full", Value::Uint(t.dropped_send_queue_full)},
+        {"peer_dropped_malformed", Value::Uint(t.dropped_malformed)},
+        {"peer_dropped_unknown_sender", Value::Uint(t.dropped_unknown_sender)},
+        {"peer_dropped_misaddressed", Value::Uint(t.dropped_misaddressed)},
+        {"peer_dropped_oversized", Value::Uint(t.dropped_oversized)},
+        {"peer_connections_closed", Value::Uint(t.connections_closed)},
+        {"events_applied", Value::Uint(c.events_applied)},
+        {"events_published", Value::Uint(c.events_published)},
+        {"events_duplicates_skipped", Value::Uint(c.duplicates_skipped)},
+        {"entries_undecodable", Value::Uint(c.undecodable)},
+        {"producers", Value::Uint(events.producers().producers())},
+        {"producer_slots", Value::Uint(events.producers().slots())},
+        {"producers_expired", Value::Uint(events.producers().expired())},
     };
   });
 

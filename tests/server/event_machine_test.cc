@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "node_testing.h"
 #include "raftlog/storage/memory_log_store.h"
 #include "raftlog/wire/event_ops.h"
 
@@ -18,47 +19,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class TestClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point now() override { return now_; }
-  void advance(milliseconds d) { now_ += d; }
-
- private:
-  std::chrono::steady_clock::time_point now_{};
-};
-
-// Writes reach the store only when the test says so.
-class HeldWriter final : public LogWriter {
- public:
-  explicit HeldWriter(storage::LogStore* store) : store_(store) {}
-  void submit(LogWrite w) override { held_.push_back(std::move(w)); }
-  void take_done(std::vector<LogWriteDone>* out) override {
-    for (LogWriteDone& d : done_) out->push_back(std::move(d));
-    done_.clear();
-  }
-  void release() {
-    for (LogWrite& w : held_) {
-      LogWriteDone d;
-      d.status = store_->append(w.hard_state, w.entries, w.sync);
-      if (!w.entries.empty()) d.last_entry = {w.entries.back().index, w.entries.back().term};
-      d.after_persist = std::move(w.after_persist);
-      done_.push_back(std::move(d));
-    }
-    held_.clear();
-  }
-
- private:
-  storage::LogStore* store_;
-  std::vector<LogWrite> held_;
-  std::vector<LogWriteDone> done_;
-};
-
-class NoPeers final : public Transport {
- public:
-  void send(const core::Message&) override {}
-  Status receive(milliseconds, std::vector<core::Message>*) override { return Status::Ok(); }
-  void wake() override {}
-};
+using testing::HeldWriter;
+using testing::NoPeers;
+using testing::TestClock;
 
 struct Answer {
   std::string client;

@@ -16,6 +16,7 @@
 #include <zmq_addon.hpp>
 
 #include "client/client_internals.h"
+#include "client/stream_tracker.h"
 #include "raftlog/client.h"
 #include "raftlog/wire/event_ops.h"
 #include "raftlog/wire/log_ops.h"
@@ -95,10 +96,6 @@ Status WritePositionFile(const std::string& path, core::LogIndex position, bool 
   return s;
 }
 
-bool StartsWith(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
 }  // namespace
 
 class Subscriber::Impl {
@@ -107,50 +104,30 @@ class Subscriber::Impl {
       : options_(std::move(options)),
         client_(ClientOptions{options_.client_endpoints, options_.fetch_timeout}),
         context_(1),
-        sub_(context_, zmq::socket_type::sub) {}
+        sub_(context_, zmq::socket_type::sub),
+        stream_(options_.topics) {}
 
   Status open();
   Status next(ReceivedEvent* out, milliseconds wait);
-  core::LogIndex position() const { return ready_.empty() ? last_ : ready_.front().index - 1; }
+  core::LogIndex position() const { return stream_.position(); }
   Status close();
-  const SubscriberStats& stats() const { return stats_; }
+  const SubscriberStats& stats() const { return stream_.stats(); }
 
  private:
-  // Live messages.
-  void on_message(const std::vector<zmq::message_t>& frames);
-  void on_heartbeat(const wire::PublishedHeartbeat& hb);
-  void on_event(const std::string& topic, const wire::PublishedEventView& ev);
-  // Fetching: one page from the first node able to serve it.
-  void begin_fetch(core::LogIndex target);
-  // Sets *interrupted when a signal cut a request short: the caller
-  // returns at once instead of trying the other nodes.
+  // Fetching: one page from the first node able to serve it. Sets
+  // *interrupted when a signal cut a request short: the caller returns at
+  // once instead of trying the other nodes.
   Status fetch_page(bool* interrupted);
-  Status apply_page(const wire::FetchResult& page);
-
-  bool wanted(const std::string& topic) const;
   Status maybe_write_position(bool force);
 
   SubscriberOptions options_;
   Client client_;
   zmq::context_t context_;
   zmq::socket_t sub_;
-  wire::DecodeLimits limits_;
+  StreamTracker stream_;  // what to deliver, what to fetch
   bool closed_ = false;
-
-  // Every Command entry with an index <= last_ has been queued in ready_ or
-  // skipped. last_ may be the index of a Noop or Config entry: fetched pages
-  // cover every entry type.
-  core::LogIndex last_ = 0;
-  // False only while a kLatest start waits for its first live message.
-  bool started_ = false;
-  // While fetching_, pages are fetched from last_ + 1 until last_ reaches
-  // fetch_target_ (0: until a node has nothing more to give).
-  bool fetching_ = false;
-  core::LogIndex fetch_target_ = 0;
   size_t endpoint_ = 0;  // the client endpoint fetched from; moves on failure
-  std::deque<ReceivedEvent> ready_;
-  Status error_;  // a hard error, returned by every later next()
-  SubscriberStats stats_;
+  Status error_;         // a hard error, returned by every later next()
 
   core::LogIndex written_ = 0;  // what the position file holds
   Clock::time_point written_at_{};
@@ -169,18 +146,15 @@ Status Subscriber::Impl::open() {
     Status s = ReadPositionFile(options_.position_file, &found, &position);
     if (!s.ok()) return s;
     if (found) {
-      started_ = true;
-      last_ = written_ = position;
-      begin_fetch(0);
+      written_ = position;
+      stream_.start_after(position);
     } else {
       start = options_.from > 0 ? Start::kFrom : Start::kLatest;
     }
   }
   if (start == Start::kFrom) {
     if (options_.from == 0) return Status::InvalidInput("start index must be >= 1");
-    started_ = true;
-    last_ = options_.from - 1;
-    begin_fetch(0);
+    stream_.start_after(options_.from - 1);
   }
   try {
     if (options_.rcvhwm > 0) sub_.set(zmq::sockopt::rcvhwm, options_.rcvhwm);
@@ -198,100 +172,10 @@ Status Subscriber::Impl::open() {
   return Status::Ok();
 }
 
-bool Subscriber::Impl::wanted(const std::string& topic) const {
-  if (StartsWith(topic, wire::kReservedTopicPrefix)) return false;
-  if (options_.topics.empty()) return true;
-  return std::any_of(options_.topics.begin(), options_.topics.end(),
-                     [&](const std::string& prefix) { return StartsWith(topic, prefix); });
-}
-
-void Subscriber::Impl::begin_fetch(core::LogIndex target) {
-  if (fetching_) {
-    // Already catching up: go at least as far as the newest evidence says.
-    if (fetch_target_ != 0) fetch_target_ = std::max(fetch_target_, target);
-    return;
-  }
-  fetching_ = true;
-  fetch_target_ = target;
-}
-
-void Subscriber::Impl::on_message(const std::vector<zmq::message_t>& frames) {
-  // A malformed message is ignored: if it hid an event, the next event's
-  // prev_index or the next heartbeat shows the gap.
-  if (frames.size() != 2) return;
-  std::string topic = frames[0].to_string();
-  const auto* data = static_cast<const char*>(frames[1].data());
-  if (topic == wire::kHeartbeatTopic) {
-    wire::PublishedHeartbeat hb;
-    if (wire::DecodePublishedHeartbeat(data, frames[1].size(), limits_, &hb).ok()) on_heartbeat(hb);
-    return;
-  }
-  if (StartsWith(topic, wire::kReservedTopicPrefix)) return;
-  wire::PublishedEventView ev;  // views into frames[1]
-  if (wire::DecodePublishedEvent(data, frames[1].size(), limits_, &ev).ok()) on_event(topic, ev);
-}
-
-void Subscriber::Impl::on_heartbeat(const wire::PublishedHeartbeat& hb) {
-  ++stats_.heartbeats;
-  if (!started_) {
-    started_ = true;
-    last_ = hb.last_index;
-    return;
-  }
-  // The node published up to last_index and we saw less: the tail was lost.
-  if (hb.last_index > last_) {
-    ++stats_.gaps;
-    begin_fetch(hb.last_index);
-  }
-}
-
-void Subscriber::Impl::on_event(const std::string& topic, const wire::PublishedEventView& ev) {
-  if (!started_) {
-    started_ = true;
-    last_ = ev.prev_index;
-  }
-  if (ev.index <= last_) {
-    ++stats_.duplicates;  // from another node, or fetched already
-    return;
-  }
-  if (fetching_ || ev.prev_index > last_) {
-    // A Command entry in (last_, ev.index) was missed: fetch through ev.
-    ++stats_.gaps;
-    begin_fetch(ev.index);
-    return;
-  }
-  ++stats_.live_events;
-  // prev_index <= last_ < index: no Command entry lies between.
-  last_ = ev.index;
-  if (!wanted(topic)) return;
-  ready_.push_back(ReceivedEvent{ev.index, ev.term, topic, std::string(ev.payload),
-                                 std::string(ev.producer), ev.seq, ev.timestamp_ms});
-}
-
-Status Subscriber::Impl::apply_page(const wire::FetchResult& page) {
-  for (const core::Entry& e : page.entries) {
-    if (e.type == core::EntryType::kCommand) {
-      wire::EventRecord rec;
-      Status s = wire::DecodeEventRecord(e.data.data(), e.data.size(), limits_, &rec);
-      if (!s.ok()) {
-        return Status::Corruption("entry " + IndexString(e.index) +
-                                  " is not an event record: " + s.message());
-      }
-      if (wanted(rec.topic)) {
-        ready_.push_back(ReceivedEvent{e.index, e.term, std::move(rec.topic),
-                                       std::move(rec.payload), std::move(rec.producer), rec.seq,
-                                       rec.timestamp_ms});
-      }
-    }
-    last_ = e.index;
-  }
-  return Status::Ok();
-}
-
 Status Subscriber::Impl::fetch_page(bool* interrupted) {
   *interrupted = false;
   const std::vector<std::string>& endpoints = options_.client_endpoints;
-  const core::LogIndex from = last_ + 1;
+  const core::LogIndex from = stream_.fetch_from();
   wire::FetchArgs args;
   args.from = from;
   args.max_count = options_.fetch_max_count;
@@ -302,7 +186,7 @@ Status Subscriber::Impl::fetch_page(bool* interrupted) {
   for (size_t tried = 0; tried < endpoints.size(); ++tried, ++endpoint_) {
     const std::string& endpoint = endpoints[endpoint_ % endpoints.size()];
     wire::ClientReply reply;
-    ++stats_.fetch_requests;
+    ++stream_.stats().fetch_requests;
     Status s = ClientInternals::Call(client_, endpoint, wire::kFetchOp, wire::EncodeFetchArgs(args),
                                      &reply);
     if (s.IsBusy()) {  // only a signal makes Call() itself return Busy
@@ -310,7 +194,7 @@ Status Subscriber::Impl::fetch_page(bool* interrupted) {
       return s;
     }
     if (s.ok()) {
-      ++stats_.fetch_answers;
+      ++stream_.stats().fetch_answers;
       s = ReplyStatus(reply);
     }
     if (s.IsNotFound()) {
@@ -324,32 +208,14 @@ Status Subscriber::Impl::fetch_page(bool* interrupted) {
     }
     wire::FetchResult page;
     if (s.ok()) s = wire::DecodeFetchResult(reply.body, &page);
-    for (size_t i = 0; s.ok() && i < page.entries.size(); ++i) {
-      if (page.entries[i].index != from + i) {
-        s = Status::Corruption("fetch from " + IndexString(from) + " returned entry " +
-                               IndexString(page.entries[i].index) + " at position " +
-                               std::to_string(i));
-      }
-    }
+    if (s.ok()) s = stream_.take_page(page);
+    if (s.IsCorruption()) return s;  // an entry no node can serve better
     if (!s.ok()) {
+      // Unreachable, misnumbered, or behind what another node published.
       why = endpoint + ": " + s.ToString();
       other_answer = other_answer || !s.IsIOError();
       continue;
     }
-    other_answer = true;
-    if (page.entries.empty()) {
-      if (fetch_target_ == 0) {
-        fetching_ = false;  // caught up with this node; the live stream goes on
-        return Status::Ok();
-      }
-      // This node has not committed what another one already published.
-      why = endpoint + " has committed only up to " + IndexString(page.commit_index);
-      continue;
-    }
-    stats_.fetched_entries += page.entries.size();
-    Status applied = apply_page(page);
-    if (!applied.ok()) return applied;
-    if (fetch_target_ != 0 && last_ >= fetch_target_) fetching_ = false;
     return Status::Ok();
   }
   if (!compacted_message.empty() && !other_answer) {
@@ -368,13 +234,14 @@ Status Subscriber::Impl::next(ReceivedEvent* out, milliseconds wait) {
   if (!s.ok()) return s;
   const Clock::time_point deadline = Clock::now() + wait;
   for (;;) {
-    if (!ready_.empty()) {
-      *out = std::move(ready_.front());
-      ready_.pop_front();
+    std::deque<ReceivedEvent>& ready = stream_.ready();
+    if (!ready.empty()) {
+      *out = std::move(ready.front());
+      ready.pop_front();
       return Status::Ok();
     }
     Clock::time_point now = Clock::now();
-    if (fetching_) {
+    if (stream_.fetching()) {
       bool interrupted = false;
       s = fetch_page(&interrupted);
       if (s.IsNotFound() || s.IsCorruption()) {
@@ -394,8 +261,11 @@ Status Subscriber::Impl::next(ReceivedEvent* out, milliseconds wait) {
       zmq::poll(&item, 1, std::max(left, milliseconds(0)));
       if ((item.revents & ZMQ_POLLIN) != 0) {
         std::vector<zmq::message_t> frames;
-        if (zmq::recv_multipart(sub_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-          on_message(frames);
+        if (zmq::recv_multipart(sub_, std::back_inserter(frames), zmq::recv_flags::dontwait) &&
+            frames.size() == 2) {
+          stream_.on_message(
+              std::string_view(static_cast<const char*>(frames[0].data()), frames[0].size()),
+              std::string_view(static_cast<const char*>(frames[1].data()), frames[1].size()));
         }
       }
     } catch (const zmq::error_t& e) {
@@ -403,7 +273,7 @@ Status Subscriber::Impl::next(ReceivedEvent* out, milliseconds wait) {
       if (e.num() == EINTR) return Status::Busy("interrupted by a signal");
       return Status::IOError(std::string("SUB socket: ") + e.what());
     }
-    if (ready_.empty() && !fetching_ && Clock::now() >= deadline) {
+    if (stream_.ready().empty() && !stream_.fetching() && Clock::now() >= deadline) {
       s = maybe_write_position(false);
       if (!s.ok()) return s;
       return Status::Busy("no event within " + std::to_string(wait.count()) + " ms");
@@ -412,7 +282,7 @@ Status Subscriber::Impl::next(ReceivedEvent* out, milliseconds wait) {
 }
 
 Status Subscriber::Impl::maybe_write_position(bool force) {
-  if (options_.position_file.empty() || !started_) return Status::Ok();
+  if (options_.position_file.empty() || !stream_.started()) return Status::Ok();
   core::LogIndex p = position();
   Clock::time_point now = Clock::now();
   if (p == written_ || (!force && now - written_at_ < options_.position_interval)) {

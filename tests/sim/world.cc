@@ -5,11 +5,17 @@
 #include <optional>
 #include <set>
 
+#include "client/client_internals.h"
+#include "client/stream_tracker.h"
 #include "raftlog/replicated_log.h"
 #include "raftlog/storage/memory_log_store.h"
 #include "raftlog/transport.h"
+#include "raftlog/wire/client_ops.h"
 #include "raftlog/wire/event_ops.h"
+#include "raftlog/wire/log_ops.h"
+#include "server/client_service.h"
 #include "server/event_machine.h"
+#include "server/publisher.h"
 
 namespace raftlog::sim {
 namespace {
@@ -22,9 +28,21 @@ constexpr Time kSettleBoundMs = 60000;
 // for ProducerTable::kForgottenFor more), with room for the log time to lag.
 constexpr Time kRetryForExpiries = 2;
 
+// How often each node's stream carries a heartbeat (raftlogd's interval).
+constexpr Time kHeartbeatMs = 200;
+
 std::string Payload(const std::string& producer, uint64_t seq) {
   return Cat(producer, "#", seq);
 }
+std::string Topic(uint64_t seq) {
+  return seq % 2 == 0 ? "even" : "odd";
+}
+// A node's client endpoint as its not_leader replies name it.
+std::string Endpoint(core::NodeId id) {
+  return Cat("n", id);
+}
+// The client id of fetch requests: their replies come back at once.
+constexpr const char* kFetchClient = "fetch";
 
 }  // namespace
 
@@ -39,6 +57,7 @@ struct RefEntry {
   std::string producer;
   uint64_t seq = 0;
   std::string payload;
+  std::string topic;
 };
 
 struct SimNode;
@@ -71,9 +90,10 @@ struct World::Impl {
   void poll(SimNode& n);
   void send(const core::Message& m);
   void on_committed(SimNode& n, const Committed& c);
-  void on_published(SimNode& n, std::string_view topic, const wire::PublishedEventView& ev);
-  void on_acked(SimNode& n, const server::ReplyTo& to, const wire::PushResult& r);
-  void on_failed(SimNode& n, const server::ReplyTo& to, const Status& s);
+  // What a node's PUB socket sends, and its client socket's replies.
+  void on_pub(SimNode& n, std::string_view topic, std::string_view body);
+  void on_reply(SimNode& n, const server::ReplyTo& to, std::string_view frame);
+  void check_ack(SimNode& n, size_t p, uint64_t seq, const wire::PushResult& r);
   size_t producer_index(const std::string& name) const;
   core::LogIndex max_commit();
 
@@ -98,34 +118,45 @@ struct World::Impl {
     };
     std::map<uint64_t, Out> outstanding;
     std::map<uint64_t, core::LogIndex> acked;
+    uint64_t batch = 1;  // new seqs sent together in one push_batch, at most
+    uint64_t next_request = 1;
+    std::map<uint64_t, std::vector<uint64_t>> requests;  // request id -> seqs
   };
   void producer_step(size_t p);
   void send_push(size_t p, uint64_t seq, core::NodeId to, Time delay);
-  void push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t attempt);
+  void send_batch(size_t p, const std::vector<uint64_t>& seqs, core::NodeId to, Time delay);
+  // Starts one more attempt of seq (false: the producer gives it up) and
+  // arms its timeout.
+  bool attempt(size_t p, uint64_t seq, Time delay, uint64_t* attempt_no);
+  void request_arrives(core::NodeId to, size_t p, uint64_t request_id, const std::string& frame,
+                       uint64_t attempt);
   void reply_arrives(size_t p, uint64_t seq, std::optional<wire::PushResult> ack,
                      const Status& error);
 
   // --- subscribers ---
+  // The Subscriber library's rules (StreamTracker) over one node's
+  // simulated PUB stream, fetching from the nodes' real ClientService.
   struct Subscriber {
     core::NodeId node = 1;  // whose PUB stream it reads
     uint32_t loss_ppm = 0;
-    core::LogIndex last = 0;   // last index taken (an event or not)
+    std::vector<std::string> topics;  // empty: every topic
+    std::unique_ptr<StreamTracker> stream;
     core::LogIndex saved = 0;  // its position file
     core::LogIndex last_output = 0;
-    bool fetching = true;  // starts by reading history
-    core::LogIndex fetch_target = 0;
     core::NodeId fetch_from = 1;
     uint64_t incarnation = 0;
     std::vector<std::pair<core::LogIndex, std::string>> output;  // index, producer#seq
   };
-  void live_event(size_t s, uint64_t incarnation, core::LogIndex index, core::LogIndex prev,
-                  const std::string& producer, uint64_t seq, const std::string& payload);
+  bool wanted(const Subscriber& sub, const std::string& topic) const;
+  void live_message(size_t s, uint64_t incarnation, const std::string& topic,
+                    const std::string& body);
   void subscriber_step(size_t s);
-  void begin_fetch(Subscriber& sub, core::LogIndex target);
-  // One fetch from node `from`; checks what it returns. False if it could not be asked.
+  // One fetch from node `from` through its ClientService; checks what it
+  // returns. False if it could not be asked.
   bool fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count, wire::FetchResult* out);
-  void output(size_t s, core::LogIndex index, const std::string& producer, uint64_t seq,
-              const std::string& payload);
+  // Delivers what the subscriber's stream has ready.
+  void drain(size_t s);
+  void output(size_t s, const ReceivedEvent& ev);
 
   // --- the end ---
   bool settled();
@@ -151,6 +182,7 @@ struct World::Impl {
   std::vector<RefEntry> ref;  // ref[i - 1]: index i
   std::map<std::pair<std::string, uint64_t>, core::LogIndex> ref_events;
   std::map<core::Term, core::NodeId> leaders;
+  std::string fetch_reply;  // the reply to the fetch being made
 
   Time now = 0;
   uint64_t next_seq = 0;
@@ -175,7 +207,7 @@ class SimClock final : public Clock {
   const Time* now_;
 };
 
-struct SimNode : server::AckSink, server::EventSink {
+struct SimNode : server::ReplyChannel, server::PubChannel {
   SimNode(World::Impl* w, core::NodeId id) : world(w), id(id), clock(&w->now) {}
 
   // The disk: writes complete in order, disk latency after submission.
@@ -262,15 +294,12 @@ struct SimNode : server::AckSink, server::EventSink {
 
   bool up() const { return log != nullptr; }
 
-  // AckSink and EventSink: to the world.
-  void acked(const server::ReplyTo& to, const wire::PushResult& r) override {
-    world->on_acked(*this, to, r);
+  // The client socket's replies and the PUB socket's messages: to the world.
+  void send(const server::ReplyTo& to, std::string_view frame) override {
+    world->on_reply(*this, to, frame);
   }
-  void failed(const server::ReplyTo& to, const Status& s) override {
-    world->on_failed(*this, to, s);
-  }
-  void publish(std::string_view topic, const wire::PublishedEventView& ev) override {
-    world->on_published(*this, topic, ev);
+  void send(std::string_view topic, std::string_view body) override {
+    world->on_pub(*this, topic, body);
   }
 
   World::Impl* world;
@@ -280,7 +309,10 @@ struct SimNode : server::AckSink, server::EventSink {
   storage::MemoryLogStore store;  // the durable disk
   std::unique_ptr<Disk> disk;     // writes in flight (lost by a crash)
   std::unique_ptr<ReplicatedLog> log;
+  std::unique_ptr<server::Publisher> publisher;
+  std::unique_ptr<server::ClientService> clients;
   std::unique_ptr<server::EventMachine> events;
+  Time next_heartbeat = 0;
   std::vector<core::Message> inbox;
   bool turn_scheduled = false;
 };
@@ -321,6 +353,8 @@ World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(Link
     p.timeout = rng.between(50, 600);
     p.gap = rng.between(1, 20);
     p.guess = static_cast<core::NodeId>(rng.between(1, n));
+    // Some producers send new events in push_batches, as raftlog-push does.
+    p.batch = rng.chance(400000) ? rng.between(2, 8) : 1;
     producers.push_back(p);
   }
   const uint64_t ns = rng.between(1, 3);
@@ -329,7 +363,10 @@ World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(Link
     s.node = static_cast<core::NodeId>(rng.between(1, n));
     s.loss_ppm = static_cast<uint32_t>(rng.below(200000));
     s.fetch_from = s.node;
-    subscribers.push_back(s);
+    if (rng.chance(300000)) s.topics = {rng.chance(500000) ? "even" : "odd"};
+    s.stream = std::make_unique<StreamTracker>(s.topics);
+    s.stream->start_after(0);  // from the start of the log
+    subscribers.push_back(std::move(s));
   }
   scenario =
       Cat(n, " nodes, election ", core_config.election_ticks, " ticks, heartbeat ",
@@ -361,10 +398,20 @@ void World::Impl::start(SimNode& nd) {
     fail("node-error", Cat("n", nd.id, " cannot start: ", s.ToString()));
     return;
   }
+  // The node as raftlogd assembles it, with the simulator's sockets.
+  nd.publisher = std::make_unique<server::Publisher>(&nd);
+  nd.publisher->on_subscription(std::string_view("\x01", 1));  // subscribers take every topic
+  server::ClientServiceOptions co;
+  for (int i = 1; i <= n; ++i) co.client_endpoints[i] = Endpoint(i);
+  co.wall_ms = [this] { return static_cast<uint64_t>(now); };
+  nd.clients = std::make_unique<server::ClientService>(std::move(co), nd.log.get(), &nd);
   server::EventMachineOptions eo;
   eo.producer_expiry_ms = producer_expiry_ms;
   eo.publish_after = nd.log->local_history().committed;
-  nd.events = std::make_unique<server::EventMachine>(nd.log.get(), &nd, &nd, eo);
+  nd.events = std::make_unique<server::EventMachine>(nd.log.get(), nd.publisher.get(),
+                                                     nd.clients.get(), eo);
+  nd.clients->set_events(nd.events.get());
+  nd.next_heartbeat = now + rng.between(0, kHeartbeatMs);
   trace("n", nd.id, " START (commit ", nd.log->local_history().committed, ", last ",
         nd.log->local_history().last, ")");
   // The loop's timer: a turn every tick at least.
@@ -374,6 +421,11 @@ void World::Impl::start(SimNode& nd) {
 void World::Impl::tick(SimNode* nd, uint64_t incarnation) {
   if (!nd->up() || nd->incarnation != incarnation) return;
   poll(*nd);
+  if (nd->up() && now >= nd->next_heartbeat) {  // as raftlogd's loop does
+    nd->publisher->heartbeat(
+        {nd->events->last_event_index(), nd->log->local_history().committed, nd->id});
+    nd->next_heartbeat = now + kHeartbeatMs;
+  }
   at(kTickMs, [this, nd, incarnation] { tick(nd, incarnation); });
 }
 
@@ -383,6 +435,8 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster) {
   const size_t queued = nd.disk->queued();
   const size_t reach = nd.disk->crash(rng.chance(500000));
   nd.events.reset();
+  nd.clients.reset();
+  nd.publisher.reset();
   nd.log.reset();
   nd.disk.reset();
   nd.inbox.clear();
@@ -491,6 +545,7 @@ void World::Impl::on_committed(SimNode& nd, const Committed& c) {
     r.producer = rec.producer;
     r.seq = rec.seq;
     r.payload = rec.payload;
+    r.topic = rec.topic;
     auto p = std::find_if(producers.begin(), producers.end(),
                           [&](const Producer& x) { return x.name == rec.producer; });
     if (p == producers.end() || rec.seq == 0 || rec.seq >= p->next_seq ||
@@ -512,45 +567,121 @@ void World::Impl::on_committed(SimNode& nd, const Committed& c) {
   ref.push_back(std::move(r));
 }
 
-void World::Impl::on_published(SimNode& nd, std::string_view topic,
-                               const wire::PublishedEventView& ev) {
-  const LocalHistory h = nd.log->local_history();
-  core::Term durable_term = 0;
-  if (ev.index > h.committed || !nd.store.term(ev.index, &durable_term).ok() ||
-      durable_term != ev.term) {
-    fail("publish-durable", Cat("n", nd.id, " publishes ", ev.index, "/", ev.term, " with commit ",
-                                h.committed, " and term ", durable_term, " on its disk there"));
-    return;
-  }
-  if (ev.index > ref.size() || !ref[ev.index - 1].event ||
-      ref[ev.index - 1].producer != ev.producer || ref[ev.index - 1].seq != ev.seq) {
-    fail("publish-durable", Cat("n", nd.id, " publishes ", ev.index, " (", ev.producer, " seq ",
-                                ev.seq, "), which is not the event committed there"));
-    return;
-  }
-  core::LogIndex prev = 0;
-  for (core::LogIndex i = ev.index - 1; i >= 1; --i) {
-    if (ref[i - 1].event) {
-      prev = i;
-      break;
+void World::Impl::on_pub(SimNode& nd, std::string_view topic, std::string_view body) {
+  if (topic != wire::kHeartbeatTopic) {
+    wire::PublishedEventView ev;
+    Status st = wire::DecodePublishedEvent(body.data(), body.size(), {}, &ev);
+    if (!st.ok()) {
+      fail("publish-durable", Cat("n", nd.id, " publishes an undecodable event: ", st.message()));
+      return;
+    }
+    const LocalHistory h = nd.log->local_history();
+    core::Term durable_term = 0;
+    if (ev.index > h.committed || !nd.store.term(ev.index, &durable_term).ok() ||
+        durable_term != ev.term) {
+      fail("publish-durable",
+           Cat("n", nd.id, " publishes ", ev.index, "/", ev.term, " with commit ", h.committed,
+               " and term ", durable_term, " on its disk there"));
+      return;
+    }
+    if (ev.index > ref.size() || !ref[ev.index - 1].event ||
+        ref[ev.index - 1].producer != ev.producer || ref[ev.index - 1].seq != ev.seq ||
+        ref[ev.index - 1].topic != topic) {
+      fail("publish-durable", Cat("n", nd.id, " publishes ", ev.index, " (", ev.producer, " seq ",
+                                  ev.seq, "), which is not the event committed there"));
+      return;
+    }
+    core::LogIndex prev = 0;
+    for (core::LogIndex i = ev.index - 1; i >= 1; --i) {
+      if (ref[i - 1].event) {
+        prev = i;
+        break;
+      }
+    }
+    if (ev.prev_index != prev) {
+      fail("stream-chain", Cat("n", nd.id, " publishes ", ev.index, " with prev_index ",
+                               ev.prev_index, "; the event before it is at ", prev));
+      return;
     }
   }
-  if (ev.prev_index != prev) {
-    fail("stream-chain", Cat("n", nd.id, " publishes ", ev.index, " with prev_index ",
-                             ev.prev_index, "; the event before it is at ", prev));
-    return;
-  }
-  (void)topic;
+  // Each subscriber of this node's stream gets the message, or loses it
+  // (past its high-water mark).
   for (size_t s = 0; s < subscribers.size(); ++s) {
     Subscriber& sub = subscribers[s];
     if (sub.node != nd.id || rng.chance(sub.loss_ppm)) continue;
-    const uint64_t inc = sub.incarnation;
-    at(rng.between(0, 5),
-       [this, s, inc, index = ev.index, prev = ev.prev_index, producer = std::string(ev.producer),
-        seq = ev.seq, payload = std::string(ev.payload)] {
-         live_event(s, inc, index, prev, producer, seq, payload);
-       });
+    at(rng.between(0, 5), [this, s, inc = sub.incarnation, t = std::string(topic),
+                           b = std::string(body)] { live_message(s, inc, t, b); });
   }
+}
+
+void World::Impl::on_reply(SimNode& nd, const server::ReplyTo& to, std::string_view frame) {
+  if (to.client == kFetchClient) {
+    fetch_reply.assign(frame);
+    return;
+  }
+  const size_t p = producer_index(to.client);
+  Producer& pr = producers[p];
+  auto req = pr.requests.find(to.request_id);
+  if (req == pr.requests.end()) {
+    fail("exactly-once", Cat("n", nd.id, " answers ", pr.name, " request ", to.request_id,
+                             ", which was never sent"));
+    return;
+  }
+  const std::vector<uint64_t> seqs = req->second;
+  // Read as the Producer library reads it: an ok to a push or a push_batch
+  // straight from the frame; anything else as a general reply.
+  uint64_t request_id = 0;
+  std::string_view code;
+  std::vector<wire::PushResult> results;
+  Status error;
+  if (wire::PeekHead(frame.data(), frame.size(), &request_id, &code) && code == wire::kOk) {
+    Status st;
+    if (seqs.size() == 1) {
+      results.resize(1);
+      st = wire::DecodePushReply(frame.data(), frame.size(), {}, &request_id, &results[0]);
+    } else {
+      st = wire::DecodePushBatchReply(frame.data(), frame.size(), {}, &request_id, &results);
+    }
+    if (!st.ok() || request_id != to.request_id || results.size() != seqs.size()) {
+      fail("ack-committed", Cat("n", nd.id, " sends ", pr.name, " a malformed ok reply to ",
+                                seqs.size(), " events: ", st.ToString()));
+      return;
+    }
+    for (size_t i = 0; i < seqs.size() && !failed(); ++i) check_ack(nd, p, seqs[i], results[i]);
+    if (failed()) return;
+  } else {
+    wire::ClientReply reply;
+    Status st = wire::DecodeReply(frame.data(), frame.size(), {}, &reply);
+    if (!st.ok() || reply.request_id != to.request_id) {
+      fail("exactly-once",
+           Cat("n", nd.id, " sends ", pr.name, " a malformed reply: ", st.ToString()));
+      return;
+    }
+    error = ReplyStatus(reply);
+    if (error.IsNotLeader()) {
+      // The leader's endpoint, as a client learns it.
+      wire::NotLeaderInfo info;
+      const bool named = wire::DecodeNotLeaderBody(reply.body, &info).ok();
+      if (named && info.leader != core::kNoNode && info.leader_endpoint != Endpoint(info.leader)) {
+        fail("exactly-once",
+             Cat("n", nd.id, " names ", info.leader_endpoint, " for leader n", info.leader));
+        return;
+      }
+    }
+    if (tracing())
+      trace("n", nd.id, " refuses ", to.client, " seqs ", seqs.front(), "..", seqs.back(), ": ",
+            error.ToString());
+  }
+  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
+  at(rng.between(1, client_max_delay), [this, p, seqs, results, error] {
+    for (size_t i = 0; i < seqs.size() && !failed(); ++i) {
+      if (results.empty()) {
+        reply_arrives(p, seqs[i], std::nullopt, error);
+      } else {
+        reply_arrives(p, seqs[i], results[i], Status::Ok());
+      }
+    }
+  });
 }
 
 size_t World::Impl::producer_index(const std::string& name) const {
@@ -559,9 +690,7 @@ size_t World::Impl::producer_index(const std::string& name) const {
   return p;
 }
 
-void World::Impl::on_acked(SimNode& nd, const server::ReplyTo& to, const wire::PushResult& r) {
-  const size_t p = producer_index(to.client);
-  const uint64_t seq = to.request_id;
+void World::Impl::check_ack(SimNode& nd, size_t p, uint64_t seq, const wire::PushResult& r) {
   const std::string& name = producers[p].name;
   auto it = ref_events.find(std::make_pair(name, seq));
   if (r.index > nd.log->local_history().committed || it == ref_events.end() ||
@@ -570,20 +699,7 @@ void World::Impl::on_acked(SimNode& nd, const server::ReplyTo& to, const wire::P
          Cat("n", nd.id, " acks ", name, " seq ", seq, " at ", r.index, " (commit ",
              nd.log->local_history().committed, "), but it is committed ",
              it == ref_events.end() ? std::string("nowhere") : Cat("at ", it->second)));
-    return;
   }
-  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
-  at(rng.between(1, client_max_delay),
-     [this, p, seq, r] { reply_arrives(p, seq, r, Status::Ok()); });
-}
-
-void World::Impl::on_failed(SimNode& nd, const server::ReplyTo& to, const Status& s) {
-  const size_t p = producer_index(to.client);
-  const uint64_t seq = to.request_id;
-  if (tracing()) trace("n", nd.id, " refuses ", to.client, " seq ", seq, ": ", s.ToString());
-  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
-  at(rng.between(1, client_max_delay),
-     [this, p, seq, s] { reply_arrives(p, seq, std::nullopt, s); });
 }
 
 // --- Producers --------------------------------------------------------------
@@ -600,11 +716,18 @@ void World::Impl::producer_step(size_t p) {
     return;
   }
   if (pr.outstanding.size() >= pr.window) return;
-  const uint64_t seq = pr.next_seq++;
-  send_push(p, seq, pr.guess, rng.between(1, client_max_delay));
+  const uint64_t room = std::min<uint64_t>(pr.window - pr.outstanding.size(), pr.batch);
+  const Time delay = rng.between(1, client_max_delay);
+  if (room == 1) {
+    send_push(p, pr.next_seq++, pr.guess, delay);
+    return;
+  }
+  std::vector<uint64_t> seqs;
+  for (uint64_t i = 0; i < room; ++i) seqs.push_back(pr.next_seq++);
+  send_batch(p, seqs, pr.guess, delay);
 }
 
-void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay) {
+bool World::Impl::attempt(size_t p, uint64_t seq, Time delay, uint64_t* attempt_no) {
   Producer& pr = producers[p];
   Producer::Out& out = pr.outstanding[seq];
   if (out.attempts == 0) out.first_sent = now + delay;
@@ -615,14 +738,11 @@ void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay)
     ++result.given_up;
     trace(pr.name, " seq ", seq, " given up after ", now - out.first_sent, " ms");
     pr.outstanding.erase(seq);
-    return;
+    return false;
   }
   if (out.attempts > 0) ++result.retries;
-  const uint64_t attempt = ++out.attempts;
+  *attempt_no = ++out.attempts;
   const uint64_t generation = ++out.generation;
-  if (!(client_drop_ppm > 0 && rng.chance(client_drop_ppm))) {
-    at(delay, [this, to, p, seq, attempt] { push_arrives(to, p, seq, attempt); });
-  }
   // No answer in time: the same seq again, to another node.
   at(delay + pr.timeout, [this, p, seq, generation] {
     Producer& pr = producers[p];
@@ -640,26 +760,76 @@ void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay)
     pr.guess = static_cast<core::NodeId>(rng.between(1, n));
     send_push(p, seq, pr.guess, rng.between(1, client_max_delay));
   });
+  return true;
 }
 
-void World::Impl::push_arrives(core::NodeId to, size_t p, uint64_t seq, uint64_t attempt) {
+void World::Impl::send_push(size_t p, uint64_t seq, core::NodeId to, Time delay) {
+  Producer& pr = producers[p];
+  uint64_t attempt_no = 0;
+  if (!attempt(p, seq, delay, &attempt_no)) return;
+  const uint64_t request_id = pr.next_request++;
+  pr.requests[request_id] = {seq};
+  const std::string topic = Topic(seq);
+  const std::string payload = Payload(pr.name, seq);
+  wire::PushRequestView push;
+  push.request_id = request_id;
+  push.topic = topic;
+  push.payload = payload;
+  push.producer = pr.name;
+  push.seq = seq;
+  std::string frame;
+  wire::EncodePushRequest(push, &frame);
+  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
+  at(delay, [this, to, p, request_id, frame = std::move(frame), attempt_no] {
+    request_arrives(to, p, request_id, frame, attempt_no);
+  });
+}
+
+void World::Impl::send_batch(size_t p, const std::vector<uint64_t>& seqs, core::NodeId to,
+                             Time delay) {
+  Producer& pr = producers[p];
+  for (uint64_t seq : seqs) {
+    uint64_t attempt_no = 0;
+    (void)attempt(p, seq, delay, &attempt_no);  // first attempts: never given up
+  }
+  const uint64_t request_id = pr.next_request++;
+  pr.requests[request_id] = seqs;
+  std::vector<std::string> topics;
+  std::vector<std::string> payloads;
+  for (uint64_t seq : seqs) {
+    topics.push_back(Topic(seq));
+    payloads.push_back(Payload(pr.name, seq));
+  }
+  std::vector<wire::PushEventView> events;
+  for (size_t i = 0; i < seqs.size(); ++i) events.push_back({topics[i], payloads[i], seqs[i]});
+  std::string frame;
+  wire::EncodePushBatchRequest(request_id, pr.name, events, &frame);
+  if (client_drop_ppm > 0 && rng.chance(client_drop_ppm)) return;
+  at(delay, [this, to, p, request_id, frame = std::move(frame)] {
+    request_arrives(to, p, request_id, frame, 1);
+  });
+}
+
+void World::Impl::request_arrives(core::NodeId to, size_t p, uint64_t request_id,
+                                  const std::string& frame, uint64_t attempt) {
   SimNode& nd = node(to);
   if (!nd.up()) return;  // lost with the node's socket
   const std::string& name = producers[p].name;
+  const std::vector<uint64_t>& seqs = producers[p].requests[request_id];
   if (attempt > 1 && nd.log->local_node().role == core::Role::kLeader &&
       nd.events->applied() < nd.log->local_history().committed) {
     ++result.retries_to_replaying_leader;
     trace("n", to, " (leader, applied ", nd.events->applied(), " of commit ",
-          nd.log->local_history().committed, ") gets a retry of ", name, " seq ", seq);
+          nd.log->local_history().committed, ") gets a retry of ", name, " seq ", seqs.front());
   }
   if (tracing()) {
-    trace("n", to, " gets ", name, " seq ", seq, attempt > 1 ? Cat(" (try ", attempt, ")") : "");
+    trace("n", to, " gets ", name, seqs.size() > 1 ? " seqs " : " seq ", seqs.front(),
+          seqs.size() > 1 ? Cat("..", seqs.back()) : "",
+          attempt > 1 ? Cat(" (try ", attempt, ")") : "");
   }
   server::ReplyTo reply;
   reply.client = name;
-  reply.request_id = seq;
-  const std::string payload = Payload(name, seq);
-  nd.events->push(std::move(reply), seq % 2 == 0 ? "even" : "odd", payload, name, seq, now);
+  nd.clients->on_request(std::move(reply), frame);
   poll(nd);
 }
 
@@ -712,27 +882,17 @@ void World::Impl::reply_arrives(size_t p, uint64_t seq, std::optional<wire::Push
 
 // --- Subscribers ------------------------------------------------------------
 
-void World::Impl::begin_fetch(Subscriber& sub, core::LogIndex target) {
-  if (sub.fetching) {
-    if (sub.fetch_target != 0) sub.fetch_target = std::max(sub.fetch_target, target);
-    return;
-  }
-  sub.fetching = true;
-  sub.fetch_target = target;
+bool World::Impl::wanted(const Subscriber& sub, const std::string& topic) const {
+  return sub.topics.empty() ||
+         std::find(sub.topics.begin(), sub.topics.end(), topic) != sub.topics.end();
 }
 
-void World::Impl::live_event(size_t s, uint64_t incarnation, core::LogIndex index,
-                             core::LogIndex prev, const std::string& producer, uint64_t seq,
-                             const std::string& payload) {
+void World::Impl::live_message(size_t s, uint64_t incarnation, const std::string& topic,
+                               const std::string& body) {
   Subscriber& sub = subscribers[s];
   if (sub.incarnation != incarnation) return;  // sent to a subscriber that restarted since
-  if (index <= sub.last) return;               // a duplicate, or fetched already
-  if (sub.fetching || prev > sub.last) {
-    begin_fetch(sub, index);  // a gap: fetch through this one
-    return;
-  }
-  sub.last = index;
-  output(s, index, producer, seq, payload);
+  sub.stream->on_message(topic, body);
+  drain(s);
 }
 
 bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count,
@@ -740,7 +900,25 @@ bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count
   SimNode& nd = node(from);
   if (!nd.up()) return false;
   ++result.fetches;
-  Status st = nd.events->fetch(lo, max_count, 1 << 20, out);
+  // A fetch request as the Subscriber library sends it, answered by the
+  // node's ClientService (at once: fetch never waits).
+  wire::FetchArgs args;
+  args.from = lo;
+  args.max_count = max_count;
+  wire::ClientRequest request;
+  request.request_id = result.fetches;
+  request.op = wire::kFetchOp;
+  request.args = wire::EncodeFetchArgs(args);
+  std::string frame;
+  wire::EncodeRequest(request, &frame);
+  fetch_reply.clear();
+  server::ReplyTo to;
+  to.client = kFetchClient;
+  nd.clients->on_request(std::move(to), frame);
+  wire::ClientReply reply;
+  Status st = wire::DecodeReply(fetch_reply.data(), fetch_reply.size(), {}, &reply);
+  if (st.ok()) st = ReplyStatus(reply);
+  if (st.ok()) st = wire::DecodeFetchResult(reply.body, out);
   if (!st.ok()) {
     fail("fetch-committed", Cat("fetch from n", from, " at ", lo, ": ", st.ToString()));
     return false;
@@ -762,22 +940,33 @@ bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count
   return true;
 }
 
-void World::Impl::output(size_t s, core::LogIndex index, const std::string& producer, uint64_t seq,
-                         const std::string& payload) {
+void World::Impl::drain(size_t s) {
   Subscriber& sub = subscribers[s];
-  // What must come next: the first event after the last one output.
+  std::deque<ReceivedEvent>& ready = sub.stream->ready();
+  while (!ready.empty() && !failed()) {
+    ReceivedEvent ev = std::move(ready.front());
+    ready.pop_front();
+    output(s, ev);
+    sub.saved = sub.stream->position();  // the position file, written with the output
+  }
+  if (!failed() && ready.empty()) sub.saved = sub.stream->position();
+}
+
+void World::Impl::output(size_t s, const ReceivedEvent& ev) {
+  Subscriber& sub = subscribers[s];
+  // What must come next: the first event of its topics after the last one output.
   core::LogIndex next = sub.last_output + 1;
-  while (next <= ref.size() && !ref[next - 1].event) ++next;
-  if (index != next || index > ref.size() || ref[index - 1].producer != producer ||
-      ref[index - 1].seq != seq || ref[index - 1].payload != payload) {
+  while (next <= ref.size() && !(ref[next - 1].event && wanted(sub, ref[next - 1].topic))) ++next;
+  if (ev.index != next || ev.index > ref.size() || ref[ev.index - 1].producer != ev.producer ||
+      ref[ev.index - 1].seq != ev.seq || ref[ev.index - 1].payload != ev.payload ||
+      ref[ev.index - 1].topic != ev.topic) {
     fail("subscriber-stream",
-         Cat("subscriber ", s + 1, " outputs ", index, " (", producer, " seq ", seq, ") after ",
-             sub.last_output, "; the next event is at ", next));
+         Cat("subscriber ", s + 1, " outputs ", ev.index, " (", ev.producer, " seq ", ev.seq,
+             ") after ", sub.last_output, "; the next event is at ", next));
     return;
   }
-  sub.last_output = index;
-  sub.saved = index;  // the position file, written with the output
-  sub.output.emplace_back(index, Payload(producer, seq));
+  sub.last_output = ev.index;
+  sub.output.emplace_back(ev.index, Payload(ev.producer, ev.seq));
   ++result.subscriber_events;
 }
 
@@ -789,44 +978,28 @@ void World::Impl::subscriber_step(size_t s) {
     // back reading another node's stream.
     ++sub.incarnation;
     ++result.subscriber_restarts;
-    sub.last = sub.saved;
-    sub.fetching = true;
-    sub.fetch_target = 0;
+    sub.stream = std::make_unique<StreamTracker>(sub.topics);
+    sub.stream->start_after(sub.saved);
     sub.node = static_cast<core::NodeId>(rng.between(1, n));
     trace("subscriber ", s + 1, " RESTART from ", sub.saved, " reading n", sub.node);
     return;
   }
-  // The stream's heartbeat says how far the node is: a gap shows there.
-  if (!sub.fetching && rng.chance(200000)) begin_fetch(sub, 0);
-  if (!sub.fetching) return;
+  if (!sub.stream->fetching()) return;
+  // One page, as Subscriber::next does: from the node it fetched from
+  // last, moving on when that one cannot serve it.
   wire::FetchResult page;
-  const core::NodeId from = sub.fetch_from;
-  if (!fetch(from, sub.last + 1, rng.between(1, 20), &page)) {
+  if (!fetch(sub.fetch_from, sub.stream->fetch_from(), rng.between(1, 20), &page)) {
+    if (failed()) return;
     sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
     return;
   }
-  if (page.entries.empty()) {
-    if (sub.fetch_target == 0) {
-      sub.fetching = false;
-    } else {
-      sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
-    }
+  Status st = sub.stream->take_page(page);
+  if (st.IsCorruption()) {
+    fail("fetch-committed", Cat("subscriber ", s + 1, ": ", st.message()));
     return;
   }
-  for (const core::Entry& e : page.entries) {
-    if (e.type == core::EntryType::kCommand) {
-      wire::EventRecord rec;
-      Status st = wire::DecodeEventRecord(e.data.data(), e.data.size(), {}, &rec);
-      if (!st.ok()) {
-        fail("fetch-committed", Cat("fetched entry ", e.index, " is not an event record"));
-        return;
-      }
-      output(s, e.index, rec.producer, rec.seq, rec.payload);
-      if (failed()) return;
-    }
-    sub.last = e.index;
-  }
-  if (sub.fetch_target != 0 && sub.last >= sub.fetch_target) sub.fetching = false;
+  if (!st.ok()) sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
+  drain(s);
 }
 
 // --- Faults -----------------------------------------------------------------
@@ -907,17 +1080,11 @@ bool World::Impl::settled() {
     if (nd->events->applied() < commit) return false;
   }
   if (commit < ref.size()) return false;
-  core::LogIndex last_event = 0;
-  for (core::LogIndex i = ref.size(); i >= 1; --i) {
-    if (ref[i - 1].event) {
-      last_event = i;
-      break;
-    }
-  }
-  for (Subscriber& s : subscribers) {
-    if (s.last_output < last_event) {
-      begin_fetch(s, 0);
-      return false;
+  // Each subscriber has output the last event of its topics: what the
+  // stream lost, its heartbeats made it fetch.
+  for (const Subscriber& s : subscribers) {
+    for (core::LogIndex i = ref.size(); i > s.last_output; --i) {
+      if (ref[i - 1].event && wanted(s, ref[i - 1].topic)) return false;
     }
   }
   return true;
@@ -967,9 +1134,13 @@ void World::Impl::final_checks() {
     }
   }
   for (size_t s = 0; s < subscribers.size(); ++s) {
-    if (subscribers[s].output != events) {
+    std::vector<std::pair<core::LogIndex, std::string>> expected;
+    for (const auto& e : events) {
+      if (wanted(subscribers[s], ref[e.first - 1].topic)) expected.push_back(e);
+    }
+    if (subscribers[s].output != expected) {
       fail("subscriber-stream", Cat("subscriber ", s + 1, " output ", subscribers[s].output.size(),
-                                    " events; ", events.size(), " were committed"));
+                                    " events; ", expected.size(), " of its topics were committed"));
       return;
     }
   }

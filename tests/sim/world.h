@@ -1,23 +1,28 @@
 // World: the whole-node simulator. N raftlogd nodes as raftlogd assembles
-// them (ReplicatedLog with its Ready loop, the EventMachine with its
-// producer table, ack waiters and publishing) run over a simulated network,
-// disk and clock, with simulated producers and subscribers, every random
-// choice drawn from one seed. docs/simulator.md, "The whole node".
+// them (ReplicatedLog with its Ready loop; the EventMachine with its
+// producer table, ack waiters and publishing; the ClientService and the
+// Publisher) run over a simulated network, disk, clock and sockets, with
+// simulated producers and subscribers, every random choice drawn from one
+// seed. docs/simulator.md, "The whole node".
 //
 // What is simulated, and what is real:
 //  - real: ReplicatedLog (core::Raft, its loop, the order of sends, writes
 //    and applies), server::EventMachine (the exactly-once rule, retries,
-//    acks, the event rule, publish, fetch), MemoryLogStore;
+//    acks, the event rule, publish, fetch), server::ClientService (request
+//    frames in, reply frames out), server::Publisher (PUB messages, with
+//    heartbeats), the Subscriber library's rules (StreamTracker), the
+//    wire encoders and decoders on both sides, MemoryLogStore;
 //  - simulated: time (a Clock), the peer network (a Transport that loses,
 //    duplicates, delays and partitions), the disk (a LogWriter whose writes
 //    complete after a random latency and are lost, or partly made durable,
-//    by a crash), each loop turn taking 1 ms, the client sockets (requests
-//    and replies are delayed or lost) and the PUB socket (events delayed or
-//    lost, like a subscriber past its high-water mark);
-//  - producers keep a window of pushes in flight, retry one that times out
-//    (or gets Busy, NotLeader, or "dropped") with the same seq at another
-//    node, and never give up; subscribers read the live stream of one node,
-//    fill gaps with fetch from any node, save their position and restart.
+//    by a crash), each loop turn taking 1 ms, the client sockets (request
+//    and reply frames are delayed or lost) and the PUB socket (messages
+//    delayed or lost, like a subscriber past its high-water mark);
+//  - producers keep a window of pushes in flight (some as push_batches),
+//    retry one that times out (or gets Busy, NotLeader, or "dropped") with
+//    the same seq at another node, and give up only as the client deadline
+//    says; subscribers read the live stream of one node, fill gaps with
+//    fetch from any node, save their position and restart.
 //
 // A run has two phases: chaos (crashes, whole-cluster restarts, partitions,
 // loss), then healing (no faults; the producers' last pushes must be acked,

@@ -14,8 +14,9 @@
 // It carries the event's log index (the original one for a retry, then
 // `duplicate` is true). An event fails permanently only when the cluster
 // rejects it as invalid (bad topic, a seq outside the cluster's window) or
-// replies something unreadable; everything else is retried until acked, for
-// as long as the caller keeps calling poll_ack() or flush().
+// replies something unreadable, or when give_up_after passes; everything
+// else is retried until acked, for as long as the caller keeps calling
+// poll_ack() or flush().
 //
 // Not thread-safe: one thread uses a Producer. All I/O happens inside its
 // calls; between calls nothing is sent or received (replies wait in the
@@ -49,6 +50,14 @@ struct ProducerOptions {
   size_t window = 64;
   // How long one attempt waits for its reply before the event is resent.
   std::chrono::milliseconds request_timeout{2000};
+  // How long an event is retried, from its push, before it fails with
+  // IOError ("outcome unknown": it may or may not be committed). Checked
+  // when an attempt fails, so an attempt under way is always let finish.
+  // The cluster tells a retry from a new event for as long as it remembers
+  // the producer (docs/events.md, "Idle producers expire": five
+  // producer-expiry-s after its last push); keep this well below that.
+  // 0: retry until acked.
+  std::chrono::milliseconds give_up_after{0};
   // ZMTP heartbeats on every connection: a node that stops answering (its
   // link cut, its process paused or gone) is noticed within
   // heartbeat_interval + heartbeat_timeout, and the events in flight to it

@@ -101,6 +101,7 @@ class Producer::Impl {
     std::string payload;
     bool sent = false;                          // false: waiting until not_before to be (re)sent
     Clock::time_point not_before;               // when !sent
+    Clock::time_point pushed_at;                // for give_up_after
     Clock::time_point sent_at;                  // when sent
     std::string endpoint;                       // when sent: where the current attempt went
     uint64_t request_id = 0;                    // the current attempt's, 0 before the first
@@ -141,6 +142,8 @@ class Producer::Impl {
   void retry_later(uint64_t seq, Pending& p, Status why, milliseconds delay, Clock::time_point now);
   void send_due(Clock::time_point now);
   void check_timeouts(Clock::time_point now);
+  // Fails the events waiting for a retry whose give_up_after has passed.
+  void give_up(Clock::time_point now);
   size_t drain();
   void handle_reply(const std::string& from, const zmq::message_t& msg);
   void finish(uint64_t seq, Ack ack);
@@ -180,6 +183,8 @@ Producer::Impl::Impl(ProducerOptions options)
              options_.request_timeout.count() <= 0) {
     options_error_ =
         Status::InvalidInput("producer: window, first_seq and request_timeout must be positive");
+  } else if (options_.give_up_after.count() < 0) {
+    options_error_ = Status::InvalidInput("producer: give_up_after must be >= 0");
   } else if (options_.window > wire::kMinProducerWindow) {
     // Every node remembers at least this many numbers per producer: a
     // retry within a larger window could be too old to be told.
@@ -403,6 +408,25 @@ void Producer::Impl::check_timeouts(Clock::time_point now) {
   }
 }
 
+void Producer::Impl::give_up(Clock::time_point now) {
+  if (options_.give_up_after.count() == 0) return;
+  std::vector<uint64_t> late;
+  for (uint64_t seq : waiting_) {
+    const Pending& p = pending_.at(seq);
+    if (p.failures > 0 && now - p.pushed_at >= options_.give_up_after) late.push_back(seq);
+  }
+  for (uint64_t seq : late) {
+    Pending& p = pending_.at(seq);
+    Ack ack;
+    ack.status = Status::IOError("push seq " + std::to_string(seq) + " given up after " +
+                                 std::to_string(options_.give_up_after.count()) + " ms (" +
+                                 std::to_string(p.failures) +
+                                 " failed attempts; the last: " + p.last_error.ToString() +
+                                 "): its outcome is unknown, it may or may not be committed");
+    finish(seq, std::move(ack));
+  }
+}
+
 void Producer::Impl::finish(uint64_t seq, Ack ack) {
   auto it = pending_.find(seq);
   waiting_.erase(seq);
@@ -533,6 +557,7 @@ bool Producer::Impl::pump(Clock::time_point until) {
   Clock::time_point now = Clock::now();
   watch_connections(now);
   check_timeouts(now);
+  give_up(now);
   send_due(now);
   if (drain() > 0) {
     send_due(Clock::now());  // what the replies let go
@@ -582,6 +607,7 @@ Status Producer::Impl::push(std::string topic, std::string payload, uint64_t* se
   p.topic = std::move(topic);
   p.payload = std::move(payload);
   p.not_before = Clock::now();
+  p.pushed_at = p.not_before;
   waiting_.insert(*seq);
   next_send_due_ = std::min(next_send_due_, p.not_before);
   send_due(p.not_before);

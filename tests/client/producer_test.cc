@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <zmq.hpp>
+
 #include "push_testing.h"
 
 namespace raftlog::testing {
@@ -291,6 +293,41 @@ TEST(ProducerTest, FlushNamesTheUnackedWhenNoNodeAnswers) {
   ASSERT_EQ(p.unacked().size(), 2u);
   EXPECT_EQ(p.unacked()[0].seq, 1u);
   EXPECT_FALSE(p.unacked()[0].last_error.ok());
+}
+
+TEST(ProducerTest, AnEventNotAckedWithinGiveUpAfterFailsAsOutcomeUnknown) {
+  // A node that takes requests and never answers: every attempt times out.
+  zmq::context_t context(1);
+  zmq::socket_t silent(context, zmq::socket_type::router);
+  silent.set(zmq::sockopt::linger, 0);
+  silent.bind("tcp://127.0.0.1:*");
+  ProducerOptions o;
+  o.endpoints = {silent.get(zmq::sockopt::last_endpoint)};
+  o.request_timeout = 100ms;
+  o.give_up_after = 400ms;
+  Producer p(o);
+  uint64_t seq = 0;
+  const Clock::time_point start = Clock::now();
+  ASSERT_TRUE(p.push("orders", "a", &seq).ok());
+  Producer::Ack ack;
+  ASSERT_TRUE(p.poll_ack(&ack, 10s));
+  EXPECT_GE(Clock::now() - start, 400ms);
+  EXPECT_EQ(ack.seq, seq);
+  EXPECT_EQ(ack.index, 0u);
+  EXPECT_TRUE(ack.status.IsIOError()) << ack.status.ToString();
+  EXPECT_NE(ack.status.message().find("outcome is unknown"), std::string::npos)
+      << ack.status.ToString();
+  EXPECT_NE(ack.status.message().find("no reply"), std::string::npos) << ack.status.ToString();
+  EXPECT_EQ(p.in_flight(), 0u);
+}
+
+TEST(ProducerTest, RefusesANegativeGiveUpAfter) {
+  ProducerOptions o;
+  o.endpoints = {"tcp://127.0.0.1:1"};
+  o.give_up_after = -1ms;
+  Producer p(o);
+  uint64_t seq = 0;
+  EXPECT_TRUE(p.push("orders", "x", &seq).IsInvalidInput());
 }
 
 }  // namespace

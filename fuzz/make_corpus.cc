@@ -74,6 +74,20 @@ void PeerSeeds() {
   Write(t, "append_entries_reply_reject",
         EncodeMessage(Make(core::AppendEntriesReply{
             .success = false, .match_index = 9, .hint_index = 6, .hint_term = 3, .seq = 14})));
+  core::InstallSnapshot is;
+  is.snapshot.index = 100;
+  is.snapshot.term = 4;
+  is.snapshot.config.voters = {1, 2, 3};
+  is.snapshot.size = 9;
+  is.snapshot.crc = 0x12345678;
+  is.offset = 4;
+  is.data = std::string("st\0te", 5);
+  is.done = true;
+  is.seq = 15;
+  Write(t, "install_snapshot", EncodeMessage(Make(is)));
+  Write(t, "install_snapshot_reply",
+        EncodeMessage(Make(core::InstallSnapshotReply{
+            .snapshot_index = 100, .next_offset = 4, .installed = false, .seq = 15})));
   core::Message big = Make(core::AppendEntriesReply{.match_index = ~0ull, .seq = ~0ull});
   big.term = ~0ull;
   big.from = ~0ull;

@@ -41,6 +41,16 @@ void Progress::become_replicate() {
   inflights.reset();
 }
 
+void Progress::become_snapshot(const SnapshotHead& head) {
+  state = State::kSnapshot;
+  snapshot = head;
+  snapshot_offset = 0;
+  chunk_sent = false;
+  probe_sent = false;
+  ticks_since_ack = 0;
+  inflights.reset();
+}
+
 bool Progress::maybe_update(LogIndex index) {
   if (index <= match) return false;
   match = index;
@@ -63,6 +73,7 @@ bool Progress::maybe_decrease(LogIndex rejected, LogIndex probe_hint) {
 
 bool Progress::paused(size_t max_msgs, size_t max_bytes) const {
   if (state == State::kProbe) return probe_sent;
+  if (state == State::kSnapshot) return chunk_sent;
   return inflights.full(max_msgs, max_bytes);
 }
 

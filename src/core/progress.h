@@ -30,7 +30,9 @@ class Inflights {
 };
 
 struct Progress {
-  enum class State { kProbe, kReplicate };
+  // kSnapshot: the follower needs entries at or below the log head; it is
+  // sent `snapshot`, a chunk at a time.
+  enum class State { kProbe, kReplicate, kSnapshot };
 
   LogIndex match = 0;  // highest index known to be in the follower's durable log
   LogIndex next = 1;   // next index to send
@@ -43,9 +45,17 @@ struct Progress {
   uint64_t acked_seq = 0;      // highest heartbeat sequence number it echoed this term
   LogIndex commit_sent = 0;    // commit index the last AppendEntries let it learn
   Inflights inflights;
+  // kSnapshot: what is being sent, how much the follower has taken, whether
+  // a chunk is out (ticks_since_ack counts how long), and the bytes it may
+  // still be sent this tick (Config::snapshot_bytes_per_tick).
+  SnapshotHead snapshot;
+  uint64_t snapshot_offset = 0;
+  bool chunk_sent = false;
+  int64_t snapshot_credit = 0;
 
   void become_probe(LogIndex new_next);
   void become_replicate();
+  void become_snapshot(const SnapshotHead& head);
   // A successful reply matched through index; false if it told nothing new.
   bool maybe_update(LogIndex index);
   // A rejection of the AppendEntries whose prev_log_index was `rejected`;

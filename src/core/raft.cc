@@ -65,6 +65,13 @@ constexpr bool kBugWrongProposalId = true;
 #else
 constexpr bool kBugWrongProposalId = false;
 #endif
+// A follower installs a snapshot even when it is older than its commit
+// index (its log goes back behind what it committed and applied).
+#ifdef RAFTLOG_BUG_INSTALL_OLD_SNAPSHOT
+constexpr bool kBugInstallOldSnapshot = true;
+#else
+constexpr bool kBugInstallOldSnapshot = false;
+#endif
 
 Status Config::validate() const {
   if (id == kNoNode) return Status::InvalidInput("config: id must be positive");
@@ -82,6 +89,9 @@ Status Config::validate() const {
   if (max_uncommitted_entries == 0) {
     return Status::InvalidInput("config: max_uncommitted_entries must be > 0");
   }
+  if (snapshot_chunk_bytes == 0) {
+    return Status::InvalidInput("config: snapshot_chunk_bytes must be > 0");
+  }
   return Status::Ok();
 }
 
@@ -97,6 +107,9 @@ class Raft::Impl {
   Status heartbeat(uint64_t* seq);
   Status start_election();
   void on_persisted(LogIndex index, Term term);
+  Status on_log_compacted(LogIndex index, Term term);
+  void on_snapshot_installed(const SnapshotHead& snapshot);
+  void on_snapshot_failed(const SnapshotHead& snapshot);
   bool has_ready() const;
   Ready take_ready();
 
@@ -132,6 +145,16 @@ class Raft::Impl {
   uint64_t heartbeat_ack_ = 0;           // highest seq a quorum echoed in this term
   bool flush_pending_ = false;           // leaders: something new to send to followers
 
+  // Followers: the snapshot being received (chunks handed out up to
+  // receive_offset_), and whether its last chunk was handed out and the
+  // runtime is installing it (on_snapshot_installed / _failed). While
+  // installing, AppendEntries are ignored and the node does not stand for
+  // election: its log is about to be replaced.
+  std::optional<SnapshotHead> receiving_;
+  uint64_t receive_offset_ = 0;
+  bool installing_ = false;
+  NodeId snapshot_from_ = kNoNode;
+
   Ready pending_;
 
  private:
@@ -156,6 +179,8 @@ class Raft::Impl {
   void handle_vote_reply(const Message& m, const RequestVoteReply& r);
   void handle_append_entries(const Message& m, const AppendEntries& ae);
   void handle_append_reply(const Message& m, const AppendEntriesReply& r);
+  void handle_install_snapshot(const Message& m, const InstallSnapshot& is);
+  void handle_install_reply(const Message& m, const InstallSnapshotReply& r);
   bool in_leader_lease() const;
 
   // --- leader ---
@@ -168,6 +193,8 @@ class Raft::Impl {
   bool send_append(NodeId to, Progress& pr);
   // An empty AppendEntries at the match index: heartbeat and commit news.
   void send_anchored(NodeId to, Progress& pr);
+  // kSnapshot: the next chunk, if none is out and the throttle allows.
+  void send_snapshot_chunk(NodeId to, Progress& pr);
   void send_heartbeats();
   void update_heartbeat_ack();
   void tick_leader();
@@ -202,7 +229,9 @@ void Raft::Impl::tick() {
     tick_leader();
   } else {
     ++election_elapsed_;
-    if (promotable() && election_elapsed_ >= randomized_election_timeout_) campaign();
+    if (promotable() && !installing_ && election_elapsed_ >= randomized_election_timeout_) {
+      campaign();
+    }
   }
   check_log_error();
 }
@@ -230,7 +259,8 @@ Status Raft::Impl::step(const Message& m) {
     bool future_term = (rv != nullptr && rv->pre_vote) ||
                        (rv_reply != nullptr && rv_reply->pre_vote && rv_reply->granted);
     if (!future_term) {
-      bool from_leader = std::holds_alternative<AppendEntries>(m.body);
+      bool from_leader = std::holds_alternative<AppendEntries>(m.body) ||
+                         std::holds_alternative<InstallSnapshot>(m.body);
       become_follower(m.term, from_leader ? m.from : kNoNode, /*reset_timer=*/rv == nullptr);
     }
   } else if (m.term < term_) {
@@ -250,6 +280,10 @@ Status Raft::Impl::step(const Message& m) {
           handle_append_entries(m, body);
         } else if constexpr (std::is_same_v<T, AppendEntriesReply>) {
           handle_append_reply(m, body);
+        } else if constexpr (std::is_same_v<T, InstallSnapshot>) {
+          handle_install_snapshot(m, body);
+        } else if constexpr (std::is_same_v<T, InstallSnapshotReply>) {
+          handle_install_reply(m, body);
         }
       },
       m.body);
@@ -295,6 +329,47 @@ void Raft::Impl::on_persisted(LogIndex index, Term term) {
   log_.stable_to(index, term);
   if (role_ == Role::kLeader && maybe_commit()) flush_pending_ = true;
   check_log_error();
+}
+
+Status Raft::Impl::on_log_compacted(LogIndex index, Term term) {
+  if (!error_.ok()) return error_;
+  if (index <= log_.head_index()) return Status::Ok();
+  if (index > applied_ || index > log_.persisted_index() || log_.term(index) != term) {
+    return Status::InvalidInput("log head " + std::to_string(index) + "/" + std::to_string(term) +
+                                " is not an applied entry of this log (applied " +
+                                std::to_string(applied_) + ", term there " +
+                                std::to_string(log_.term(index)) + ")");
+  }
+  log_.compacted(index, term);
+  check_log_error();
+  return error_;
+}
+
+void Raft::Impl::on_snapshot_installed(const SnapshotHead& snapshot) {
+  if (!error_.ok() || !installing_ || receiving_ != snapshot) return;
+  installing_ = false;
+  receiving_.reset();
+  log_.restore(snapshot.index, snapshot.term);
+  commit_ = kBugInstallOldSnapshot ? snapshot.index : std::max(commit_, snapshot.index);
+  applied_ = snapshot.index;
+  if (!snapshot.config.voters.empty()) members_ = snapshot.config;
+  // Durable already: the answer goes at once.
+  if (snapshot_from_ != kNoNode) {
+    InstallSnapshotReply reply;
+    reply.snapshot_index = snapshot.index;
+    reply.installed = true;
+    reply.match_index = snapshot.index;
+    pending_.messages.push_back(Message{cfg_.id, snapshot_from_, term_, reply});
+  }
+  check_log_error();
+}
+
+void Raft::Impl::on_snapshot_failed(const SnapshotHead& snapshot) {
+  if (!error_.ok() || !installing_ || receiving_ != snapshot) return;
+  // The leader's next chunk is answered with offset 0: it starts over.
+  installing_ = false;
+  receiving_.reset();
+  receive_offset_ = 0;
 }
 
 bool Raft::Impl::has_ready() const {
@@ -461,6 +536,11 @@ void Raft::Impl::send(NodeId to, Message::Body body) {
     // heartbeats that keep the leader in office (check-quorum).
     after_persist =
         !kBugAppendReplyBeforePersist && !(r->success && r->match_index <= log_.persisted_index());
+  } else if (const auto* r = std::get_if<InstallSnapshotReply>(&m.body)) {
+    // The same promise for an installed snapshot's match; a chunk's answer
+    // waits for the chunk to be written, so a transfer goes at the pace of
+    // the follower's disk.
+    after_persist = !(r->installed && r->match_index <= log_.persisted_index());
   }
   (after_persist ? pending_.messages_after_persist : pending_.messages).push_back(std::move(m));
 }
@@ -470,7 +550,11 @@ bool Raft::Impl::in_leader_lease() const {
 }
 
 void Raft::Impl::handle_lower_term(const Message& m) {
-  if (std::holds_alternative<AppendEntries>(m.body)) {
+  if (const auto* is = std::get_if<InstallSnapshot>(&m.body)) {
+    InstallSnapshotReply reply;
+    reply.snapshot_index = is->snapshot.index;
+    send(m.from, reply);
+  } else if (std::holds_alternative<AppendEntries>(m.body)) {
     // A deposed leader (perhaps back from a partition) learns the newer
     // term from the rejection and steps down.
     send(m.from, AppendEntriesReply{false, 0, 0, 0, 0});
@@ -541,6 +625,7 @@ void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae
   } else {
     election_elapsed_ = 0;
   }
+  if (installing_) return;  // the log is being replaced; the leader sends again
   AppendEntriesReply reply;
   reply.seq = ae.seq;
   if (ae.prev_log_index < commit_) {
@@ -589,6 +674,16 @@ void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply&
   if (r.seq > pr.acked_seq) {
     pr.acked_seq = r.seq;
     update_heartbeat_ack();
+  }
+  if (pr.state == Progress::State::kSnapshot) {
+    // Heartbeats go on during a transfer. One that shows the follower holds
+    // everything up to the head after all (its commit index) ends it.
+    if (r.success && pr.maybe_update(r.match_index) && pr.match >= log_.head_index()) {
+      pr.become_probe(pr.match + 1);
+      if (maybe_commit()) flush_pending_ = true;
+      flush_pending_ = true;
+    }
+    return;
   }
   if (!r.success) {
     // Skip back a whole term at a time: the follower said which term it has
@@ -668,15 +763,27 @@ void Raft::Impl::flush() {
 }
 
 bool Raft::Impl::send_append(NodeId to, Progress& pr) {
+  if (pr.state == Progress::State::kSnapshot) {
+    send_snapshot_chunk(to, pr);
+    return false;
+  }
   if (pr.paused(cfg_.max_inflight_msgs, cfg_.max_inflight_bytes)) return false;
   LogIndex last = log_.last_index();
   AppendEntries ae;
   ae.prev_log_index = pr.next - 1;
   if (ae.prev_log_index < log_.head_index()) {
-    // Catching up from before the log head needs InstallSnapshot, which
-    // arrives with the snapshot issue; until then nothing compacts the log.
-    error_ = Status::NotSupported("follower " + std::to_string(to) + " needs entry " +
-                                  std::to_string(pr.next) + ", before the log head");
+    // The entries it needs are compacted away: it gets the snapshot (§7).
+    SnapshotHead head;
+    Status s = log_.reader()->snapshot(&head);
+    if (!s.ok() || head.index < log_.head_index()) {
+      error_ = Status::InconsistentState("follower " + std::to_string(to) + " needs entry " +
+                                         std::to_string(pr.next) + ", before the log head " +
+                                         std::to_string(log_.head_index()) +
+                                         ", and the store has no snapshot there: " + s.ToString());
+      return false;
+    }
+    pr.become_snapshot(head);
+    send_snapshot_chunk(to, pr);
     return false;
   }
   ae.prev_log_term = log_.term(ae.prev_log_index);
@@ -704,6 +811,110 @@ bool Raft::Impl::send_append(NodeId to, Progress& pr) {
   send(to, std::move(ae));
   // Keep going only while pipelining entries; a probe goes alone.
   return sent_entries && !probing;
+}
+
+void Raft::Impl::send_snapshot_chunk(NodeId to, Progress& pr) {
+  if (pr.chunk_sent) return;
+  if (cfg_.snapshot_bytes_per_tick > 0 && pr.snapshot_credit <= 0) return;  // next tick
+  InstallSnapshot is;
+  Status s = log_.reader()->snapshot_data(pr.snapshot, pr.snapshot_offset,
+                                          cfg_.snapshot_chunk_bytes, &is.data);
+  if (s.IsNotFound()) {
+    // The store took a newer snapshot meanwhile: send that one.
+    SnapshotHead head;
+    s = log_.reader()->snapshot(&head);
+    if (s.ok() && head != pr.snapshot) {
+      pr.become_snapshot(head);
+      s = log_.reader()->snapshot_data(pr.snapshot, 0, cfg_.snapshot_chunk_bytes, &is.data);
+    }
+  }
+  if (!s.ok()) {
+    error_ = Status::InconsistentState("reading snapshot " + std::to_string(pr.snapshot.index) +
+                                       " for follower " + std::to_string(to) + ": " + s.ToString());
+    return;
+  }
+  is.snapshot = pr.snapshot;
+  is.offset = pr.snapshot_offset;
+  is.done = is.offset + is.data.size() >= pr.snapshot.size;
+  is.seq = seq_;
+  pr.chunk_sent = true;
+  pr.ticks_since_ack = 0;
+  pr.snapshot_credit -= static_cast<int64_t>(is.data.size());
+  send(to, std::move(is));
+}
+
+void Raft::Impl::handle_install_snapshot(const Message& m, const InstallSnapshot& is) {
+  // m.term == term_ here: m.from is this term's leader.
+  if (role_ != Role::kFollower || leader_ != m.from) {
+    become_follower(term_, m.from);
+  } else {
+    election_elapsed_ = 0;
+  }
+  if (installing_) return;  // the runtime is installing the last one; it is answered then
+  InstallSnapshotReply reply;
+  reply.snapshot_index = is.snapshot.index;
+  reply.seq = is.seq;
+  const bool in_log = log_.match_term(is.snapshot.index, is.snapshot.term);
+  if ((is.snapshot.index <= commit_ && !kBugInstallOldSnapshot) || in_log) {
+    // Nothing to install: this log holds what the snapshot covers (§7:
+    // a log that has the snapshot's last entry keeps what follows it).
+    receiving_.reset();
+    reply.installed = true;
+    reply.match_index = in_log ? std::max(commit_, is.snapshot.index) : commit_;
+    send(m.from, reply);
+    return;
+  }
+  if (receiving_ != is.snapshot) {
+    if (is.offset != 0) {  // a transfer this node has no start of: from the start
+      reply.next_offset = 0;
+      send(m.from, reply);
+      return;
+    }
+    receiving_ = is.snapshot;
+    receive_offset_ = 0;
+  }
+  const bool fits = is.offset + is.data.size() <= is.snapshot.size &&
+                    is.done == (is.offset + is.data.size() == is.snapshot.size);
+  if (is.offset != receive_offset_ || !fits) {
+    // Sent again, or out of order: say what this node has.
+    reply.next_offset = receive_offset_;
+    send(m.from, reply);
+    return;
+  }
+  pending_.snapshot_chunks.push_back(SnapshotChunk{is.snapshot, is.offset, is.data, is.done});
+  receive_offset_ += is.data.size();
+  if (is.done) {
+    installing_ = true;
+    snapshot_from_ = m.from;
+    return;  // answered by on_snapshot_installed
+  }
+  reply.next_offset = receive_offset_;
+  send(m.from, reply);
+}
+
+void Raft::Impl::handle_install_reply(const Message& m, const InstallSnapshotReply& r) {
+  if (role_ != Role::kLeader) return;
+  auto it = progress_.find(m.from);
+  if (it == progress_.end()) return;
+  Progress& pr = it->second;
+  pr.recent_active = true;
+  if (r.seq > pr.acked_seq) {
+    pr.acked_seq = r.seq;
+    update_heartbeat_ack();
+  }
+  if (r.installed) {
+    // Its log matches this one through match_index: replicate from there.
+    pr.maybe_update(r.match_index);
+    if (pr.state == Progress::State::kSnapshot) pr.become_probe(pr.match + 1);
+    if (maybe_commit()) flush_pending_ = true;
+    flush_pending_ = true;
+    return;
+  }
+  if (pr.state != Progress::State::kSnapshot || r.snapshot_index != pr.snapshot.index) return;
+  pr.snapshot_offset = std::min(r.next_offset, pr.snapshot.size);
+  pr.chunk_sent = false;
+  pr.ticks_since_ack = 0;
+  flush_pending_ = true;
 }
 
 void Raft::Impl::send_heartbeats() {
@@ -760,6 +971,19 @@ void Raft::Impl::tick_leader() {
     }
   }
   for (auto& [id, pr] : progress_) {
+    if (pr.state == Progress::State::kSnapshot) {
+      if (cfg_.snapshot_bytes_per_tick > 0) {
+        // At most one tick's worth saved up, so a pause never turns into a burst.
+        const auto per_tick = static_cast<int64_t>(cfg_.snapshot_bytes_per_tick);
+        pr.snapshot_credit = std::min(pr.snapshot_credit + per_tick, per_tick);
+      }
+      if (pr.chunk_sent && ++pr.ticks_since_ack >= retransmit_ticks()) {
+        pr.chunk_sent = false;  // lost: the same chunk again
+        pr.ticks_since_ack = 0;
+      }
+      if (!pr.chunk_sent) flush_pending_ = true;
+      continue;
+    }
     if (pr.state == Progress::State::kProbe) {
       if (pr.probe_sent) ++pr.ticks_since_ack;
       continue;
@@ -818,6 +1042,15 @@ Ready Raft::take_ready() {
 }
 void Raft::on_persisted(LogIndex index, Term term) {
   impl_->on_persisted(index, term);
+}
+Status Raft::on_log_compacted(LogIndex head_index, Term head_term) {
+  return impl_->on_log_compacted(head_index, head_term);
+}
+void Raft::on_snapshot_installed(const SnapshotHead& snapshot) {
+  impl_->on_snapshot_installed(snapshot);
+}
+void Raft::on_snapshot_failed(const SnapshotHead& snapshot) {
+  impl_->on_snapshot_failed(snapshot);
 }
 
 NodeId Raft::id() const {

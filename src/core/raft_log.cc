@@ -121,4 +121,22 @@ void RaftLog::release_to(LogIndex applied) {
   }
 }
 
+void RaftLog::compacted(LogIndex index, Term t) {
+  if (index <= head_index_) return;
+  head_index_ = index;
+  head_term_ = t;
+  while (!entries_.empty() && offset_ <= index) {
+    entries_.pop_front();
+    ++offset_;
+  }
+}
+
+void RaftLog::restore(LogIndex index, Term t) {
+  head_index_ = index;
+  head_term_ = t;
+  entries_.clear();
+  offset_ = index + 1;
+  stable_ = handed_ = index;
+}
+
 }  // namespace raftlog::core

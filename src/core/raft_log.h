@@ -55,8 +55,14 @@ class RaftLog {
   void stable_to(LogIndex index, Term term);
   // Forgets in-memory entries that are both durable and applied.
   void release_to(LogIndex applied);
+  // The store dropped the log through index (term): the new head.
+  void compacted(LogIndex index, Term term);
+  // The store's log was replaced by a snapshot at index (term): nothing
+  // after it, everything durable.
+  void restore(LogIndex index, Term term);
 
   const Status& error() const { return error_; }
+  const LogReader* reader() const { return reader_; }
 
  private:
   const LogReader* reader_;

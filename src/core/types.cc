@@ -43,6 +43,10 @@ const char* MessageTypeName(MessageType type) {
       return "AppendEntries";
     case MessageType::kAppendEntriesReply:
       return "AppendEntriesReply";
+    case MessageType::kInstallSnapshot:
+      return "InstallSnapshot";
+    case MessageType::kInstallSnapshotReply:
+      return "InstallSnapshotReply";
   }
   return "Unknown";
 }
@@ -79,6 +83,20 @@ struct Describer {
   void operator()(const AppendEntriesReply& b) {
     out << "AppendEntriesReply " << (b.success ? "ok match=" : "reject at=") << b.match_index;
     if (!b.success) out << " hint=" << b.hint_index << "/" << b.hint_term;
+    out << " seq=" << b.seq;
+  }
+  void operator()(const InstallSnapshot& b) {
+    out << "InstallSnapshot " << b.snapshot.index << "/" << b.snapshot.term << " [" << b.offset
+        << "+" << b.data.size() << " of " << b.snapshot.size << "]" << (b.done ? " done" : "")
+        << " seq=" << b.seq;
+  }
+  void operator()(const InstallSnapshotReply& b) {
+    out << "InstallSnapshotReply " << b.snapshot_index;
+    if (b.installed) {
+      out << " installed match=" << b.match_index;
+    } else {
+      out << " next=" << b.next_offset;
+    }
     out << " seq=" << b.seq;
   }
 };

@@ -29,7 +29,11 @@ constexpr size_t kPeerDepth = 5;
 //   2 RequestVoteReply: granted, pre_vote
 //   3 AppendEntries: prev_log_index, prev_log_term, leader_commit, seq, entries
 //   4 AppendEntriesReply: success, match_index, hint_index, hint_term, seq
-constexpr size_t kBodyFields[] = {0, 4, 2, 5, 5};
+//   5 InstallSnapshot: snapshot_index, snapshot_term, config, size, crc,
+//     offset, data, done, seq
+//   6 InstallSnapshotReply: snapshot_index, next_offset, installed,
+//     match_index, seq
+constexpr size_t kBodyFields[] = {0, 4, 2, 5, 5, 9, 5};
 static_assert(std::size(kBodyFields) == std::variant_size_v<core::Message::Body> + 1);
 
 size_t BodyFields(core::MessageType type) {
@@ -37,6 +41,14 @@ size_t BodyFields(core::MessageType type) {
 }
 
 // ---- encoding ----
+
+void PackConfig(detail::Packer& pk, const core::ClusterConfig& c) {
+  pk.pack_array(3);
+  for (const auto* ids : {&c.voters, &c.voters_outgoing, &c.learners}) {
+    pk.pack_array(static_cast<uint32_t>(ids->size()));
+    for (core::NodeId id : *ids) pk.pack_uint64(id);
+  }
+}
 
 void PackEntry(detail::Packer& pk, const Entry& e) {
   const bool config = e.type == EntryType::kConfig;
@@ -46,12 +58,7 @@ void PackEntry(detail::Packer& pk, const Entry& e) {
   pk.pack_uint8(static_cast<uint8_t>(e.type));
   pk.pack_bin(static_cast<uint32_t>(e.data.size()));
   pk.pack_bin_body(e.data.data(), static_cast<uint32_t>(e.data.size()));
-  if (!config) return;
-  pk.pack_array(3);
-  for (const auto* ids : {&e.config.voters, &e.config.voters_outgoing, &e.config.learners}) {
-    pk.pack_array(static_cast<uint32_t>(ids->size()));
-    for (core::NodeId id : *ids) pk.pack_uint64(id);
-  }
+  if (config) PackConfig(pk, e.config);
 }
 
 void PackBody(detail::Packer& pk, const core::RequestVote& b) {
@@ -80,6 +87,27 @@ void PackBody(detail::Packer& pk, const core::AppendEntriesReply& b) {
   pk.pack_uint64(b.match_index);
   pk.pack_uint64(b.hint_index);
   pk.pack_uint64(b.hint_term);
+  pk.pack_uint64(b.seq);
+}
+
+void PackBody(detail::Packer& pk, const core::InstallSnapshot& b) {
+  pk.pack_uint64(b.snapshot.index);
+  pk.pack_uint64(b.snapshot.term);
+  PackConfig(pk, b.snapshot.config);
+  pk.pack_uint64(b.snapshot.size);
+  pk.pack_uint32(b.snapshot.crc);
+  pk.pack_uint64(b.offset);
+  pk.pack_bin(static_cast<uint32_t>(b.data.size()));
+  pk.pack_bin_body(b.data.data(), static_cast<uint32_t>(b.data.size()));
+  pk.pack(b.done);
+  pk.pack_uint64(b.seq);
+}
+
+void PackBody(detail::Packer& pk, const core::InstallSnapshotReply& b) {
+  pk.pack_uint64(b.snapshot_index);
+  pk.pack_uint64(b.next_offset);
+  pk.pack(b.installed);
+  pk.pack_uint64(b.match_index);
   pk.pack_uint64(b.seq);
 }
 
@@ -143,6 +171,20 @@ Status GetIds(const object& o, const Where& w, const char* field, const DecodeLi
   return s;
 }
 
+Status GetConfig(const object& o, const Where& w, const DecodeLimits& limits,
+                 core::ClusterConfig* c) {
+  Status s = GetArray(o, w, "config", 3);
+  if (!s.ok()) return s;
+  if (o.via.array.size != 3) {
+    return w.Fail("config", "expected 3 lists, got " + std::to_string(o.via.array.size));
+  }
+  const object* lists = o.via.array.ptr;
+  s = GetIds(lists[0], w, "voters", limits, &c->voters);
+  if (s.ok()) s = GetIds(lists[1], w, "voters_outgoing", limits, &c->voters_outgoing);
+  if (s.ok()) s = GetIds(lists[2], w, "learners", limits, &c->learners);
+  return s;
+}
+
 Status GetEntry(const object& o, const Where& w, const DecodeLimits& limits, Entry* e) {
   if (o.type != object_type::ARRAY) return w.WrongType("entry", "array", o);
   const uint32_t n = o.via.array.size;
@@ -170,16 +212,7 @@ Status GetEntry(const object& o, const Where& w, const DecodeLimits& limits, Ent
   }
   e->data.assign(f[3].via.bin.ptr, f[3].via.bin.size);
   if (n == 4) return Status::Ok();
-  s = GetArray(f[4], w, "config", 3);
-  if (!s.ok()) return s;
-  if (f[4].via.array.size != 3) {
-    return w.Fail("config", "expected 3 lists, got " + std::to_string(f[4].via.array.size));
-  }
-  const object* lists = f[4].via.array.ptr;
-  s = GetIds(lists[0], w, "voters", limits, &e->config.voters);
-  if (s.ok()) s = GetIds(lists[1], w, "voters_outgoing", limits, &e->config.voters_outgoing);
-  if (s.ok()) s = GetIds(lists[2], w, "learners", limits, &e->config.learners);
-  return s;
+  return GetConfig(f[4], w, limits, &e->config);
 }
 
 // f points at the body fields, whose count the caller has checked.
@@ -220,6 +253,42 @@ Status GetBody(const object* f, const Where& w, const DecodeLimits&, core::Appen
   if (s.ok()) s = GetUint(f[1], w, "match_index", &b->match_index);
   if (s.ok()) s = GetUint(f[2], w, "hint_index", &b->hint_index);
   if (s.ok()) s = GetUint(f[3], w, "hint_term", &b->hint_term);
+  if (s.ok()) s = GetUint(f[4], w, "seq", &b->seq);
+  return s;
+}
+
+Status GetBody(const object* f, const Where& w, const DecodeLimits& limits,
+               core::InstallSnapshot* b) {
+  Status s = GetUint(f[0], w, "snapshot_index", &b->snapshot.index);
+  if (s.ok()) s = GetUint(f[1], w, "snapshot_term", &b->snapshot.term);
+  if (s.ok()) s = GetConfig(f[2], w, limits, &b->snapshot.config);
+  if (s.ok()) s = GetUint(f[3], w, "size", &b->snapshot.size);
+  uint64_t crc = 0;
+  if (s.ok()) s = GetUint(f[4], w, "crc", &crc);
+  if (s.ok() && crc > UINT32_MAX) s = w.Fail("crc", "more than 32 bits");
+  b->snapshot.crc = static_cast<uint32_t>(crc);
+  if (s.ok()) s = GetUint(f[5], w, "offset", &b->offset);
+  if (!s.ok()) return s;
+  if (f[6].type != object_type::BIN) return w.WrongType("data", "bin", f[6]);
+  if (f[6].via.bin.size > limits.max_entry_bytes) {
+    return w.Fail("data", std::to_string(f[6].via.bin.size) + " bytes exceed the limit of " +
+                              std::to_string(limits.max_entry_bytes));
+  }
+  b->data.assign(f[6].via.bin.ptr, f[6].via.bin.size);
+  s = GetBool(f[7], w, "done", &b->done);
+  if (s.ok()) s = GetUint(f[8], w, "seq", &b->seq);
+  if (s.ok() && (b->offset > b->snapshot.size || b->data.size() > b->snapshot.size - b->offset)) {
+    s = w.Fail("data", "past the snapshot's size " + std::to_string(b->snapshot.size));
+  }
+  return s;
+}
+
+Status GetBody(const object* f, const Where& w, const DecodeLimits&,
+               core::InstallSnapshotReply* b) {
+  Status s = GetUint(f[0], w, "snapshot_index", &b->snapshot_index);
+  if (s.ok()) s = GetUint(f[1], w, "next_offset", &b->next_offset);
+  if (s.ok()) s = GetBool(f[2], w, "installed", &b->installed);
+  if (s.ok()) s = GetUint(f[3], w, "match_index", &b->match_index);
   if (s.ok()) s = GetUint(f[4], w, "seq", &b->seq);
   return s;
 }
@@ -314,6 +383,11 @@ Status DecodeMessage(const char* data, size_t size, const DecodeLimits& limits,
       return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::AppendEntries>());
     case core::MessageType::kAppendEntriesReply:
       return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::AppendEntriesReply>());
+    case core::MessageType::kInstallSnapshot:
+      return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::InstallSnapshot>());
+    case core::MessageType::kInstallSnapshotReply:
+      return GetBody(f + kHeaderFields, w, limits,
+                     &out->body.emplace<core::InstallSnapshotReply>());
   }
   return w.Fail("type", "unknown message type " + std::to_string(type));
 }

@@ -1,21 +1,26 @@
 #include "harness.h"
 
+#include "storage/crc32c.h"
+
 namespace raftlog::core::testing {
 
 Status MemLog::term(LogIndex index, Term* term) const {
-  if (index == 0) {
-    *term = 0;
+  if (index == snapshot_.index) {
+    *term = snapshot_.term;
     return Status::Ok();
   }
-  if (index > entries_.size()) return Status::NotFound("no entry " + std::to_string(index));
-  *term = entries_[index - 1].term;
+  if (index < snapshot_.index || index > last_index()) {
+    return Status::NotFound("no entry " + std::to_string(index));
+  }
+  *term = entries_[index - snapshot_.index - 1].term;
   return Status::Ok();
 }
 
 Status MemLog::entries(LogIndex lo, LogIndex hi, size_t max_bytes, std::vector<Entry>* out) const {
+  EXPECT_GT(lo, snapshot_.index) << "read below the log head";
   size_t bytes = 0;
-  for (LogIndex i = lo; i < hi && i <= entries_.size(); ++i) {
-    const Entry& e = entries_[i - 1];
+  for (LogIndex i = lo; i < hi && i <= last_index(); ++i) {
+    const Entry& e = entries_[i - snapshot_.index - 1];
     if (i > lo && bytes + e.byte_size() > max_bytes) break;
     bytes += e.byte_size();
     out->push_back(e);
@@ -23,10 +28,42 @@ Status MemLog::entries(LogIndex lo, LogIndex hi, size_t max_bytes, std::vector<E
   return Status::Ok();
 }
 
+Status MemLog::snapshot(SnapshotHead* out) const {
+  if (snapshot_.index == 0) return Status::NotFound("no snapshot");
+  *out = snapshot_;
+  return Status::Ok();
+}
+
+Status MemLog::snapshot_data(const SnapshotHead& snap, uint64_t offset, size_t max,
+                             std::string* out) const {
+  if (snap != snapshot_) return Status::NotFound("not the current snapshot");
+  *out = snapshot_data_.substr(std::min<uint64_t>(offset, snapshot_data_.size()), max);
+  return Status::Ok();
+}
+
 void MemLog::write(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
-  entries_.resize(entries.front().index - 1);
+  EXPECT_GT(entries.front().index, snapshot_.index) << "write below the log head";
+  entries_.resize(entries.front().index - snapshot_.index - 1);
   entries_.insert(entries_.end(), entries.begin(), entries.end());
+}
+
+void MemLog::compact(const SnapshotHead& head, std::string data) {
+  entries_.erase(entries_.begin(), entries_.begin() + (head.index - snapshot_.index));
+  snapshot_ = head;
+  snapshot_data_ = std::move(data);
+}
+
+void MemLog::install(const SnapshotHead& head, std::string data) {
+  entries_.clear();
+  snapshot_ = head;
+  snapshot_data_ = std::move(data);
+}
+
+std::string SnapshotOf(const std::vector<Entry>& applied) {
+  std::string out;
+  for (const Entry& e : applied) out += e.data + ";";
+  return out;
 }
 
 std::vector<Term> MemLog::terms() const {
@@ -96,8 +133,32 @@ void Cluster::apply_ready(Node& n, Ready& r, bool persist) {
                                  r.hard_state ? r.hard_state->commit : 0});
   if (r.hard_state) n.hard_state = *r.hard_state;
   n.log.write(r.entries);
-  for (Message& m : r.messages_after_persist) queue_.push_back(std::move(m));
   if (!r.entries.empty()) n.raft->on_persisted(r.entries.back().index, r.entries.back().term);
+  for (SnapshotChunk& c : r.snapshot_chunks) {
+    if (c.offset == 0) n.receiving.clear();
+    EXPECT_EQ(c.offset, n.receiving.size()) << "chunks out of order";
+    n.receiving += c.data;
+    if (!c.done) continue;
+    if (n.corrupt_next_snapshot && !n.receiving.empty()) {
+      n.receiving[0] ^= 1;
+      n.corrupt_next_snapshot = false;
+    }
+    const bool good = n.receiving.size() == c.snapshot.size &&
+                      storage::Crc32c(n.receiving.data(), n.receiving.size()) == c.snapshot.crc;
+    if (!good) {
+      ++n.snapshots_failed;
+      n.raft->on_snapshot_failed(c.snapshot);
+      continue;
+    }
+    // Installed: the log and the state are the snapshot's.
+    n.state = n.receiving;
+    n.applied.clear();
+    n.log.install(c.snapshot, std::move(n.receiving));
+    n.receiving.clear();
+    ++n.snapshots_installed;
+    n.raft->on_snapshot_installed(c.snapshot);
+  }
+  for (Message& m : r.messages_after_persist) queue_.push_back(std::move(m));
   for (Entry& e : r.committed) n.applied.push_back(std::move(e));
 }
 
@@ -207,6 +268,7 @@ void Cluster::restart(NodeId id) {
   down_.erase(id);
   Node& n = node(id);
   n.applied.clear();
+  n.state = n.log.snapshot_bytes();
   start(n);
   process();
 }
@@ -222,6 +284,29 @@ NodeId Cluster::leader() const {
     }
   }
   return found;
+}
+
+void Cluster::snapshot(NodeId id) {
+  Node& n = node(id);
+  process();
+  ASSERT_FALSE(n.applied.empty()) << "nothing applied to snapshot";
+  const std::string data = state(id);
+  SnapshotHead head;
+  head.index = n.applied.back().index;
+  head.term = n.applied.back().term;
+  head.config = n.raft->cluster_config();
+  head.size = data.size();
+  head.crc = storage::Crc32c(data.data(), data.size());
+  n.log.compact(head, data);
+  n.state = data;
+  n.applied.clear();
+  ASSERT_TRUE(n.raft->on_log_compacted(head.index, head.term).ok());
+  process();
+}
+
+std::string Cluster::state(NodeId id) {
+  Node& n = node(id);
+  return n.state + SnapshotOf(n.applied);
 }
 
 ProposalId Cluster::propose(NodeId id, const std::string& data) {

@@ -17,24 +17,39 @@
 
 namespace raftlog::core::testing {
 
-// A durable log kept in memory. Writes are durable at once.
+// A durable log kept in memory, with a snapshot below its head. Writes
+// are durable at once.
 class MemLog : public LogReader {
  public:
-  LogIndex head_index() const override { return 0; }
-  Term head_term() const override { return 0; }
-  LogIndex last_index() const override { return entries_.size(); }
+  LogIndex head_index() const override { return snapshot_.index; }
+  Term head_term() const override { return snapshot_.term; }
+  LogIndex last_index() const override { return snapshot_.index + entries_.size(); }
   Status term(LogIndex index, Term* term) const override;
   Status entries(LogIndex lo, LogIndex hi, size_t max_bytes,
                  std::vector<Entry>* out) const override;
+  Status snapshot(SnapshotHead* out) const override;
+  Status snapshot_data(const SnapshotHead& snap, uint64_t offset, size_t max,
+                       std::string* out) const override;
 
   // Deletes from entries.front().index on, then appends.
   void write(const std::vector<Entry>& entries);
+  // Entries after the head (all of them while nothing was compacted).
   const std::vector<Entry>& all() const { return entries_; }
   std::vector<Term> terms() const;
+  // Keeps `data` as the snapshot through head.index and drops the log up to it.
+  void compact(const SnapshotHead& head, std::string data);
+  // Replaces the whole log with a snapshot (a follower installing one).
+  void install(const SnapshotHead& head, std::string data);
+  const std::string& snapshot_bytes() const { return snapshot_data_; }
 
  private:
-  std::vector<Entry> entries_;
+  SnapshotHead snapshot_;
+  std::string snapshot_data_;
+  std::vector<Entry> entries_;  // head + 1 ...
 };
+
+// The data of a test snapshot through `applied`: each entry's data and a ';'.
+std::string SnapshotOf(const std::vector<Entry>& applied);
 
 // Builds a log whose entry i (1-based) has terms[i-1], with recognisable data.
 std::vector<Entry> LogWithTerms(const std::vector<Term>& terms);
@@ -52,7 +67,12 @@ struct Node {
   MemLog log;
   HardState hard_state;
   std::unique_ptr<Raft> raft;
-  std::vector<Entry> applied;  // every committed entry delivered, in order
+  std::vector<Entry> applied;  // every committed entry delivered, in order (after the snapshot)
+  std::string state;           // the snapshot it started from or installed ("" if none)
+  std::string receiving;       // chunks of a snapshot being received
+  bool corrupt_next_snapshot = false;  // flip a byte of the next received snapshot
+  int snapshots_installed = 0;
+  int snapshots_failed = 0;
   std::vector<Event> events;
   std::vector<WriteRecord> writes;
   bool auto_persist = true;  // persist each Ready at once (else: held in `held`)
@@ -106,6 +126,10 @@ class Cluster {
 
   NodeId leader() const;  // the unique leader of the highest term, 0 if none
   ProposalId propose(NodeId id, const std::string& data);
+  // Node `id` snapshots what it applied and compacts its log up to it.
+  void snapshot(NodeId id);
+  // A node's state: its snapshot, then what it applied after it.
+  std::string state(NodeId id);
 
   // Messages delivered so far, by type, for counting round trips.
   std::vector<Message> delivered;

@@ -19,6 +19,8 @@ using core::AppendEntries;
 using core::AppendEntriesReply;
 using core::Entry;
 using core::EntryType;
+using core::InstallSnapshot;
+using core::InstallSnapshotReply;
 using core::Message;
 using core::RequestVote;
 using core::RequestVoteReply;
@@ -119,6 +121,47 @@ TEST(PeerCodec, RequestVoteReplyRoundTrips) {
       Message m = Make(RequestVoteReply{.granted = granted, .pre_vote = pre_vote});
       EXPECT_EQ(RoundTrip(m), m);
     }
+  }
+}
+
+TEST(PeerCodec, InstallSnapshotRoundTrips) {
+  InstallSnapshot is;
+  is.snapshot.index = 1000;
+  is.snapshot.term = 7;
+  is.snapshot.config.voters = {1, 2, 3};
+  is.snapshot.config.learners = {9};
+  is.snapshot.size = 5000;
+  is.snapshot.crc = 0xfedcba98;
+  is.offset = 4096;
+  is.data = std::string("\x00\xff binary\n", 11) + std::string(893, 'x');
+  is.done = true;
+  is.seq = 12;
+  Message m = Make(is);
+  EXPECT_EQ(RoundTrip(m), m);
+  for (bool installed : {false, true}) {
+    Message r = Make(InstallSnapshotReply{.snapshot_index = 1000,
+                                          .next_offset = installed ? 0u : 4096u,
+                                          .installed = installed,
+                                          .match_index = installed ? 1000u : 0u,
+                                          .seq = 12});
+    EXPECT_EQ(RoundTrip(r), r);
+  }
+}
+
+TEST(PeerCodec, InstallSnapshotDataPastItsSizeIsAnError) {
+  InstallSnapshot is;
+  is.snapshot.index = 5;
+  is.snapshot.term = 1;
+  is.snapshot.size = 10;
+  is.offset = 8;
+  is.data = "abc";
+  ExpectCorruption(EncodeMessage(Make(is)),
+                   {"InstallSnapshot", "data", "past the snapshot's size"});
+  is.snapshot.crc = 1;
+  std::string frame = EncodeMessage(Make(is));
+  Message out;
+  for (size_t n = 0; n < frame.size(); ++n) {
+    EXPECT_FALSE(Decode(frame.substr(0, n), &out, {}).ok()) << "cut at " << n;
   }
 }
 
@@ -268,7 +311,7 @@ TEST(PeerCodec, RootMustBeAnArrayWithAHeader) {
 }
 
 TEST(PeerCodec, UnknownMessageTypeIsAnError) {
-  for (uint8_t type : {0, 5, 200}) {
+  for (uint8_t type : {0, 7, 200}) {
     ExpectCorruption(Frame([type](detail::Packer& pk) { Header(pk, 5, type); }),
                      {"unknown message type"});
   }

@@ -37,6 +37,24 @@ class LogReader {
   // lo < hi. Requires head_index() < lo <= hi <= last_index() + 1.
   virtual Status entries(LogIndex lo, LogIndex hi, size_t max_bytes,
                          std::vector<Entry>* out) const = 0;
+
+  // The snapshot the log head stands on: what a leader sends a follower
+  // that needs entries at or below the head. NotFound when there is none
+  // (a store that never compacts needs neither of these two).
+  virtual Status snapshot(SnapshotHead* out) const {
+    (void)out;
+    return Status::NotFound("no snapshot");
+  }
+  // Up to max bytes of that snapshot's data from offset (fewer at its end).
+  // NotFound if `snap` is no longer the store's (a newer one replaced it).
+  virtual Status snapshot_data(const SnapshotHead& snap, uint64_t offset, size_t max,
+                               std::string* out) const {
+    (void)snap;
+    (void)offset;
+    (void)max;
+    (void)out;
+    return Status::NotFound("no snapshot");
+  }
 };
 
 }  // namespace raftlog::core

@@ -57,11 +57,38 @@ struct AppendEntriesReply {
   bool operator==(const AppendEntriesReply&) const = default;
 };
 
+// One chunk of the leader's snapshot (Raft §7), from offset; done on the
+// last one (offset + data.size() == snapshot.size). seq as in
+// AppendEntries.
+struct InstallSnapshot {
+  SnapshotHead snapshot;
+  uint64_t offset = 0;
+  std::string data;
+  bool done = false;
+  uint64_t seq = 0;
+  bool operator==(const InstallSnapshot&) const = default;
+};
+
+// installed: the follower holds the snapshot's entries, as the snapshot or
+// in its log, and its log matches the leader's through match_index.
+// Otherwise next_offset is how much of snapshot_index's data it has taken:
+// the leader goes on from there (0: from the start).
+struct InstallSnapshotReply {
+  LogIndex snapshot_index = 0;
+  uint64_t next_offset = 0;
+  bool installed = false;
+  LogIndex match_index = 0;
+  uint64_t seq = 0;
+  bool operator==(const InstallSnapshotReply&) const = default;
+};
+
 enum class MessageType : uint8_t {
   kRequestVote = 1,
   kRequestVoteReply = 2,
   kAppendEntries = 3,
   kAppendEntriesReply = 4,
+  kInstallSnapshot = 5,
+  kInstallSnapshotReply = 6,
 };
 const char* MessageTypeName(MessageType type);
 
@@ -69,7 +96,8 @@ struct Message {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   Term term = 0;
-  using Body = std::variant<RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply>;
+  using Body = std::variant<RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply,
+                            InstallSnapshot, InstallSnapshotReply>;
   Body body;
 
   MessageType type() const { return static_cast<MessageType>(body.index() + 1); }

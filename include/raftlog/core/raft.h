@@ -71,6 +71,11 @@ struct Config {
   size_t max_uncommitted_entries = 1 << 20;
   // Committed entries handed out per Ready, by bytes (at least one entry).
   size_t max_committed_bytes_per_ready = 8 << 20;
+  // InstallSnapshot: the data bytes per chunk, and how many bytes a leader
+  // may send one follower per tick (0: no limit), so that a catch-up does
+  // not starve replication. One chunk per follower is in flight at a time.
+  size_t snapshot_chunk_bytes = 1 << 20;
+  uint64_t snapshot_bytes_per_tick = 0;
   // Entries up to this index were applied before a restart; committed
   // entries are delivered from applied + 1 (0: from the log head on).
   LogIndex applied = 0;
@@ -96,6 +101,18 @@ struct NewLeaderElected {
 using Event = std::variant<RoleChanged, TermChanged, NewLeaderElected>;
 std::string Describe(const Event& e);
 
+// A piece of a snapshot this follower is receiving from its leader, to be
+// written after the Ready's entries (raftlog::storage::SnapshotFiles): the
+// data goes at offset; on the last piece (done) the whole is checked and
+// installed (see Raft::on_snapshot_installed).
+struct SnapshotChunk {
+  SnapshotHead snapshot;
+  uint64_t offset = 0;
+  std::string data;
+  bool done = false;
+  bool operator==(const SnapshotChunk&) const = default;
+};
+
 struct Ready {
   std::optional<HardState> hard_state;  // persist when set
   // The write must be synced: it carries entries or a new term or vote. A
@@ -107,10 +124,11 @@ struct Ready {
   std::vector<Message> messages_after_persist;  // send once the above is durable
   std::vector<Entry> committed;                 // apply, in order
   std::vector<Event> events;
+  std::vector<SnapshotChunk> snapshot_chunks;  // persist after entries, in order
 
   bool empty() const {
     return !hard_state && entries.empty() && messages.empty() && messages_after_persist.empty() &&
-           committed.empty() && events.empty();
+           committed.empty() && events.empty() && snapshot_chunks.empty();
   }
 };
 
@@ -174,6 +192,21 @@ class Raft {
   // term. Stale notifications (a later truncation replaced the entry) are
   // ignored.
   void on_persisted(LogIndex index, Term term);
+
+  // Snapshots. The runtime takes a snapshot of what it applied, saves it
+  // and drops the log up to it; then it tells the core the new log head
+  // (index <= applied_index(), an entry this log holds with that term),
+  // and a follower that needs an entry at or below the head is sent the
+  // snapshot (LogReader::snapshot) instead.
+  Status on_log_compacted(LogIndex head_index, Term head_term);
+  // A follower: the snapshot whose last chunk (done) a Ready carried is
+  // checked, durable, and has replaced this node's log and state (the log
+  // head is now snapshot.index; the application holds the snapshot's
+  // state). Committed entries go on from snapshot.index + 1.
+  void on_snapshot_installed(const SnapshotHead& snapshot);
+  // ... or it could not be installed (its data did not match its size and
+  // CRC): the transfer starts over.
+  void on_snapshot_failed(const SnapshotHead& snapshot);
 
   NodeId id() const;
   Role role() const;

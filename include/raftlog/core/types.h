@@ -79,6 +79,19 @@ struct Entry {
   bool operator==(const Entry&) const = default;
 };
 
+// A snapshot as Raft sees it: the last entry it covers (index, term), the
+// configuration as of that entry, and what identifies its data (the
+// application's state bytes, which the runtime keeps): their size and
+// CRC32C.
+struct SnapshotHead {
+  LogIndex index = 0;
+  Term term = 0;
+  ClusterConfig config;
+  uint64_t size = 0;
+  uint32_t crc = 0;
+  bool operator==(const SnapshotHead&) const = default;
+};
+
 // Identifies a proposal: it was committed if the Committed entry at index has
 // this term; it was dropped if an entry of another term is committed there.
 struct ProposalId {

@@ -375,7 +375,7 @@ class Crafted {
   }
   // One producer with max_seq and these slots (seqs as encoded: the first,
   // then gaps; index and term 1).
-  Crafted& producer(std::string_view name, uint64_t max_seq, std::vector<uint64_t> seqs) {
+  Crafted& producer(std::string_view name, uint64_t max_seq, const std::vector<uint64_t>& seqs) {
     array(5).str(name).uint(max_seq).uint(0).uint(0).array(static_cast<uint32_t>(3 * seqs.size()));
     for (uint64_t s : seqs) uint(s).uint(2).uint(2);
     return *this;

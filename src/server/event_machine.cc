@@ -4,6 +4,8 @@
 #include <limits>
 
 #include "server/log.h"
+#include "wire/msgpack_reader.h"
+#include "wire/msgpack_util.h"
 
 // Deliberate bugs, one per promise of the event layer, each compiled into a
 // simulator build of its own (tests/sim/CMakeLists.txt) that must catch it:
@@ -239,8 +241,9 @@ EventMachine::Pending* EventMachine::find_pending(core::LogIndex index) {
 void EventMachine::on_event(const Event& event) {
   if (const auto* c = std::get_if<Committed>(&event)) {
     // The table first: a waiter answered below, or a retry arriving next,
-    // must find what just committed.
-    apply(*c);
+    // must find what just committed. An entry at or below applied_ is one a
+    // restored snapshot holds already (the log replays from its own head).
+    if (c->index > applied_) apply(*c);
     settle(*c);
   } else if (const auto* r = std::get_if<core::RoleChanged>(&event)) {
     if (r->role == core::Role::kLeader) {
@@ -258,7 +261,9 @@ void EventMachine::on_became_leader() {
   // producer back until they have.
   const LocalHistory h = log_->local_history();
   retries_known_from_ = h.committed;
-  for (core::LogIndex next = h.committed + 1; next <= h.last;) {
+  // (Past applied_ too: a restored snapshot may be ahead of the commit
+  // index this node knows, and what it holds is in the table.)
+  for (core::LogIndex next = std::max(h.committed, applied_) + 1; next <= h.last;) {
     std::vector<core::Entry> entries;
     Status s = log_->entries(next, h.last + 1, 4 << 20, &entries);
     if (!s.ok() || entries.empty()) {
@@ -325,6 +330,130 @@ void EventMachine::fail_pending(const std::string& why) {
   pending_.clear();
   inflight_.clear();
   retries_known_from_ = 0;  // a follower redirects (not_leader), it does not say busy
+}
+
+// --- Snapshots ----------------------------------------------------------------
+//
+// [version, applied, last_event, log_time_ms, [not_event...],
+//  [events_applied, duplicates_skipped, undecodable], table]
+// not_event: the indexes of the entries that are no events, ascending;
+// table: ProducerTable::encode()'s array, the last thing in the bytes.
+
+namespace {
+
+constexpr const char* kSnapshot = "event snapshot";
+constexpr uint32_t kSnapshotFields = 7;
+
+Status BadSnapshot(const std::string& why) {
+  return Status::Corruption(std::string(kSnapshot) + ": " + why);
+}
+
+}  // namespace
+
+std::string EventMachine::snapshot() const {
+  std::string out;
+  // About what the table takes (docs/snapshots.md), to grow the string once.
+  out.reserve(64 + 9 * not_events_.size() + 6 * producers_.slots() +
+              48 * (producers_.producers() + producers_.forgotten()));
+  wire::detail::StringSink sink(&out);
+  wire::detail::Packer pk(sink);
+  pk.pack_array(kSnapshotFields);
+  pk.pack_uint64(kSnapshotVersion);
+  pk.pack_uint64(applied_);
+  pk.pack_uint64(last_event_);
+  pk.pack_uint64(log_time_ms_);
+  pk.pack_array(static_cast<uint32_t>(not_events_.size()));
+  for (core::LogIndex i : not_events_) pk.pack_uint64(i);
+  pk.pack_array(3);
+  pk.pack_uint64(counters_.events_applied);
+  pk.pack_uint64(counters_.duplicates_skipped);
+  pk.pack_uint64(counters_.undecodable);
+  producers_.encode(&out);
+  return out;
+}
+
+Status EventMachine::restore(core::LogIndex head, std::string_view bytes) {
+  if (head < applied_) {
+    return Status::InvalidInput("cannot restore a snapshot at index " + std::to_string(head) +
+                                ": this node has applied up to " + std::to_string(applied_) +
+                                " already, and its state does not go back");
+  }
+  wire::detail::Reader r(bytes.data(), bytes.size());
+  uint32_t fields = 0;
+  uint64_t version = 0;
+  if (!r.array(&fields) || fields == 0 || !r.uint(&version)) {
+    return BadSnapshot(r.ok() ? "an empty array" : r.error());
+  }
+  if (version != kSnapshotVersion) {
+    return Status::NotSupported(std::string(kSnapshot) + ": version " + std::to_string(version) +
+                                " (this build reads version " + std::to_string(kSnapshotVersion) +
+                                ")");
+  }
+  if (fields != kSnapshotFields) {
+    return BadSnapshot("version " + std::to_string(kSnapshotVersion) + " has " +
+                       std::to_string(kSnapshotFields) + " elements, not " +
+                       std::to_string(fields));
+  }
+  core::LogIndex applied = 0;
+  core::LogIndex last_event = 0;
+  uint64_t log_time_ms = 0;
+  if (!r.uint(&applied) || !r.uint(&last_event) || !r.uint(&log_time_ms)) {
+    return BadSnapshot(r.error());
+  }
+  if (applied != head) {
+    return Status::InvalidInput(std::string(kSnapshot) + " is of index " + std::to_string(applied) +
+                                ", not of index " + std::to_string(head) + " it is restored at");
+  }
+  if (last_event > applied) {
+    return BadSnapshot("its last event " + std::to_string(last_event) + " is past its index " +
+                       std::to_string(applied));
+  }
+  // Each index takes a byte at least: the count is bounded before the set grows.
+  uint32_t count = 0;
+  if (!r.array(&count, r.remaining())) return BadSnapshot("not events: " + r.error());
+  std::set<core::LogIndex> not_events;
+  for (uint32_t i = 0; i < count; ++i) {
+    core::LogIndex index = 0;
+    if (!r.uint(&index)) return BadSnapshot("not events: " + r.error());
+    if (index == 0 || index > applied || index == last_event ||
+        (!not_events.empty() && index <= *not_events.rbegin())) {
+      return BadSnapshot("not events: index " + std::to_string(index) +
+                         " is out of order, past the snapshot's index or its last event");
+    }
+    not_events.insert(not_events.end(), index);
+  }
+  EventCounters counters = counters_;
+  uint32_t n = 0;
+  if (!r.array(&n) || n != 3) {
+    return BadSnapshot("counters: " +
+                       (r.ok() ? std::to_string(n) + " elements, not 3" : r.error()));
+  }
+  if (!r.uint(&counters.events_applied) || !r.uint(&counters.duplicates_skipped) ||
+      !r.uint(&counters.undecodable)) {
+    return BadSnapshot("counters: " + r.error());
+  }
+  // The rest is the table (Decode refuses anything after it).
+  ProducerTable table(producers_.window(), producer_expiry_ms_);
+  Status s = ProducerTable::Decode(std::string_view(r.position(), r.remaining()),
+                                   producers_.window(), producer_expiry_ms_, &table);
+  if (!s.ok()) return s;
+
+  // The waiters' entries may or may not be in the snapshot, or commit
+  // later: their outcome is unknown here.
+  fail_pending("this node installed a snapshot up to index " + std::to_string(head));
+  producers_ = std::move(table);
+  applied_ = head;
+  last_event_ = last_event;
+  log_time_ms_ = log_time_ms;
+  not_events_ = std::move(not_events);
+  counters_ = counters;
+  RAFTLOG_LOG(kInfo) << "restored the event layer at index " << head << ": "
+                     << producers_.producers() << " producers, last event " << last_event_
+                     << ", log time " << log_time_ms_ << " ms";
+  // Not expected (a leader installs no snapshot), but then it waits on its
+  // uncommitted entries as a new leader does.
+  if (log_->local_node().role == core::Role::kLeader) on_became_leader();
+  return Status::Ok();
 }
 
 }  // namespace raftlog::server

@@ -125,6 +125,28 @@ class EventMachine {
   // Entries this leader waits on (its proposals and inherited ones).
   size_t pending() const { return pending_.size(); }
 
+  // --- Snapshots (docs/snapshots.md, "The event layer's state") ---
+  // The version snapshot() writes; restore() reads only this one.
+  static constexpr uint64_t kSnapshotVersion = 1;
+  // The state that applying the log up to applied() built: the producer
+  // table, the head of the prev-index chain, log time, the entries that are
+  // no events, and the counters the log decides (events_applied,
+  // duplicates_skipped, undecodable). Deterministic: nodes that applied the
+  // same entries give the same bytes. Waiters are no part of it.
+  std::string snapshot() const;
+  // Makes this machine go on as one that applied every entry up to head:
+  // the same answers to retries and the same refusals, the same prev_index
+  // for the next event, the same log time and expiry. For a node starting
+  // from a snapshot or a follower installing its leader's: Committed events
+  // up to head are ignored from then on (the log may replay from an older
+  // head). The waiters of pushes in flight fail with NotLeader (their
+  // outcome is unknown; a retry is answered rightly). The producer window
+  // and expiry must be this machine's (InvalidInput naming both values);
+  // head must be the snapshot's index and not below applied()
+  // (InvalidInput); bytes that are no snapshot give Corruption (an unknown
+  // version NotSupported). On any error nothing changes.
+  Status restore(core::LogIndex head, std::string_view bytes);
+
  private:
   struct Waiter {
     ReplyTo to;

@@ -19,6 +19,11 @@
 // (lost_outcome): a retry is answered rightly (or refused) up to
 // (1 + kForgottenFor) * expiry_ms after the producer's last record; a later
 // one is taken as a new producer's.
+//
+// Snapshots: encode() writes the table's whole state (the live slots of
+// each producer, the forgotten names, the expiry scan's next time), and
+// Decode() rebuilds a table that answers and expires exactly as this one
+// would. docs/snapshots.md has the format.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "raftlog/core/types.h"
+#include "raftlog/status.h"
 
 namespace raftlog::server {
 
@@ -75,6 +81,25 @@ class ProducerTable {
   // Heap bytes of the slots, a lower bound of the table's memory (each
   // producer adds its name and the hash map's node, about 100 bytes).
   size_t slot_bytes() const { return slots_ * sizeof(Slot); }
+
+  // --- Snapshots (docs/snapshots.md, "The producer table") ---
+  // The version encode() writes; Decode() reads only this one.
+  static constexpr uint64_t kSnapshotVersion = 1;
+  // Appends the table's state to *out. Deterministic: tables that hold the
+  // same state encode to the same bytes, whatever order their producers
+  // came in (they go by name) and whatever slots they have yet to drop
+  // (only the live ones are kept), so snapshots of two nodes compare.
+  void encode(std::string* out) const;
+  // Replaces *out with the table `bytes` encode, for a node whose options
+  // are window and expiry_ms. Those decide which entries are repeats and
+  // when producers expire, so they must be the ones the table was encoded
+  // with: the encoding carries both, and another value of either is
+  // refused (InvalidInput, naming both). Bytes that are no such table
+  // (cut short, a length past what the bytes hold, producers out of order,
+  // a slot outside the window...) give Corruption, an unknown version
+  // NotSupported; *out is then unchanged.
+  static Status Decode(std::string_view bytes, uint64_t window, uint64_t expiry_ms,
+                       ProducerTable* out);
 
  private:
   struct Slot {

@@ -4,6 +4,24 @@
 #include <cstdint>
 
 namespace raftlog::sim {
+namespace {
+
+// Bytes outside printable ASCII as \xNN (the whole node's entries are
+// binary event records).
+std::string Printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string DescribeEntry(const core::Entry& e) {
   std::string what;
@@ -15,7 +33,7 @@ std::string DescribeEntry(const core::Entry& e) {
       what = "config";
       break;
     case core::EntryType::kCommand:
-      what = Cat("'", e.data.size() > 24 ? e.data.substr(0, 24) + "..." : e.data, "'");
+      what = Cat("'", Printable(e.data.size() > 24 ? e.data.substr(0, 24) + "..." : e.data), "'");
       break;
   }
   return Cat(e.index, "/", e.term, " ", what);

@@ -1,6 +1,7 @@
 #include "world.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <set>
@@ -67,10 +68,29 @@ struct World::Impl {
   SimNode& node(core::NodeId id) { return *nodes[id - 1]; }
   void start(SimNode& n);
   void tick(SimNode* n, uint64_t incarnation);
-  void crash(SimNode& n, bool whole_cluster);
+  // Down for up to max_down ms if given, else as the fault timers draw.
+  void crash(SimNode& n, bool whole_cluster, Time max_down = 0);
   void poll(SimNode& n);
   void send(const core::Message& m);
   void on_committed(SimNode& n, const Committed& c);
+
+  // --- the Raft invariants (checker.h, the core mode's checker) ---
+  // Every node's SimNode::RaftView is added to it; its first violation
+  // becomes the world's (raft_verdict).
+  Checker checker;
+  Checker& raft() {
+    checker.set_now(now);
+    return checker;
+  }
+  void raft_verdict() {
+    if (checker.failed() && !failed())
+      fail(checker.violation().invariant, checker.violation().detail);
+  }
+  // After what may have changed a node's core state or log: every check.
+  void raft_step() {
+    raft().after_step();
+    raft_verdict();
+  }
   void on_published(SimNode& n, std::string_view topic, const wire::PublishedEventView& ev);
   void on_acked(SimNode& n, const server::ReplyTo& to, const wire::PushResult& r);
   void on_failed(SimNode& n, const server::ReplyTo& to, const Status& s);
@@ -150,7 +170,6 @@ struct World::Impl {
   std::vector<Subscriber> subscribers;
   std::vector<RefEntry> ref;  // ref[i - 1]: index i
   std::map<std::pair<std::string, uint64_t>, core::LogIndex> ref_events;
-  std::map<core::Term, core::NodeId> leaders;
 
   Time now = 0;
   uint64_t next_seq = 0;
@@ -178,6 +197,89 @@ class SimClock final : public Clock {
 struct SimNode : server::AckSink, server::EventSink {
   SimNode(World::Impl* w, core::NodeId id) : world(w), id(id), clock(&w->now) {}
 
+  // What the Raft checker reads of this node. The log is the one
+  // ReplicatedLog told its LogWriter (Disk::submit), and after a crash what
+  // reached the store; the core's state is read after every loop turn
+  // (poll: it changes only there) and kept, so a check of every node costs
+  // no more than in the core mode.
+  class RaftView final : public NodeView {
+   public:
+    // Adds itself to the checker (nodes are made in id order).
+    explicit RaftView(SimNode* node) : node_(node) { node->world->checker.add_node(this); }
+
+    core::NodeId id() const override { return node_->id; }
+    bool up() const override { return node_->up(); }
+    uint64_t incarnation() const override { return node_->incarnation; }
+    const LogView& log() const override { return log_; }
+    core::LogIndex applied() const override { return applied_; }
+    core::LogIndex durable_commit() const override {
+      core::HardState hs;
+      (void)node_->store.load_hard_state(&hs);
+      return hs.commit;
+    }
+    Status status() const override { return ok_ ? Status::Ok() : node_->log->status(); }
+    core::Term term() const override { return term_; }
+    core::Role role() const override { return role_; }
+    core::LogIndex commit_index() const override { return commit_; }
+    uint64_t last_heartbeat_ack() const override { return ack_; }
+
+    LogView& mutable_log() { return log_; }
+    void set_applied(core::LogIndex index) { applied_ = index; }
+    // The hard state ReplicatedLog last told the disk.
+    core::HardState told;
+
+    // Reads the core's state after a loop turn; true if anything the
+    // checker looks at changed since the last call (or the log did, or
+    // touch() was called).
+    bool refresh() {
+      const LocalNode self = node_->log->local_node();
+      const core::LogIndex commit = node_->log->local_history().committed;
+      const uint64_t ack = node_->log->last_heartbeat_ack();
+      const bool ok = node_->log->status().ok();
+      const bool changed = changed_ || self.ballot.term != term_ || self.role != role_ ||
+                           commit != commit_ || ack != ack_ || ok != ok_;
+      term_ = self.ballot.term;
+      role_ = self.role;
+      commit_ = commit;
+      ack_ = ack;
+      ok_ = ok;
+      changed_ = false;
+      return changed;
+    }
+    void touch() { changed_ = true; }
+    // A new life, from the store: nothing applied yet.
+    void restart() {
+      applied_ = 0;
+      (void)node_->store.load_hard_state(&told);
+      (void)refresh();
+    }
+    // A crash: the log is what reached the store. Returns the first index
+    // at which it changed (0: it did not).
+    core::LogIndex crash() {
+      std::vector<core::Entry> durable;
+      const storage::MemoryLogStore& store = node_->store;
+      if (store.last_index() > store.head_index()) {
+        (void)store.entries(store.head_index() + 1, store.last_index() + 1, SIZE_MAX, &durable);
+      }
+      LogView now;
+      now.assign(durable);
+      const core::LogIndex changed = FirstDifference(log_, now);
+      log_ = std::move(now);
+      return changed;
+    }
+
+   private:
+    SimNode* node_;
+    LogView log_;
+    core::LogIndex applied_ = 0;
+    core::Term term_ = 0;
+    core::Role role_ = core::Role::kFollower;
+    core::LogIndex commit_ = 0;
+    uint64_t ack_ = 0;
+    bool ok_ = true;
+    bool changed_ = false;
+  };
+
   // The disk: writes complete in order, disk latency after submission.
   // The disk, written the way raftlogd's storage thread writes
   // (server::Persister): while one write is on the disk, what is submitted
@@ -185,8 +287,34 @@ struct SimNode : server::AckSink, server::EventSink {
   // commit), reporting one completion per submitted write, in order.
   class Disk final : public LogWriter {
    public:
+    // How often a node that writes a new vote crashes soon after (chaos
+    // only), and is back within how long.
+    static constexpr uint32_t kCrashVoterPpm = 50000;
+    static constexpr Time kCrashVoterDownMs = 30;
+
     explicit Disk(SimNode* node) : node_(node) {}
     void submit(LogWrite write) override {
+      // What the runtime is told from here on: the checker's view of the log.
+      RaftView& v = node_->view;
+      World::Impl& w = *node_->world;
+      (void)w.raft().write_taken(v, v.told, write.hard_state, write.sync, write.entries,
+                                 &v.mutable_log());
+      if (write.hard_state) {
+        // Now and then a node dies while its new vote is on the way to the
+        // disk: does its reply wait for the write (vote-safety)?
+        const core::NodeId vote = write.hard_state->voted_for;
+        if (vote != core::kNoNode && vote != v.told.voted_for && !w.healed &&
+            w.rng.chance(kCrashVoterPpm)) {
+          w.trace("n", node_->id, " writes a vote for n", vote, ": it crashes soon");
+          SimNode* n = node_;
+          w.at(w.rng.between(0, w.disk_max), [n, inc = n->incarnation] {
+            if (n->up() && n->incarnation == inc) n->world->crash(*n, false, kCrashVoterDownMs);
+          });
+        }
+        v.told = *write.hard_state;
+      }
+      if (!write.entries.empty()) v.touch();
+      node_->world->raft_verdict();
       queue_.push_back(std::move(write));
       if (!writing_) start();
     }
@@ -198,7 +326,10 @@ struct SimNode : server::AckSink, server::EventSink {
     // what queued behind it is lost. Returns what landed, for the trace.
     size_t crash(bool lands) {
       const size_t landed = writing_ && lands ? jobs_ : 0;
-      if (landed > 0) (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      if (landed > 0) {
+        (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+        durable();
+      }
       return landed;
     }
     size_t queued() const { return queue_.size() + (writing_ ? jobs_ : 0); }
@@ -223,9 +354,19 @@ struct SimNode : server::AckSink, server::EventSink {
         n->world->poll(*n);
       });
     }
+    // The write on the disk reached it: a vote in it is a promise now, even
+    // if no reply goes out before a crash.
+    void durable() {
+      if (batch_.hard_state && batch_.hard_state->voted_for != core::kNoNode) {
+        node_->world->raft().vote_granted(node_->id, batch_.hard_state->term,
+                                          batch_.hard_state->voted_for, "on disk");
+        node_->world->raft_verdict();
+      }
+    }
     void finish() {
       LogWriteDone d;
       d.status = node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      if (d.status.ok()) durable();
       if (d.status.ok() && !batch_.entries.empty()) {
         d.last_entry = std::make_pair(batch_.entries.back().index, batch_.entries.back().term);
       }
@@ -283,6 +424,10 @@ struct SimNode : server::AckSink, server::EventSink {
   std::unique_ptr<server::EventMachine> events;
   std::vector<core::Message> inbox;
   bool turn_scheduled = false;
+  RaftView view{this};  // after world: it adds itself to world->checker
+  // When this node, if it leads, next calls heartbeat() (the basis of a
+  // ReadIndex read), for read-index-safety.
+  Time next_read_heartbeat = 0;
 };
 
 World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(LinkFaults{}) {
@@ -367,6 +512,9 @@ void World::Impl::start(SimNode& nd) {
   nd.events = std::make_unique<server::EventMachine>(nd.log.get(), &nd, &nd, eo);
   trace("n", nd.id, " START (commit ", nd.log->local_history().committed, ", last ",
         nd.log->local_history().last, ")");
+  nd.view.restart();
+  raft().restarted(nd.view);
+  raft_step();
   // The loop's timer: a turn every tick at least.
   at(rng.between(1, kTickMs), [this, p = &nd, inc = nd.incarnation] { tick(p, inc); });
 }
@@ -377,7 +525,7 @@ void World::Impl::tick(SimNode* nd, uint64_t incarnation) {
   at(kTickMs, [this, nd, incarnation] { tick(nd, incarnation); });
 }
 
-void World::Impl::crash(SimNode& nd, bool whole_cluster) {
+void World::Impl::crash(SimNode& nd, bool whole_cluster, Time max_down) {
   if (!nd.up()) return;
   // The write on the disk may land; what queued behind it is lost.
   const size_t queued = nd.disk->queued();
@@ -390,7 +538,14 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster) {
   ++result.crashes;
   trace("n", nd.id, " CRASH", whole_cluster ? " (whole cluster)" : "", ": ", reach, " of ", queued,
         " queued writes reached the disk");
-  const Time down = whole_cluster ? rng.between(1, 30) : rng.between(1, 400);
+  // What the node's runtime knew of its log is gone; the store's is left.
+  if (const core::LogIndex changed = nd.view.crash(); changed != 0) {
+    raft().log_changed(nd.view, changed);
+  }
+  raft_step();
+  const Time down = max_down > 0    ? rng.between(1, max_down)
+                    : whole_cluster ? rng.between(1, 30)
+                                    : rng.between(1, 400);
   SimNode* p = &nd;
   at(down, [this, p] {
     if (!p->up()) start(*p);
@@ -399,11 +554,21 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster) {
 
 void World::Impl::poll(SimNode& nd) {
   if (!nd.up() || failed()) return;
-  Status s = nd.log->run_once(std::chrono::milliseconds(0));
-  if (!s.ok()) {
-    fail("node-error", Cat("n", nd.id, " stopped: ", s.ToString()));
-    return;
+  if (nd.view.role() == core::Role::kLeader && now >= nd.next_read_heartbeat) {
+    // Now and then a leader (stale ones too) confirms its leadership the
+    // way a ReadIndex read would; this turn sends the round.
+    nd.next_read_heartbeat = now + rng.between(10, 100);
+    uint64_t seq = 0;
+    if (nd.log->heartbeat(&seq).ok()) {
+      raft().heartbeat_sent(nd.view, nd.view.term(), seq);
+      trace("n", nd.id, " heartbeat ", seq);
+    }
   }
+  Status s = nd.log->run_once(std::chrono::milliseconds(0));
+  // The core's state changes only in a turn: check it when it did. A node
+  // that stopped itself is the checker's core-error.
+  if (nd.view.refresh()) raft_step();
+  if (!s.ok() || failed()) return;
   bool any = false;
   uint64_t applied = 0;
   Event ev;
@@ -416,12 +581,11 @@ void World::Impl::poll(SimNode& nd) {
       trace("n", nd.id, " ", core::RoleName(r->role), " (term ", nd.log->local_node().ballot.term,
             ", applied ", nd.events->applied(), ", commit ", nd.log->local_history().committed,
             ", last ", nd.log->local_history().last, ")");
-      if (r->role == core::Role::kLeader) {
-        const core::Term t = nd.log->local_node().ballot.term;
-        auto [it, fresh] = leaders.emplace(t, nd.id);
-        if (!fresh && it->second != nd.id) {
-          fail("election-safety", Cat("n", it->second, " and n", nd.id, " both lead term ", t));
-        }
+    } else if (const auto* l = std::get_if<core::NewLeaderElected>(&ev)) {
+      // Every leadership, even one that ended within the turn.
+      if (l->leader == nd.id) {
+        (void)raft().leader_seen(nd.view, l->term);
+        raft_verdict();
       }
     }
     if (failed()) return;
@@ -442,6 +606,13 @@ void World::Impl::poll(SimNode& nd) {
 }
 
 void World::Impl::send(const core::Message& m) {
+  if (m.type() == core::MessageType::kRequestVoteReply) {
+    const auto& reply = std::get<core::RequestVoteReply>(m.body);
+    if (reply.granted && !reply.pre_vote) {
+      raft().vote_granted(m.from, m.term, m.to, "on the wire");
+      raft_verdict();
+    }
+  }
   const char* why = "";
   for (Time d : network.route(rng, m.from, m.to, &why)) {
     at(d, [this, m] {
@@ -464,19 +635,15 @@ core::LogIndex World::Impl::max_commit() {
 // --- The checks -------------------------------------------------------------
 
 void World::Impl::on_committed(SimNode& nd, const Committed& c) {
+  // The checker's state-machine-safety: each node applies index after
+  // index, the entry committed there. So the first node to apply an index
+  // extends ref by one, and every node applies what ref holds.
+  raft().applied(nd.view, c.entry);
+  nd.view.set_applied(c.index);
+  raft_verdict();
+  if (failed()) return;
   const core::LogIndex i = c.index;
-  if (i <= ref.size()) {
-    const RefEntry& r = ref[i - 1];
-    if (r.term != c.entry.term || r.type != c.entry.type || r.data != c.entry.data) {
-      fail("state-machine-safety", Cat("n", nd.id, " applies ", i, "/", c.entry.term, " but ", i,
-                                       "/", r.term, " was applied before"));
-    }
-    return;
-  }
-  if (i != ref.size() + 1) {
-    fail("state-machine-safety", Cat("n", nd.id, " applies ", i, " before ", ref.size() + 1));
-    return;
-  }
+  if (i <= ref.size()) return;
   RefEntry r;
   r.term = c.entry.term;
   r.type = c.entry.type;

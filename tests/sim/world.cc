@@ -73,6 +73,11 @@ struct World::Impl {
   void poll(SimNode& n);
   void send(const core::Message& m);
   void on_committed(SimNode& n, const Committed& c);
+  void on_published(SimNode& n, std::string_view topic, const wire::PublishedEventView& ev);
+  void on_acked(SimNode& n, const server::ReplyTo& to, const wire::PushResult& r);
+  void on_failed(SimNode& n, const server::ReplyTo& to, const Status& s);
+  size_t producer_index(const std::string& name) const;
+  core::LogIndex max_commit();
 
   // --- the Raft invariants (checker.h, the core mode's checker) ---
   // Every node's SimNode::RaftView is added to it; its first violation
@@ -91,11 +96,6 @@ struct World::Impl {
     raft().after_step();
     raft_verdict();
   }
-  void on_published(SimNode& n, std::string_view topic, const wire::PublishedEventView& ev);
-  void on_acked(SimNode& n, const server::ReplyTo& to, const wire::PushResult& r);
-  void on_failed(SimNode& n, const server::ReplyTo& to, const Status& s);
-  size_t producer_index(const std::string& name) const;
-  core::LogIndex max_commit();
 
   // --- faults ---
   void crash_timer();

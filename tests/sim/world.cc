@@ -233,9 +233,14 @@ struct SimNode : server::AckSink, server::EventSink {
     // touch() was called).
     bool refresh() {
       const LocalNode self = node_->log->local_node();
-      const core::LogIndex commit = node_->log->local_history().committed;
       const uint64_t ack = node_->log->last_heartbeat_ack();
       const bool ok = node_->log->status().ok();
+      // A turn that moves the commit index hands the new one to the disk
+      // in a hard state (core::Raft::take_ready), so without one it did
+      // not move; local_history() costs a lock, and a turn mostly has none.
+      const core::LogIndex commit =
+          hard_state_told_ || !ok ? node_->log->local_history().committed : commit_;
+      hard_state_told_ = false;
       const bool changed = changed_ || self.ballot.term != term_ || self.role != role_ ||
                            commit != commit_ || ack != ack_ || ok != ok_;
       term_ = self.ballot.term;
@@ -247,24 +252,43 @@ struct SimNode : server::AckSink, server::EventSink {
       return changed;
     }
     void touch() { changed_ = true; }
+    // ReplicatedLog handed its disk a hard state.
+    void hard_state_told() { hard_state_told_ = true; }
     // A new life, from the store: nothing applied yet.
     void restart() {
       applied_ = 0;
       (void)node_->store.load_hard_state(&told);
+      hard_state_told_ = true;  // read the commit index afresh
       (void)refresh();
     }
-    // A crash: the log is what reached the store. Returns the first index
-    // at which it changed (0: it did not).
-    core::LogIndex crash() {
-      std::vector<core::Entry> durable;
+    // A crash: the log is what reached the store. Below lost_from (the
+    // lowest index a write that did not reach the store would have
+    // written; 0: every write reached it) the two agree, as the store
+    // took the same writes in the same order, only fewer. Returns the
+    // first index at which the log changed (0: it did not).
+    core::LogIndex crash(core::LogIndex lost_from) {
+      if (lost_from == 0) return 0;
+      std::vector<core::Entry> durable;  // the store from lost_from on
       const storage::MemoryLogStore& store = node_->store;
-      if (store.last_index() > store.head_index()) {
-        (void)store.entries(store.head_index() + 1, store.last_index() + 1, SIZE_MAX, &durable);
+      if (store.last_index() >= lost_from) {
+        (void)store.entries(lost_from, store.last_index() + 1, SIZE_MAX, &durable);
       }
-      LogView now;
-      now.assign(durable);
-      const core::LogIndex changed = FirstDifference(log_, now);
-      log_ = std::move(now);
+      core::LogIndex changed = 0;
+      for (core::LogIndex i = lost_from; changed == 0; ++i) {
+        const core::Entry* told_entry = log_.at(i);
+        const core::Entry* durable_entry =
+            i - lost_from < durable.size() ? &durable[i - lost_from] : nullptr;
+        if (told_entry == nullptr && durable_entry == nullptr) break;
+        if (told_entry == nullptr || durable_entry == nullptr || !(*told_entry == *durable_entry)) {
+          changed = i;
+        }
+      }
+      if (changed == 0) return 0;
+      if (durable.empty()) {
+        log_.truncate(lost_from - 1);
+      } else {
+        (void)log_.append(durable);
+      }
       return changed;
     }
 
@@ -278,6 +302,7 @@ struct SimNode : server::AckSink, server::EventSink {
     uint64_t ack_ = 0;
     bool ok_ = true;
     bool changed_ = false;
+    bool hard_state_told_ = false;
   };
 
   // The disk: writes complete in order, disk latency after submission.
@@ -312,6 +337,7 @@ struct SimNode : server::AckSink, server::EventSink {
           });
         }
         v.told = *write.hard_state;
+        v.hard_state_told();
       }
       if (!write.entries.empty()) v.touch();
       node_->world->raft_verdict();
@@ -330,8 +356,19 @@ struct SimNode : server::AckSink, server::EventSink {
         (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
         durable();
       }
+      auto lost = [this](const LogWrite& w) {
+        if (w.entries.empty()) return;
+        const core::LogIndex from = w.entries.front().index;
+        if (lost_from_ == 0 || from < lost_from_) lost_from_ = from;
+      };
+      lost_from_ = 0;
+      if (writing_ && landed == 0) lost(batch_);
+      for (const LogWrite& w : queue_) lost(w);
       return landed;
     }
+    // After crash(): the lowest index a write lost by it would have
+    // written (0: none).
+    core::LogIndex lost_from() const { return lost_from_; }
     size_t queued() const { return queue_.size() + (writing_ ? jobs_ : 0); }
 
    private:
@@ -384,6 +421,7 @@ struct SimNode : server::AckSink, server::EventSink {
     size_t jobs_ = 0;             // writes merged into batch_
     bool writing_ = false;
     std::vector<LogWriteDone> done_;
+    core::LogIndex lost_from_ = 0;
   };
 
   class Net final : public Transport {
@@ -530,6 +568,7 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster, Time max_down) {
   // The write on the disk may land; what queued behind it is lost.
   const size_t queued = nd.disk->queued();
   const size_t reach = nd.disk->crash(rng.chance(500000));
+  const core::LogIndex lost_from = nd.disk->lost_from();
   nd.events.reset();
   nd.log.reset();
   nd.disk.reset();
@@ -539,7 +578,7 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster, Time max_down) {
   trace("n", nd.id, " CRASH", whole_cluster ? " (whole cluster)" : "", ": ", reach, " of ", queued,
         " queued writes reached the disk");
   // What the node's runtime knew of its log is gone; the store's is left.
-  if (const core::LogIndex changed = nd.view.crash(); changed != 0) {
+  if (const core::LogIndex changed = nd.view.crash(lost_from); changed != 0) {
     raft().log_changed(nd.view, changed);
   }
   raft_step();

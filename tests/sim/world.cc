@@ -312,10 +312,12 @@ struct SimNode : server::AckSink, server::EventSink {
   // commit), reporting one completion per submitted write, in order.
   class Disk final : public LogWriter {
    public:
-    // How often a node that writes a new vote crashes soon after (chaos
-    // only), and is back within how long.
-    static constexpr uint32_t kCrashVoterPpm = 50000;
-    static constexpr Time kCrashVoterDownMs = 30;
+    // How often a node that hands its disk a new vote crashes right after
+    // that turn, with the write still queued (chaos only), and is back
+    // within how long: soon enough for a vote request of the same term
+    // still in flight.
+    static constexpr uint32_t kCrashVoterPpm = 100000;
+    static constexpr Time kCrashVoterDownMs = 10;
 
     explicit Disk(SimNode* node) : node_(node) {}
     void submit(LogWrite write) override {
@@ -330,9 +332,9 @@ struct SimNode : server::AckSink, server::EventSink {
         const core::NodeId vote = write.hard_state->voted_for;
         if (vote != core::kNoNode && vote != v.told.voted_for && !w.healed &&
             w.rng.chance(kCrashVoterPpm)) {
-          w.trace("n", node_->id, " writes a vote for n", vote, ": it crashes soon");
+          w.trace("n", node_->id, " writes a vote for n", vote, ": it crashes now");
           SimNode* n = node_;
-          w.at(w.rng.between(0, w.disk_max), [n, inc = n->incarnation] {
+          w.at(0, [n, inc = n->incarnation] {
             if (n->up() && n->incarnation == inc) n->world->crash(*n, false, kCrashVoterDownMs);
           });
         }

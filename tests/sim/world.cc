@@ -88,8 +88,9 @@ struct World::Impl {
     return checker;
   }
   void raft_verdict() {
-    if (checker.failed() && !failed())
+    if (checker.failed() && !failed()) {
       fail(checker.violation().invariant, checker.violation().detail);
+    }
   }
   // After what may have changed a node's core state or log: every check.
   void raft_step() {
@@ -200,8 +201,8 @@ struct SimNode : server::AckSink, server::EventSink {
   // What the Raft checker reads of this node. The log is the one
   // ReplicatedLog told its LogWriter (Disk::submit), and after a crash what
   // reached the store; the core's state is read after every loop turn
-  // (poll: it changes only there) and kept, so a check of every node costs
-  // no more than in the core mode.
+  // (poll: it changes only there) and kept, so the checker's pass over
+  // every node reads fields, not every node's ReplicatedLog.
   class RaftView final : public NodeView {
    public:
     // Adds itself to the checker (nodes are made in id order).

@@ -4,6 +4,24 @@
 #include <cstdint>
 
 namespace raftlog::sim {
+namespace {
+
+// Bytes outside printable ASCII as \xNN (the whole node's entries are
+// binary event records).
+std::string Printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string DescribeEntry(const core::Entry& e) {
   std::string what;
@@ -15,17 +33,19 @@ std::string DescribeEntry(const core::Entry& e) {
       what = "config";
       break;
     case core::EntryType::kCommand:
-      what = Cat("'", e.data.size() > 24 ? e.data.substr(0, 24) + "..." : e.data, "'");
+      what = Cat("'", Printable(e.data.size() > 24 ? e.data.substr(0, 24) + "..." : e.data), "'");
       break;
   }
   return Cat(e.index, "/", e.term, " ", what);
 }
 
-Checker::Checker(const std::vector<std::unique_ptr<Node>>* nodes) : nodes_(nodes) {}
+std::string DescribeHardState(const core::HardState& hs) {
+  return Cat("t", hs.term, " vote=", hs.voted_for, " commit=", hs.commit);
+}
 
 core::LogIndex& Checker::commit_seen(core::NodeId id) {
-  // Sized on first use: the cluster adds its nodes after building the checker.
-  if (commit_seen_.size() < nodes_->size()) commit_seen_.resize(nodes_->size(), 0);
+  // Sized on first use: the runtime adds its nodes after building the checker.
+  if (commit_seen_.size() < nodes_.size()) commit_seen_.resize(nodes_.size(), 0);
   return commit_seen_[id - 1];
 }
 
@@ -34,7 +54,27 @@ void Checker::fail(const std::string& invariant, const std::string& detail) {
   violation_ = {invariant, Cat("t=", now_, ": ", detail)};
 }
 
-void Checker::before_write(const Node& n, const std::vector<core::Entry>& entries) {
+bool Checker::write_taken(const NodeView& n, const core::HardState& told,
+                          const std::optional<core::HardState>& hard_state, bool must_sync,
+                          const std::vector<core::Entry>& entries, LogView* log) {
+  if (hard_state && !must_sync &&
+      (hard_state->term != told.term || hard_state->voted_for != told.voted_for)) {
+    fail("runtime-contract", Cat("n", n.id(), " writes hard state ", DescribeHardState(*hard_state),
+                                 " after ", DescribeHardState(told), " without must_sync"));
+  }
+  if (entries.empty()) return true;
+  if (!must_sync) fail("runtime-contract", Cat("n", n.id(), " writes entries without must_sync"));
+  before_write(n, entries);
+  Status s = log->append(entries);
+  if (!s.ok()) {
+    fail("runtime-contract", Cat("n", n.id(), " Ready.entries: ", s.message()));
+    return false;
+  }
+  log_changed(n, entries.front().index);
+  return true;
+}
+
+void Checker::before_write(const NodeView& n, const std::vector<core::Entry>& entries) {
   if (entries.empty()) return;
   const core::LogIndex first = entries.front().index;
   const core::LogIndex last = std::min<core::LogIndex>(n.log().last_index(), committed_.size());
@@ -52,10 +92,10 @@ void Checker::before_write(const Node& n, const std::vector<core::Entry>& entrie
   }
 }
 
-void Checker::log_changed(const Node& n, core::LogIndex from) {
+void Checker::log_changed(const NodeView& n, core::LogIndex from) {
   const LogView& mine = n.log();
-  for (const auto& other_ptr : *nodes_) {
-    const Node& other = *other_ptr;
+  for (const NodeView* other_ptr : nodes_) {
+    const NodeView& other = *other_ptr;
     if (other.id() == n.id()) continue;
     const LogView& theirs = other.log();
     const core::LogIndex common = std::min(mine.last_index(), theirs.last_index());
@@ -82,7 +122,7 @@ void Checker::vote_granted(core::NodeId voter, core::Term term, core::NodeId can
   }
 }
 
-void Checker::applied(const Node& n, const core::Entry& e) {
+void Checker::applied(const NodeView& n, const core::Entry& e) {
   if (e.index != n.applied() + 1) {
     fail("state-machine-safety", Cat("n", n.id(), " applies ", DescribeEntry(e), " after ",
                                      n.applied(), " (must be index after index)"));
@@ -100,27 +140,31 @@ void Checker::applied(const Node& n, const core::Entry& e) {
   }
 }
 
-void Checker::restarted(const Node& n) {
-  commit_seen(n.id()) = n.storage().hard_state().commit;
+void Checker::restarted(const NodeView& n) {
+  commit_seen(n.id()) = n.durable_commit();
+}
+
+bool Checker::leader_seen(const NodeView& n, core::Term term) {
+  auto [it, inserted] = leaders_.emplace(term, Leader{n.id(), now_});
+  if (!inserted && it->second.id != n.id()) {
+    fail("election-safety",
+         Cat("n", n.id(), " and n", it->second.id, " are both leaders of term ", term));
+    return false;
+  }
+  return true;
 }
 
 void Checker::after_step() {
-  for (const auto& n : *nodes_) {
+  for (const NodeView* n : nodes_) {
     if (failed()) return;
     if (!n->up()) continue;
-    const core::Raft& raft = n->raft();
-    if (!raft.status().ok()) {
-      fail("core-error", Cat("n", n->id(), " stopped: ", raft.status().ToString()));
+    if (const Status s = n->status(); !s.ok()) {
+      fail("core-error", Cat("n", n->id(), " stopped: ", s.ToString()));
       return;
     }
     observe_commits(*n);
-    if (raft.role() != core::Role::kLeader) continue;
-    auto [it, inserted] = leaders_.emplace(raft.term(), Leader{n->id(), now_});
-    if (!inserted && it->second.id != n->id()) {
-      fail("election-safety",
-           Cat("n", n->id(), " and n", it->second.id, " are both leaders of term ", raft.term()));
-      return;
-    }
+    if (n->role() != core::Role::kLeader) continue;
+    if (!leader_seen(*n, n->term())) return;
     check_leader_completeness(*n);
   }
   if (!failed()) check_electable();
@@ -143,28 +187,28 @@ void Checker::check_proposal(const core::ProposalId& id, const std::string& payl
                           DescribeEntry(committed), " is committed there"));
 }
 
-void Checker::heartbeat_sent(const Node& n, core::Term term, uint64_t seq) {
+void Checker::heartbeat_sent(const NodeView& n, core::Term term, uint64_t seq) {
   heartbeats_.push_back({n.id(), n.incarnation(), term, seq, now_});
 }
 
 void Checker::check_heartbeats() {
-  if (acks_seen_.size() < nodes_->size()) acks_seen_.resize(nodes_->size(), {0, 0});
-  for (const auto& n : *nodes_) {
-    if (!n->up() || n->raft().role() != core::Role::kLeader) continue;
+  if (acks_seen_.size() < nodes_.size()) acks_seen_.resize(nodes_.size(), {0, 0});
+  for (const NodeView* n : nodes_) {
+    if (!n->up() || n->role() != core::Role::kLeader) continue;
     auto& [term, ack] = acks_seen_[n->id() - 1];
-    const uint64_t now_ack = n->raft().last_heartbeat_ack();
-    if (term == n->raft().term() && now_ack < ack) {
+    const uint64_t now_ack = n->last_heartbeat_ack();
+    if (term == n->term() && now_ack < ack) {
       fail("read-index-safety", Cat("n", n->id(), " last_heartbeat_ack went back from ", ack,
                                     " to ", now_ack, " in term ", term));
       return;
     }
-    term = n->raft().term();
+    term = n->term();
     ack = now_ack;
   }
   std::erase_if(heartbeats_, [&](const Heartbeat& h) {
-    const Node& n = node(h.node);
-    if (!n.up() || n.incarnation() != h.incarnation || n.raft().term() != h.term) return true;
-    if (n.raft().last_heartbeat_ack() < h.seq) return false;
+    const NodeView& n = node(h.node);
+    if (!n.up() || n.incarnation() != h.incarnation || n.term() != h.term) return true;
+    if (n.last_heartbeat_ack() < h.seq) return false;
     // Acknowledged: a quorum was still in h.term after the call.
     ++heartbeats_acked_;
     for (auto it = leaders_.upper_bound(h.term); it != leaders_.end(); ++it) {
@@ -191,17 +235,17 @@ void Checker::check_electable() {
     const core::Term vt = voter.term_at(voter.last_index());
     return ct > vt || (ct == vt && candidate.last_index() >= voter.last_index());
   };
-  for (const auto& n : *nodes_) {
+  for (const NodeView* n : nodes_) {
     const LogView& log = n->log();
     if (log.last_index() >= committed &&
         log.prefix_hash(committed) == committed_hash_[committed - 1]) {
       continue;
     }
     size_t votes = 0;
-    for (const auto& m : *nodes_) votes += would_vote(log, m->log()) ? 1 : 0;
-    if (2 * votes <= nodes_->size()) continue;
+    for (const NodeView* m : nodes_) votes += would_vote(log, m->log()) ? 1 : 0;
+    if (2 * votes <= nodes_.size()) continue;
     std::string voters;
-    for (const auto& m : *nodes_) {
+    for (const NodeView* m : nodes_) {
       if (would_vote(log, m->log())) voters += Cat(" n", m->id());
     }
     core::LogIndex i = 1;
@@ -217,9 +261,9 @@ void Checker::check_electable() {
   }
 }
 
-void Checker::observe_commits(const Node& n) {
+void Checker::observe_commits(const NodeView& n) {
   core::LogIndex& seen = commit_seen(n.id());
-  const core::LogIndex commit = n.raft().commit_index();
+  const core::LogIndex commit = n.commit_index();
   if (commit < seen) {
     fail("commit-monotonic",
          Cat("n", n.id(), " commit index went back from ", seen, " to ", commit));
@@ -230,16 +274,15 @@ void Checker::observe_commits(const Node& n) {
                                      " is beyond its log (last ", n.log().last_index(), ")"));
     return;
   }
-  if (commit > seen && n.raft().role() == core::Role::kLeader &&
-      n.log().term_at(commit) != n.raft().term()) {
+  if (commit > seen && n.role() == core::Role::kLeader && n.log().term_at(commit) != n.term()) {
     ++old_term_commits_;
   }
   for (core::LogIndex i = seen + 1; i <= commit && !failed(); ++i) record_commit(n, *n.log().at(i));
   seen = commit;
 }
 
-void Checker::record_commit(const Node& n, const core::Entry& e) {
-  const core::Term term = n.raft().term();
+void Checker::record_commit(const NodeView& n, const core::Entry& e) {
+  const core::Term term = n.term();
   if (e.index <= committed_.size()) {
     Commit& c = committed_[e.index - 1];
     if (!(c.entry == e)) {
@@ -263,8 +306,8 @@ void Checker::record_commit(const Node& n, const core::Entry& e) {
   for (size_t i = e.index; i > 0 && bound_[i - 1] > term; --i) bound_[i - 1] = term;
 }
 
-void Checker::check_leader_completeness(const Node& leader) {
-  const core::Term term = leader.raft().term();
+void Checker::check_leader_completeness(const NodeView& leader) {
+  const core::Term term = leader.term();
   // Every entry committed in a term below this one: a prefix, as bound_ is sorted.
   const core::LogIndex must_have =
       std::lower_bound(bound_.begin(), bound_.end(), term) - bound_.begin();

@@ -2,8 +2,10 @@
 //
 // The runtime reports what it sees (log writes, votes on the wire, applied
 // entries) through the hooks below and calls after_step() once per step; the
-// checker also reads every node's core and LogView. Checks are incremental,
-// so a step costs about O(nodes + new entries). The first violation sticks.
+// checker also reads every node through its NodeView (core state, LogView).
+// Two runtimes drive it: the core mode's Cluster (cluster.h) and the
+// whole-node World (world.h). Checks are incremental, so a step costs about
+// O(nodes + new entries). The first violation sticks.
 //
 // Invariants (names as printed):
 //   election-safety       at most one leader per term
@@ -39,12 +41,12 @@
 #pragma once
 
 #include <map>
-#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "node.h"
+#include "node_view.h"
 #include "trace.h"
 
 namespace raftlog::sim {
@@ -56,34 +58,50 @@ struct Violation {
 
 // "5/3 'p17'", "6/4 noop".
 std::string DescribeEntry(const core::Entry& e);
+// "t3 vote=2 commit=7".
+std::string DescribeHardState(const core::HardState& hs);
 
 class Checker {
  public:
-  // Node i+1 is nodes[i]; the vector outlives the checker.
-  explicit Checker(const std::vector<std::unique_ptr<Node>>* nodes);
+  // Nodes are added in id order (node i+1 is the i-th added) and outlive
+  // the checker.
+  void add_node(const NodeView* node) { nodes_.push_back(node); }
 
   bool failed() const { return !violation_.invariant.empty(); }
   const Violation& violation() const { return violation_; }
   void fail(const std::string& invariant, const std::string& detail);
   void set_now(Time now) { now_ = now; }
 
+  // node's runtime takes the write of a Ready: its hard state and entries,
+  // must_sync as the Ready said; `told` is the hard state the runtime was
+  // told before. Checks raft.h's contract for the write (runtime-contract),
+  // that it removes no committed entry, applies the entries to *log (node's
+  // log as its runtime was told it) and compares the new tail with every
+  // other log. False if the entries do not fit the log.
+  bool write_taken(const NodeView& node, const core::HardState& told,
+                   const std::optional<core::HardState>& hard_state, bool must_sync,
+                   const std::vector<core::Entry>& entries, LogView* log);
   // A Ready is about to replace node's log from entries.front().index on.
-  void before_write(const Node& node, const std::vector<core::Entry>& entries);
+  void before_write(const NodeView& node, const std::vector<core::Entry>& entries);
   // node's log changed from index `from` on (a write, or a crash that lost
   // writes): compare it with every other log.
-  void log_changed(const Node& node, core::LogIndex from);
+  void log_changed(const NodeView& node, core::LogIndex from);
   // voter granted candidate its vote in term (seen on the wire or made
   // durable in its hard state; `how` says which).
   void vote_granted(core::NodeId voter, core::Term term, core::NodeId candidate, const char* how);
-  // node applies e (before Node::set_applied).
-  void applied(const Node& node, const core::Entry& e);
+  // node applies e (before its applied() moves to e.index).
+  void applied(const NodeView& node, const core::Entry& e);
   // node restarted from its durable state.
-  void restarted(const Node& node);
+  void restarted(const NodeView& node);
+  // node leads term: seen in its role by after_step(), or told by a runtime
+  // that sees the core's events (a leadership that ends within one loop
+  // turn). False if another node led that term (election-safety).
+  bool leader_seen(const NodeView& node, core::Term term);
   void after_step();
   // A leader accepted a command and returned id for it.
   void proposal_accepted(const core::ProposalId& id, const std::string& payload);
   // node, leader of term, called heartbeat() now and got seq.
-  void heartbeat_sent(const Node& node, core::Term term, uint64_t seq);
+  void heartbeat_sent(const NodeView& node, core::Term term, uint64_t seq);
 
   // Committed entries as far as any node knows: [1, committed_index()].
   core::LogIndex committed_index() const { return committed_.size(); }
@@ -106,14 +124,14 @@ class Checker {
     Time first_seen_at;
   };
 
-  const Node& node(core::NodeId id) const { return *(*nodes_)[id - 1]; }
+  const NodeView& node(core::NodeId id) const { return *nodes_[id - 1]; }
   core::LogIndex& commit_seen(core::NodeId id);
-  void observe_commits(const Node& n);
-  void record_commit(const Node& n, const core::Entry& e);
-  void check_leader_completeness(const Node& leader);
+  void observe_commits(const NodeView& n);
+  void record_commit(const NodeView& n, const core::Entry& e);
+  void check_leader_completeness(const NodeView& leader);
   void check_electable();
 
-  const std::vector<std::unique_ptr<Node>>* nodes_;
+  std::vector<const NodeView*> nodes_;
   Violation violation_;
   Time now_ = 0;
 

@@ -11,10 +11,6 @@ core::ClusterConfig Members(int n) {
   return c;
 }
 
-std::string DescribeHardState(const core::HardState& hs) {
-  return Cat("t", hs.term, " vote=", hs.voted_for, " commit=", hs.commit);
-}
-
 std::string DescribeWrite(const PendingWrite& w) {
   std::string out;
   if (w.hard_state) out = Cat("hard state ", DescribeHardState(*w.hard_state));
@@ -31,11 +27,11 @@ Cluster::Cluster(const RunOptions& options)
     : options_(options),
       rng_(options.seed),
       scenario_(Scenario::FromSeed(rng_, options.sizes)),
-      network_(scenario_.links),
-      checker_(&nodes_) {
+      network_(scenario_.links) {
   const core::ClusterConfig members = Members(scenario_.nodes);
   for (int i = 1; i <= scenario_.nodes; ++i) {
     nodes_.push_back(std::make_unique<Node>(i, members, scenario_.core));
+    checker_.add_node(nodes_.back().get());
   }
   result_.scenario = scenario_.describe();
 }
@@ -139,30 +135,16 @@ void Cluster::drain(Node& n) {
     if (w.hard_state) {
       const core::HardState& old = n.written_hard_state();
       const core::HardState& hs = *w.hard_state;
-      if (!w.must_sync && (hs.term != old.term || hs.voted_for != old.voted_for)) {
-        checker_.fail("runtime-contract",
-                      Cat("n", n.id(), " writes hard state ", DescribeHardState(hs), " after ",
-                          DescribeHardState(old), " without must_sync"));
-      }
       if (hs.voted_for != old.voted_for && hs.voted_for != core::kNoNode && !healed_ &&
           rng_.chance(scenario_.crash_voter_ppm)) {
         schedule(rng_.between(0, scenario_.disk_max),
                  {Kind::kCrash, n.id(), n.incarnation(), {}, "writing a vote"});
       }
-      n.set_written_hard_state(hs);
     }
-    if (!w.entries.empty()) {
-      if (!w.must_sync) {
-        checker_.fail("runtime-contract", Cat("n", n.id(), " writes entries without must_sync"));
-      }
-      checker_.before_write(n, w.entries);
-      Status s = n.log().append(w.entries);
-      if (!s.ok()) {
-        checker_.fail("runtime-contract", Cat("n", n.id(), " Ready.entries: ", s.message()));
-        return;
-      }
-      checker_.log_changed(n, w.entries.front().index);
-    }
+    const bool fits = checker_.write_taken(n, n.written_hard_state(), w.hard_state, w.must_sync,
+                                           w.entries, &n.log());
+    if (w.hard_state) n.set_written_hard_state(*w.hard_state);
+    if (!fits) return;
 
     // 3-5 happen when the write is durable. Writes complete in order; one
     // that writes nothing completes with the one before it.

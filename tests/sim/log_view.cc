@@ -72,6 +72,12 @@ void LogView::assign(const std::vector<core::Entry>& entries) {
   }
 }
 
+void LogView::truncate(core::LogIndex last) {
+  if (last >= entries_.size()) return;
+  entries_.resize(last);
+  chain_.resize(last);
+}
+
 core::LogIndex FirstDifference(const LogView& a, const LogView& b) {
   const core::LogIndex common = std::min(a.last_index(), b.last_index());
   for (core::LogIndex i = 1; i <= common; ++i) {

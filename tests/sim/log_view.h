@@ -37,6 +37,8 @@ class LogView {
   Status append(const std::vector<core::Entry>& entries);
   // Replaces the whole log (after a crash: the log is what reached the disk).
   void assign(const std::vector<core::Entry>& entries);
+  // Deletes everything after index `last`.
+  void truncate(core::LogIndex last);
 
  private:
   std::vector<core::Entry> entries_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "log_view.h"
+#include "node_view.h"
 #include "raftlog/core/raft.h"
 #include "sim_storage.h"
 #include "trace.h"
@@ -31,28 +32,36 @@ struct PendingWrite {
   bool touches_disk() const { return hard_state.has_value() || !entries.empty(); }
 };
 
-class Node {
+class Node final : public NodeView {
  public:
   Node(core::NodeId id, core::ClusterConfig members, core::Config base)
       : id_(id), members_(std::move(members)), base_(base) {}
 
-  core::NodeId id() const { return id_; }
-  bool up() const { return raft_ != nullptr; }
+  core::NodeId id() const override { return id_; }
+  bool up() const override { return raft_ != nullptr; }
   // Bumped by every crash, so timers and disk completions of an earlier life are ignored.
-  uint64_t incarnation() const { return incarnation_; }
+  uint64_t incarnation() const override { return incarnation_; }
 
   core::Raft& raft() { return *raft_; }
   const core::Raft& raft() const { return *raft_; }
   const SimStorage& storage() const { return storage_; }
-  const LogView& log() const { return log_; }
+  const LogView& log() const override { return log_; }
   LogView& log() { return log_; }
   std::deque<PendingWrite>& pending() { return pending_; }
   const std::deque<PendingWrite>& pending() const { return pending_; }
   bool has_unpersisted_state() const;
 
   // The last index applied in this life (Ready::committed, in order).
-  core::LogIndex applied() const { return applied_; }
+  core::LogIndex applied() const override { return applied_; }
   void set_applied(core::LogIndex index) { applied_ = index; }
+
+  // NodeView: the rest, read from the core and the disk.
+  core::LogIndex durable_commit() const override { return storage_.hard_state().commit; }
+  Status status() const override { return raft_->status(); }
+  core::Term term() const override { return raft_->term(); }
+  core::Role role() const override { return raft_->role(); }
+  core::LogIndex commit_index() const override { return raft_->commit_index(); }
+  uint64_t last_heartbeat_ack() const override { return raft_->last_heartbeat_ack(); }
 
   // Builds a fresh core from the durable state, with applied = 0 (so
   // committed entries are delivered again from the start).

@@ -91,10 +91,11 @@ TEST(NetworkTest, BlockedLinksDropOneWay) {
 
 class CheckerTest : public ::testing::Test {
  protected:
-  CheckerTest() : checker_(&nodes_) {
+  CheckerTest() {
     for (core::NodeId id = 1; id <= 3; ++id) {
       nodes_.push_back(
           std::make_unique<Node>(id, core::ClusterConfig{{1, 2, 3}, {}, {}}, core::Config{}));
+      checker_.add_node(nodes_.back().get());
     }
   }
   std::vector<std::unique_ptr<Node>> nodes_;

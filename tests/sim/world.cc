@@ -1,6 +1,7 @@
 #include "world.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <set>
@@ -86,7 +87,8 @@ struct World::Impl {
   SimNode& node(core::NodeId id) { return *nodes[id - 1]; }
   void start(SimNode& n);
   void tick(SimNode* n, uint64_t incarnation);
-  void crash(SimNode& n, bool whole_cluster);
+  // Down for up to max_down ms if given, else as the fault timers draw.
+  void crash(SimNode& n, bool whole_cluster, Time max_down = 0);
   void poll(SimNode& n);
   void send(const core::Message& m);
   void on_committed(SimNode& n, const Committed& c);
@@ -96,6 +98,25 @@ struct World::Impl {
   void check_ack(SimNode& n, size_t p, uint64_t seq, const wire::PushResult& r);
   size_t producer_index(const std::string& name) const;
   core::LogIndex max_commit();
+
+  // --- the Raft invariants (checker.h, the core mode's checker) ---
+  // Every node's SimNode::RaftView is added to it; its first violation
+  // becomes the world's (raft_verdict).
+  Checker checker;
+  Checker& raft() {
+    checker.set_now(now);
+    return checker;
+  }
+  void raft_verdict() {
+    if (checker.failed() && !failed()) {
+      fail(checker.violation().invariant, checker.violation().detail);
+    }
+  }
+  // After what may have changed a node's core state or log: every check.
+  void raft_step() {
+    raft().after_step();
+    raft_verdict();
+  }
 
   // --- faults ---
   void crash_timer();
@@ -181,7 +202,6 @@ struct World::Impl {
   std::vector<Subscriber> subscribers;
   std::vector<RefEntry> ref;  // ref[i - 1]: index i
   std::map<std::pair<std::string, uint64_t>, core::LogIndex> ref_events;
-  std::map<core::Term, core::NodeId> leaders;
   std::string fetch_reply;  // the reply to the fetch being made
 
   Time now = 0;
@@ -210,6 +230,114 @@ class SimClock final : public Clock {
 struct SimNode : server::ReplyChannel, server::PubChannel {
   SimNode(World::Impl* w, core::NodeId id) : world(w), id(id), clock(&w->now) {}
 
+  // What the Raft checker reads of this node. The log is the one
+  // ReplicatedLog told its LogWriter (Disk::submit), and after a crash what
+  // reached the store; the core's state is read after every loop turn
+  // (poll: it changes only there) and kept, so the checker's pass over
+  // every node reads fields, not every node's ReplicatedLog.
+  class RaftView final : public NodeView {
+   public:
+    // Adds itself to the checker (nodes are made in id order).
+    explicit RaftView(SimNode* node) : node_(node) { node->world->checker.add_node(this); }
+
+    core::NodeId id() const override { return node_->id; }
+    bool up() const override { return node_->up(); }
+    uint64_t incarnation() const override { return node_->incarnation; }
+    const LogView& log() const override { return log_; }
+    core::LogIndex applied() const override { return applied_; }
+    core::LogIndex durable_commit() const override {
+      core::HardState hs;
+      (void)node_->store.load_hard_state(&hs);
+      return hs.commit;
+    }
+    Status status() const override { return ok_ ? Status::Ok() : node_->log->status(); }
+    core::Term term() const override { return term_; }
+    core::Role role() const override { return role_; }
+    core::LogIndex commit_index() const override { return commit_; }
+    uint64_t last_heartbeat_ack() const override { return ack_; }
+
+    LogView& mutable_log() { return log_; }
+    void set_applied(core::LogIndex index) { applied_ = index; }
+    // The hard state ReplicatedLog last told the disk.
+    core::HardState told;
+
+    // Reads the core's state after a loop turn; true if anything the
+    // checker looks at changed since the last call (or the log did, or
+    // touch() was called).
+    bool refresh() {
+      const LocalNode self = node_->log->local_node();
+      const uint64_t ack = node_->log->last_heartbeat_ack();
+      const bool ok = node_->log->status().ok();
+      // A turn that moves the commit index hands the new one to the disk
+      // in a hard state (core::Raft::take_ready), so without one it did
+      // not move; local_history() costs a lock, and a turn mostly has none.
+      const core::LogIndex commit =
+          hard_state_told_ || !ok ? node_->log->local_history().committed : commit_;
+      hard_state_told_ = false;
+      const bool changed = changed_ || self.ballot.term != term_ || self.role != role_ ||
+                           commit != commit_ || ack != ack_ || ok != ok_;
+      term_ = self.ballot.term;
+      role_ = self.role;
+      commit_ = commit;
+      ack_ = ack;
+      ok_ = ok;
+      changed_ = false;
+      return changed;
+    }
+    void touch() { changed_ = true; }
+    // ReplicatedLog handed its disk a hard state.
+    void hard_state_told() { hard_state_told_ = true; }
+    // A new life, from the store: nothing applied yet.
+    void restart() {
+      applied_ = 0;
+      (void)node_->store.load_hard_state(&told);
+      hard_state_told_ = true;  // read the commit index afresh
+      (void)refresh();
+    }
+    // A crash: the log is what reached the store. Below lost_from (the
+    // lowest index a write that did not reach the store would have
+    // written; 0: every write reached it) the two agree, as the store
+    // took the same writes in the same order, only fewer. Returns the
+    // first index at which the log changed (0: it did not).
+    core::LogIndex crash(core::LogIndex lost_from) {
+      if (lost_from == 0) return 0;
+      std::vector<core::Entry> durable;  // the store from lost_from on
+      const storage::MemoryLogStore& store = node_->store;
+      if (store.last_index() >= lost_from) {
+        (void)store.entries(lost_from, store.last_index() + 1, SIZE_MAX, &durable);
+      }
+      core::LogIndex changed = 0;
+      for (core::LogIndex i = lost_from; changed == 0; ++i) {
+        const core::Entry* told_entry = log_.at(i);
+        const core::Entry* durable_entry =
+            i - lost_from < durable.size() ? &durable[i - lost_from] : nullptr;
+        if (told_entry == nullptr && durable_entry == nullptr) break;
+        if (told_entry == nullptr || durable_entry == nullptr || !(*told_entry == *durable_entry)) {
+          changed = i;
+        }
+      }
+      if (changed == 0) return 0;
+      if (durable.empty()) {
+        log_.truncate(lost_from - 1);
+      } else {
+        (void)log_.append(durable);
+      }
+      return changed;
+    }
+
+   private:
+    SimNode* node_;
+    LogView log_;
+    core::LogIndex applied_ = 0;
+    core::Term term_ = 0;
+    core::Role role_ = core::Role::kFollower;
+    core::LogIndex commit_ = 0;
+    uint64_t ack_ = 0;
+    bool ok_ = true;
+    bool changed_ = false;
+    bool hard_state_told_ = false;
+  };
+
   // The disk: writes complete in order, disk latency after submission.
   // The disk, written the way raftlogd's storage thread writes
   // (server::Persister): while one write is on the disk, what is submitted
@@ -217,8 +345,37 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
   // commit), reporting one completion per submitted write, in order.
   class Disk final : public LogWriter {
    public:
+    // How often a node that hands its disk a new vote crashes right after
+    // that turn, with the write still queued (chaos only), and is back
+    // within how long: soon enough for a vote request of the same term
+    // still in flight.
+    static constexpr uint32_t kCrashVoterPpm = 100000;
+    static constexpr Time kCrashVoterDownMs = 10;
+
     explicit Disk(SimNode* node) : node_(node) {}
     void submit(LogWrite write) override {
+      // What the runtime is told from here on: the checker's view of the log.
+      RaftView& v = node_->view;
+      World::Impl& w = *node_->world;
+      (void)w.raft().write_taken(v, v.told, write.hard_state, write.sync, write.entries,
+                                 &v.mutable_log());
+      if (write.hard_state) {
+        // Now and then a node dies while its new vote is on the way to the
+        // disk: does its reply wait for the write (vote-safety)?
+        const core::NodeId vote = write.hard_state->voted_for;
+        if (vote != core::kNoNode && vote != v.told.voted_for && !w.healed &&
+            w.rng.chance(kCrashVoterPpm)) {
+          w.trace("n", node_->id, " writes a vote for n", vote, ": it crashes now");
+          SimNode* n = node_;
+          w.at(0, [n, inc = n->incarnation] {
+            if (n->up() && n->incarnation == inc) n->world->crash(*n, false, kCrashVoterDownMs);
+          });
+        }
+        v.told = *write.hard_state;
+        v.hard_state_told();
+      }
+      if (!write.entries.empty()) v.touch();
+      node_->world->raft_verdict();
       queue_.push_back(std::move(write));
       if (!writing_) start();
     }
@@ -230,9 +387,23 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     // what queued behind it is lost. Returns what landed, for the trace.
     size_t crash(bool lands) {
       const size_t landed = writing_ && lands ? jobs_ : 0;
-      if (landed > 0) (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      if (landed > 0) {
+        (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+        durable();
+      }
+      auto lost = [this](const LogWrite& w) {
+        if (w.entries.empty()) return;
+        const core::LogIndex from = w.entries.front().index;
+        if (lost_from_ == 0 || from < lost_from_) lost_from_ = from;
+      };
+      lost_from_ = 0;
+      if (writing_ && landed == 0) lost(batch_);
+      for (const LogWrite& w : queue_) lost(w);
       return landed;
     }
+    // After crash(): the lowest index a write lost by it would have
+    // written (0: none).
+    core::LogIndex lost_from() const { return lost_from_; }
     size_t queued() const { return queue_.size() + (writing_ ? jobs_ : 0); }
 
    private:
@@ -255,9 +426,19 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
         n->world->poll(*n);
       });
     }
+    // The write on the disk reached it: a vote in it is a promise now, even
+    // if no reply goes out before a crash.
+    void durable() {
+      if (batch_.hard_state && batch_.hard_state->voted_for != core::kNoNode) {
+        node_->world->raft().vote_granted(node_->id, batch_.hard_state->term,
+                                          batch_.hard_state->voted_for, "on disk");
+        node_->world->raft_verdict();
+      }
+    }
     void finish() {
       LogWriteDone d;
       d.status = node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      if (d.status.ok()) durable();
       if (d.status.ok() && !batch_.entries.empty()) {
         d.last_entry = std::make_pair(batch_.entries.back().index, batch_.entries.back().term);
       }
@@ -275,6 +456,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     size_t jobs_ = 0;             // writes merged into batch_
     bool writing_ = false;
     std::vector<LogWriteDone> done_;
+    core::LogIndex lost_from_ = 0;
   };
 
   class Net final : public Transport {
@@ -315,6 +497,10 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
   Time next_heartbeat = 0;
   std::vector<core::Message> inbox;
   bool turn_scheduled = false;
+  RaftView view{this};  // after world: it adds itself to world->checker
+  // When this node, if it leads, next calls heartbeat() (the basis of a
+  // ReadIndex read), for read-index-safety.
+  Time next_read_heartbeat = 0;
 };
 
 World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(LinkFaults{}) {
@@ -414,6 +600,9 @@ void World::Impl::start(SimNode& nd) {
   nd.next_heartbeat = now + rng.between(0, kHeartbeatMs);
   trace("n", nd.id, " START (commit ", nd.log->local_history().committed, ", last ",
         nd.log->local_history().last, ")");
+  nd.view.restart();
+  raft().restarted(nd.view);
+  raft_step();
   // The loop's timer: a turn every tick at least.
   at(rng.between(1, kTickMs), [this, p = &nd, inc = nd.incarnation] { tick(p, inc); });
 }
@@ -429,11 +618,12 @@ void World::Impl::tick(SimNode* nd, uint64_t incarnation) {
   at(kTickMs, [this, nd, incarnation] { tick(nd, incarnation); });
 }
 
-void World::Impl::crash(SimNode& nd, bool whole_cluster) {
+void World::Impl::crash(SimNode& nd, bool whole_cluster, Time max_down) {
   if (!nd.up()) return;
   // The write on the disk may land; what queued behind it is lost.
   const size_t queued = nd.disk->queued();
   const size_t reach = nd.disk->crash(rng.chance(500000));
+  const core::LogIndex lost_from = nd.disk->lost_from();
   nd.events.reset();
   nd.clients.reset();
   nd.publisher.reset();
@@ -444,7 +634,14 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster) {
   ++result.crashes;
   trace("n", nd.id, " CRASH", whole_cluster ? " (whole cluster)" : "", ": ", reach, " of ", queued,
         " queued writes reached the disk");
-  const Time down = whole_cluster ? rng.between(1, 30) : rng.between(1, 400);
+  // What the node's runtime knew of its log is gone; the store's is left.
+  if (const core::LogIndex changed = nd.view.crash(lost_from); changed != 0) {
+    raft().log_changed(nd.view, changed);
+  }
+  raft_step();
+  const Time down = max_down > 0    ? rng.between(1, max_down)
+                    : whole_cluster ? rng.between(1, 30)
+                                    : rng.between(1, 400);
   SimNode* p = &nd;
   at(down, [this, p] {
     if (!p->up()) start(*p);
@@ -453,11 +650,21 @@ void World::Impl::crash(SimNode& nd, bool whole_cluster) {
 
 void World::Impl::poll(SimNode& nd) {
   if (!nd.up() || failed()) return;
-  Status s = nd.log->run_once(std::chrono::milliseconds(0));
-  if (!s.ok()) {
-    fail("node-error", Cat("n", nd.id, " stopped: ", s.ToString()));
-    return;
+  if (nd.view.role() == core::Role::kLeader && now >= nd.next_read_heartbeat) {
+    // Now and then a leader (stale ones too) confirms its leadership the
+    // way a ReadIndex read would; this turn sends the round.
+    nd.next_read_heartbeat = now + rng.between(10, 100);
+    uint64_t seq = 0;
+    if (nd.log->heartbeat(&seq).ok()) {
+      raft().heartbeat_sent(nd.view, nd.view.term(), seq);
+      trace("n", nd.id, " heartbeat ", seq);
+    }
   }
+  Status s = nd.log->run_once(std::chrono::milliseconds(0));
+  // The core's state changes only in a turn: check it when it did. A node
+  // that stopped itself is the checker's core-error.
+  if (nd.view.refresh()) raft_step();
+  if (!s.ok() || failed()) return;
   bool any = false;
   uint64_t applied = 0;
   Event ev;
@@ -470,12 +677,11 @@ void World::Impl::poll(SimNode& nd) {
       trace("n", nd.id, " ", core::RoleName(r->role), " (term ", nd.log->local_node().ballot.term,
             ", applied ", nd.events->applied(), ", commit ", nd.log->local_history().committed,
             ", last ", nd.log->local_history().last, ")");
-      if (r->role == core::Role::kLeader) {
-        const core::Term t = nd.log->local_node().ballot.term;
-        auto [it, fresh] = leaders.emplace(t, nd.id);
-        if (!fresh && it->second != nd.id) {
-          fail("election-safety", Cat("n", it->second, " and n", nd.id, " both lead term ", t));
-        }
+    } else if (const auto* l = std::get_if<core::NewLeaderElected>(&ev)) {
+      // Every leadership, even one that ended within the turn.
+      if (l->leader == nd.id) {
+        (void)raft().leader_seen(nd.view, l->term);
+        raft_verdict();
       }
     }
     if (failed()) return;
@@ -496,6 +702,13 @@ void World::Impl::poll(SimNode& nd) {
 }
 
 void World::Impl::send(const core::Message& m) {
+  if (m.type() == core::MessageType::kRequestVoteReply) {
+    const auto& reply = std::get<core::RequestVoteReply>(m.body);
+    if (reply.granted && !reply.pre_vote) {
+      raft().vote_granted(m.from, m.term, m.to, "on the wire");
+      raft_verdict();
+    }
+  }
   const char* why = "";
   for (Time d : network.route(rng, m.from, m.to, &why)) {
     at(d, [this, m] {
@@ -518,19 +731,15 @@ core::LogIndex World::Impl::max_commit() {
 // --- The checks -------------------------------------------------------------
 
 void World::Impl::on_committed(SimNode& nd, const Committed& c) {
+  // The checker's state-machine-safety: each node applies index after
+  // index, the entry committed there. So the first node to apply an index
+  // extends ref by one, and every node applies what ref holds.
+  raft().applied(nd.view, c.entry);
+  nd.view.set_applied(c.index);
+  raft_verdict();
+  if (failed()) return;
   const core::LogIndex i = c.index;
-  if (i <= ref.size()) {
-    const RefEntry& r = ref[i - 1];
-    if (r.term != c.entry.term || r.type != c.entry.type || r.data != c.entry.data) {
-      fail("state-machine-safety", Cat("n", nd.id, " applies ", i, "/", c.entry.term, " but ", i,
-                                       "/", r.term, " was applied before"));
-    }
-    return;
-  }
-  if (i != ref.size() + 1) {
-    fail("state-machine-safety", Cat("n", nd.id, " applies ", i, " before ", ref.size() + 1));
-    return;
-  }
+  if (i <= ref.size()) return;
   RefEntry r;
   r.term = c.entry.term;
   r.type = c.entry.type;

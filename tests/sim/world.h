@@ -28,7 +28,8 @@
 // loss), then healing (no faults; the producers' last pushes must be acked,
 // every node must apply everything and every subscriber catch up, within a
 // bound). The checker runs at every ack, publish, apply and fetch, and at
-// the end.
+// the end; the core mode's Raft Checker (checker.h) runs too, on every
+// node through a NodeView, after each loop turn that changed a node.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,40 @@
+// NodeView: what the Checker reads of one simulated node, whichever runtime
+// drives its core: the core mode's own (Node, node.h) or raftlogd's
+// ReplicatedLog in the whole-node mode (SimNode, world.cc).
+#pragma once
+
+#include <cstdint>
+
+#include "log_view.h"
+#include "raftlog/core/types.h"
+#include "raftlog/status.h"
+
+namespace raftlog::sim {
+
+class NodeView {
+ public:
+  virtual ~NodeView() = default;
+
+  virtual core::NodeId id() const = 0;
+  virtual bool up() const = 0;
+  // Bumped by every crash.
+  virtual uint64_t incarnation() const = 0;
+  // The log as the runtime has been told it (every Ready's entries as soon
+  // as the Ready is taken, durable or not); after a crash, what reached the
+  // disk.
+  virtual const LogView& log() const = 0;
+  // The last index applied in this life (0 after a restart: the log is
+  // applied again from its head).
+  virtual core::LogIndex applied() const = 0;
+  // The commit index in the durable hard state (what a restart starts from).
+  virtual core::LogIndex durable_commit() const = 0;
+
+  // The core's state; only while up().
+  virtual Status status() const = 0;
+  virtual core::Term term() const = 0;
+  virtual core::Role role() const = 0;
+  virtual core::LogIndex commit_index() const = 0;
+  virtual uint64_t last_heartbeat_ack() const = 0;
+};
+
+}  // namespace raftlog::sim

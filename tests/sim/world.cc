@@ -218,6 +218,7 @@ struct SimNode : server::AckSink, server::EventSink {
       (void)node_->store.load_hard_state(&hs);
       return hs.commit;
     }
+    bool ok() const override { return ok_; }
     Status status() const override { return ok_ ? Status::Ok() : node_->log->status(); }
     core::Term term() const override { return term_; }
     core::Role role() const override { return role_; }
@@ -229,13 +230,12 @@ struct SimNode : server::AckSink, server::EventSink {
     // The hard state ReplicatedLog last told the disk.
     core::HardState told;
 
-    // Reads the core's state after a loop turn; true if anything the
-    // checker looks at changed since the last call (or the log did, or
-    // touch() was called).
-    bool refresh() {
+    // Reads the core's state after a loop turn (ok: whether the turn, and
+    // so the node, is ok); true if anything the checker looks at changed
+    // since the last call (or the log did, or touch() was called).
+    bool refresh(bool ok) {
       const LocalNode self = node_->log->local_node();
       const uint64_t ack = node_->log->last_heartbeat_ack();
-      const bool ok = node_->log->status().ok();
       // A turn that moves the commit index hands the new one to the disk
       // in a hard state (core::Raft::take_ready), so without one it did
       // not move; local_history() costs a lock, and a turn mostly has none.
@@ -260,7 +260,7 @@ struct SimNode : server::AckSink, server::EventSink {
       applied_ = 0;
       (void)node_->store.load_hard_state(&told);
       hard_state_told_ = true;  // read the commit index afresh
-      (void)refresh();
+      (void)refresh(node_->log->status().ok());
     }
     // A crash: the log is what reached the store. Below lost_from (the
     // lowest index a write that did not reach the store would have
@@ -609,7 +609,7 @@ void World::Impl::poll(SimNode& nd) {
   Status s = nd.log->run_once(std::chrono::milliseconds(0));
   // The core's state changes only in a turn: check it when it did. A node
   // that stopped itself is the checker's core-error.
-  if (nd.view.refresh()) raft_step();
+  if (nd.view.refresh(s.ok())) raft_step();
   if (!s.ok() || failed()) return;
   bool any = false;
   uint64_t applied = 0;

@@ -317,7 +317,7 @@ struct SimNode : server::AckSink, server::EventSink {
     // that turn, with the write still queued (chaos only), and is back
     // within how long: soon enough for a vote request of the same term
     // still in flight.
-    static constexpr uint32_t kCrashVoterPpm = 100000;
+    static constexpr uint32_t kCrashVoterPpm = 50000;
     static constexpr Time kCrashVoterDownMs = 10;
 
     explicit Disk(SimNode* node) : node_(node) {}
@@ -599,7 +599,7 @@ void World::Impl::poll(SimNode& nd) {
   if (nd.view.role() == core::Role::kLeader && now >= nd.next_read_heartbeat) {
     // Now and then a leader (stale ones too) confirms its leadership the
     // way a ReadIndex read would; this turn sends the round.
-    nd.next_read_heartbeat = now + rng.between(10, 100);
+    nd.next_read_heartbeat = now + rng.between(20, 200);
     uint64_t seq = 0;
     if (nd.log->heartbeat(&seq).ok()) {
       raft().heartbeat_sent(nd.view, nd.view.term(), seq);

@@ -93,6 +93,7 @@ void Checker::before_write(const NodeView& n, const std::vector<core::Entry>& en
 }
 
 void Checker::log_changed(const NodeView& n, core::LogIndex from) {
+  electable_dirty_ = true;
   const LogView& mine = n.log();
   for (const NodeView* other_ptr : nodes_) {
     const NodeView& other = *other_ptr;
@@ -158,8 +159,8 @@ void Checker::after_step() {
   for (const NodeView* n : nodes_) {
     if (failed()) return;
     if (!n->up()) continue;
-    if (const Status s = n->status(); !s.ok()) {
-      fail("core-error", Cat("n", n->id(), " stopped: ", s.ToString()));
+    if (!n->ok()) {
+      fail("core-error", Cat("n", n->id(), " stopped: ", n->status().ToString()));
       return;
     }
     observe_commits(*n);
@@ -225,6 +226,10 @@ void Checker::check_heartbeats() {
 }
 
 void Checker::check_electable() {
+  // A function of the logs and the committed entries only: while neither
+  // changed, it holds as it did.
+  if (!electable_dirty_) return;
+  electable_dirty_ = false;
   const core::LogIndex committed = committed_.size();
   if (committed == 0) return;
   // Whether `voter` would find `candidate`'s log at least as up-to-date as
@@ -296,6 +301,7 @@ void Checker::record_commit(const NodeView& n, const core::Entry& e) {
   } else {
     // Commit indexes only grow from what was already seen, so this is the next one.
     committed_.push_back({e, term, n.id(), now_});
+    electable_dirty_ = true;
     if (auto it = proposals_.find(e.index); it != proposals_.end()) {
       for (const auto& [t, payload] : it->second) check_proposal({t, e.index}, payload, e);
       proposals_.erase(it);

@@ -130,6 +130,8 @@ class Checker {
   void record_commit(const NodeView& n, const core::Entry& e);
   void check_leader_completeness(const NodeView& leader);
   void check_electable();
+  // A log changed or an entry was committed since check_electable() last ran.
+  bool electable_dirty_ = true;
 
   std::vector<const NodeView*> nodes_;
   Violation violation_;

@@ -57,6 +57,7 @@ class Node final : public NodeView {
 
   // NodeView: the rest, read from the core and the disk.
   core::LogIndex durable_commit() const override { return storage_.hard_state().commit; }
+  bool ok() const override { return raft_->status().ok(); }
   Status status() const override { return raft_->status(); }
   core::Term term() const override { return raft_->term(); }
   core::Role role() const override { return raft_->role(); }

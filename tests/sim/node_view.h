@@ -30,6 +30,7 @@ class NodeView {
   virtual core::LogIndex durable_commit() const = 0;
 
   // The core's state; only while up().
+  virtual bool ok() const = 0;  // status().ok(), without building a Status
   virtual Status status() const = 0;
   virtual core::Term term() const = 0;
   virtual core::Role role() const = 0;

@@ -250,6 +250,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
       (void)node_->store.load_hard_state(&hs);
       return hs.commit;
     }
+    bool ok() const override { return ok_; }
     Status status() const override { return ok_ ? Status::Ok() : node_->log->status(); }
     core::Term term() const override { return term_; }
     core::Role role() const override { return role_; }
@@ -261,13 +262,12 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     // The hard state ReplicatedLog last told the disk.
     core::HardState told;
 
-    // Reads the core's state after a loop turn; true if anything the
-    // checker looks at changed since the last call (or the log did, or
-    // touch() was called).
-    bool refresh() {
+    // Reads the core's state after a loop turn (ok: whether the turn, and
+    // so the node, is ok); true if anything the checker looks at changed
+    // since the last call (or the log did, or touch() was called).
+    bool refresh(bool ok) {
       const LocalNode self = node_->log->local_node();
       const uint64_t ack = node_->log->last_heartbeat_ack();
-      const bool ok = node_->log->status().ok();
       // A turn that moves the commit index hands the new one to the disk
       // in a hard state (core::Raft::take_ready), so without one it did
       // not move; local_history() costs a lock, and a turn mostly has none.
@@ -292,7 +292,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
       applied_ = 0;
       (void)node_->store.load_hard_state(&told);
       hard_state_told_ = true;  // read the commit index afresh
-      (void)refresh();
+      (void)refresh(node_->log->status().ok());
     }
     // A crash: the log is what reached the store. Below lost_from (the
     // lowest index a write that did not reach the store would have
@@ -349,7 +349,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     // that turn, with the write still queued (chaos only), and is back
     // within how long: soon enough for a vote request of the same term
     // still in flight.
-    static constexpr uint32_t kCrashVoterPpm = 100000;
+    static constexpr uint32_t kCrashVoterPpm = 50000;
     static constexpr Time kCrashVoterDownMs = 10;
 
     explicit Disk(SimNode* node) : node_(node) {}
@@ -653,7 +653,7 @@ void World::Impl::poll(SimNode& nd) {
   if (nd.view.role() == core::Role::kLeader && now >= nd.next_read_heartbeat) {
     // Now and then a leader (stale ones too) confirms its leadership the
     // way a ReadIndex read would; this turn sends the round.
-    nd.next_read_heartbeat = now + rng.between(10, 100);
+    nd.next_read_heartbeat = now + rng.between(20, 200);
     uint64_t seq = 0;
     if (nd.log->heartbeat(&seq).ok()) {
       raft().heartbeat_sent(nd.view, nd.view.term(), seq);
@@ -663,7 +663,7 @@ void World::Impl::poll(SimNode& nd) {
   Status s = nd.log->run_once(std::chrono::milliseconds(0));
   // The core's state changes only in a turn: check it when it did. A node
   // that stopped itself is the checker's core-error.
-  if (nd.view.refresh()) raft_step();
+  if (nd.view.refresh(s.ok())) raft_step();
   if (!s.ok() || failed()) return;
   bool any = false;
   uint64_t applied = 0;

@@ -44,8 +44,11 @@ struct ProducerOptions {
   // already used, only to resume a producer; the same (id, seq) twice is one
   // event.
   std::string producer_id;
-  // How many events may be in flight (pushed, neither acked nor failed);
-  // at most wire::kMinProducerWindow (1024), the numbers every node
+  // The span of sequence numbers that may be in flight (pushed, neither
+  // acked nor failed): a push waits while the oldest such event is `window`
+  // numbers behind the next one, so at most `window` events are in flight
+  // and a retry, however late, is never older than the numbers the cluster
+  // remembers. At most wire::kMinProducerWindow (1024), what every node
   // remembers per producer, so that any retry can be told.
   size_t window = 64;
   // How long one attempt waits for its reply before the event is resent.

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <thread>
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "push_testing.h"
 
@@ -319,6 +322,65 @@ TEST(ProducerTest, AnEventNotAckedWithinGiveUpAfterFailsAsOutcomeUnknown) {
       << ack.status.ToString();
   EXPECT_NE(ack.status.message().find("no reply"), std::string::npos) << ack.status.ToString();
   EXPECT_EQ(p.in_flight(), 0u);
+}
+
+TEST(ProducerTest, TheWindowBoundsTheSpanOfSeqsInFlightNotOnlyTheirCount) {
+  // A node that acks every push but seq 1's: seq 1 stays in flight (and is
+  // retried) while the later ones are acked. New pushes must stop `window`
+  // numbers after it, or a late retry of seq 1 could fall below the numbers
+  // the cluster remembers and fail with its outcome unknown.
+  zmq::context_t context(1);
+  zmq::socket_t node(context, zmq::socket_type::router);
+  node.set(zmq::sockopt::linger, 0);
+  node.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = node.get(zmq::sockopt::last_endpoint);
+  std::atomic<bool> stop{false};
+  std::atomic<bool> got_first{false};
+  std::thread server([&] {
+    core::LogIndex index = 0;
+    while (!stop) {
+      zmq::pollitem_t item{node.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(20));
+      if ((item.revents & ZMQ_POLLIN) == 0) continue;
+      std::vector<zmq::message_t> frames;
+      if (!zmq::recv_multipart(node, std::back_inserter(frames))) continue;
+      wire::PushRequestView push;
+      const auto* data = static_cast<const char*>(frames.back().data());
+      if (!wire::DecodePushRequest(data, frames.back().size(), {}, &push).ok()) continue;
+      if (push.seq == 1) {  // never answered
+        got_first = true;
+        continue;
+      }
+      std::string reply;
+      wire::EncodePushReply(push.request_id, wire::PushResult{++index, 1, false}, true, &reply);
+      node.send(frames[0], zmq::send_flags::sndmore);
+      node.send(zmq::buffer(reply));
+    }
+  });
+  ProducerOptions o;
+  o.endpoints = {endpoint};
+  o.window = 4;
+  o.request_timeout = 10s;  // seq 1 stays in flight for the whole test
+  Producer p(o);
+  uint64_t seq = 0;
+  // Seq 1 alone first (pushes waiting for a connection would go out
+  // together, as one push_batch), then 2..4 on the live connection.
+  ASSERT_TRUE(p.push("orders", "x", &seq, 2s).ok());
+  Producer::Ack none;
+  for (int i = 0; i < 250 && !got_first; ++i) p.poll_ack(&none, 20ms);
+  ASSERT_TRUE(got_first);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(p.push("orders", "x", &seq, 2s).ok());
+  // 2..4 get acked; seq 1 does not.
+  std::map<uint64_t, Producer::Ack> acks = CollectAcks(p, 3, 5s);
+  EXPECT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks.count(1), 0u);
+  EXPECT_EQ(p.in_flight(), 1u);
+  // One event in flight, but seq 5 would be 4 numbers past it: the window is full.
+  Status s = p.push("orders", "y", &seq, 200ms);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_EQ(p.next_seq(), 5u);
+  stop = true;
+  server.join();
 }
 
 TEST(ProducerTest, RefusesANegativeGiveUpAfter) {

@@ -924,8 +924,12 @@ void World::Impl::producer_step(size_t p) {
           " pushes unanswered");
     return;
   }
-  if (pr.outstanding.size() >= pr.window) return;
-  const uint64_t room = std::min<uint64_t>(pr.window - pr.outstanding.size(), pr.batch);
+  // The window bounds the span of seqs in flight, as the Producer library's
+  // does: a seq retried for long must stay within the numbers the cluster
+  // remembers, or its retry is refused as too old with its outcome unknown.
+  const uint64_t span = pr.outstanding.empty() ? 0 : pr.next_seq - pr.outstanding.begin()->first;
+  if (span >= pr.window) return;
+  const uint64_t room = std::min<uint64_t>(pr.window - span, pr.batch);
   const Time delay = rng.between(1, client_max_delay);
   if (room == 1) {
     send_push(p, pr.next_seq++, pr.guess, delay);

@@ -178,6 +178,11 @@ class Raft::Impl {
   void handle_request_vote(const Message& m, const RequestVote& rv);
   void handle_vote_reply(const Message& m, const RequestVoteReply& r);
   void handle_append_entries(const Message& m, const AppendEntries& ae);
+  // A message from this term's leader: follow it (and restart the election timer).
+  void follow(NodeId leader);
+  // A reply from a follower (leaders only; nullptr otherwise, or for a
+  // non-member): it is active, and echoes heartbeat `seq`.
+  Progress* reply_from(NodeId from, uint64_t seq);
   void handle_append_reply(const Message& m, const AppendEntriesReply& r);
   void handle_install_snapshot(const Message& m, const InstallSnapshot& is);
   void handle_install_reply(const Message& m, const InstallSnapshotReply& r);
@@ -620,11 +625,7 @@ void Raft::Impl::handle_vote_reply(const Message& m, const RequestVoteReply& r) 
 
 void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae) {
   // m.term == term_ here: m.from is this term's leader.
-  if (role_ != Role::kFollower || leader_ != m.from) {
-    become_follower(term_, m.from);
-  } else {
-    election_elapsed_ = 0;
-  }
+  follow(m.from);
   if (installing_) return;  // the log is being replaced; the leader sends again
   AppendEntriesReply reply;
   reply.seq = ae.seq;
@@ -665,16 +666,31 @@ void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae
   send(m.from, reply);
 }
 
-void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply& r) {
-  if (role_ != Role::kLeader) return;
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
+void Raft::Impl::follow(NodeId leader) {
+  if (role_ != Role::kFollower || leader_ != leader) {
+    become_follower(term_, leader);
+  } else {
+    election_elapsed_ = 0;
+  }
+}
+
+Progress* Raft::Impl::reply_from(NodeId from, uint64_t seq) {
+  if (role_ != Role::kLeader) return nullptr;
+  auto it = progress_.find(from);
+  if (it == progress_.end()) return nullptr;
   Progress& pr = it->second;
   pr.recent_active = true;
-  if (r.seq > pr.acked_seq) {
-    pr.acked_seq = r.seq;
+  if (seq > pr.acked_seq) {
+    pr.acked_seq = seq;
     update_heartbeat_ack();
   }
+  return &pr;
+}
+
+void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply& r) {
+  Progress* heard = reply_from(m.from, r.seq);
+  if (heard == nullptr) return;
+  Progress& pr = *heard;
   if (pr.state == Progress::State::kSnapshot) {
     // Heartbeats go on during a transfer. One that shows the follower holds
     // everything up to the head after all (its commit index) ends it.
@@ -845,11 +861,7 @@ void Raft::Impl::send_snapshot_chunk(NodeId to, Progress& pr) {
 
 void Raft::Impl::handle_install_snapshot(const Message& m, const InstallSnapshot& is) {
   // m.term == term_ here: m.from is this term's leader.
-  if (role_ != Role::kFollower || leader_ != m.from) {
-    become_follower(term_, m.from);
-  } else {
-    election_elapsed_ = 0;
-  }
+  follow(m.from);
   if (installing_) return;  // the runtime is installing the last one; it is answered then
   InstallSnapshotReply reply;
   reply.snapshot_index = is.snapshot.index;
@@ -893,15 +905,9 @@ void Raft::Impl::handle_install_snapshot(const Message& m, const InstallSnapshot
 }
 
 void Raft::Impl::handle_install_reply(const Message& m, const InstallSnapshotReply& r) {
-  if (role_ != Role::kLeader) return;
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& pr = it->second;
-  pr.recent_active = true;
-  if (r.seq > pr.acked_seq) {
-    pr.acked_seq = r.seq;
-    update_heartbeat_ack();
-  }
+  Progress* heard = reply_from(m.from, r.seq);
+  if (heard == nullptr) return;
+  Progress& pr = *heard;
   if (r.installed) {
     // Its log matches this one through match_index: replicate from there.
     pr.maybe_update(r.match_index);

@@ -8,20 +8,47 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "raftlog/core/message.h"
+#include "raftlog/core/raft.h"
 #include "raftlog/core/types.h"
 #include "raftlog/status.h"
+#include "raftlog/storage/log_store.h"
 
 namespace raftlog {
+
+// A snapshot of this node's own applied log (ReplicatedLog::install_snapshot):
+// its data is made the store's snapshot, then the log is compacted up to it.
+struct LocalSnapshot {
+  core::SnapshotHead head;
+  std::string data;
+};
 
 struct LogWrite {
   std::optional<core::HardState> hard_state;
   std::vector<core::Entry> entries;
   std::vector<core::Message> after_persist;  // to send once durable
   bool sync = true;                          // core::Ready::must_sync
+  // After the entries, in order: pieces of a leader's snapshot (the last
+  // one, done, installs it in place of the log), then a local snapshot.
+  std::vector<core::SnapshotChunk> snapshot_chunks;
+  std::optional<LocalSnapshot> local_snapshot;
+
+  bool has_snapshot_work() const { return !snapshot_chunks.empty() || local_snapshot.has_value(); }
+};
+
+// What became of the snapshot a write carried: a leader's whose last piece
+// it wrote (or whose piece it could not write), or a local one.
+struct SnapshotWritten {
+  core::SnapshotHead head;
+  bool local = false;
+  // Ok: installed (and, local, the log compacted up to it). Otherwise why
+  // not: the data did not match its size and CRC (Corruption), a piece
+  // did not fit (InvalidInput). A disk failure is LogWriteDone::status.
+  Status status;
 };
 
 struct LogWriteDone {
@@ -29,13 +56,23 @@ struct LogWriteDone {
   // The last entry made durable, when the write carried entries.
   std::optional<std::pair<core::LogIndex, core::Term>> last_entry;
   std::vector<core::Message> after_persist;
+  std::optional<SnapshotWritten> snapshot;
 };
 
 // Folds `next` into `into` as one write, in order: what a storage thread does
 // with the writes that queued up behind the one on the disk (group commit).
 // A later write may rewrite the tail of an earlier one (a truncation); the
-// result is synced if either was to be.
+// result is synced if either was to be. Only while CanMergeInto(into): a
+// write that carries snapshot work ends a merged batch, since what follows
+// it must find the store as the snapshot left it.
 void MergeLogWrites(LogWrite& into, LogWrite& next);
+inline bool CanMergeInto(const LogWrite& into) {
+  return !into.has_snapshot_work();
+}
+
+// Carries out one write on `store`, in the order LogWrite gives: what every
+// LogWriter does with a (merged) write once it is the disk's turn.
+LogWriteDone CarryOut(storage::LogStore* store, LogWrite& write);
 
 class LogWriter {
  public:

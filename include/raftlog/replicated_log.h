@@ -55,7 +55,23 @@ struct Committed {
   core::Entry entry;
 };
 
-using Event = std::variant<core::RoleChanged, core::TermChanged, core::NewLeaderElected, Committed>;
+// The application's state is now the snapshot's: this node started from
+// it (the first event of a node whose store holds one), or installed its
+// leader's (a follower that was behind the leader's log head). Committed
+// entries go on from head.index + 1.
+struct SnapshotLoaded {
+  core::SnapshotHead head;
+  std::string snapshot;
+};
+
+// A snapshot install_snapshot was given is durable, and the log before it
+// compacted.
+struct SnapshotInstalled {
+  core::SnapshotHead head;
+};
+
+using Event = std::variant<core::RoleChanged, core::TermChanged, core::NewLeaderElected, Committed,
+                           SnapshotLoaded, SnapshotInstalled>;
 
 // This node as the seed crate describes it.
 struct LocalNode {
@@ -102,9 +118,18 @@ class ReplicatedLog {
                         const std::vector<core::NodeId>& learners, core::ProposalId* id);
   Status heartbeat(uint64_t* seq);
   uint64_t last_heartbeat_ack() const;
-  // Compaction up to new_head with an application snapshot: arrives with
-  // the snapshot issue; NotSupported until then.
-  Status install_snapshot(core::LogIndex new_head, const std::string& snapshot);
+  // Compaction driven by the application, as in the seed crate: `snapshot`
+  // is the application's state as of entry new_head (which it has seen as
+  // a Committed event). The storage thread saves it (as the store's
+  // snapshot, with the head's term and the cluster configuration) and then
+  // drops the log up to new_head; SnapshotInstalled follows once all of it
+  // is durable. A follower behind the new head is sent the snapshot.
+  // Busy while an install is in progress (one at a time); InvalidInput if
+  // new_head is not above the log head or is above the applied index.
+  Status install_snapshot(core::LogIndex new_head, std::string snapshot);
+  // A snapshot given to install_snapshot, or received from the leader, is
+  // being written.
+  bool is_snapshot_installing() const;
   Status start_election();
 
   LocalNode local_node() const;

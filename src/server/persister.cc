@@ -49,6 +49,36 @@ void MergeLogWrites(LogWrite& into, LogWrite& next) {
     for (core::Entry& e : next.entries) into.entries.push_back(std::move(e));
   }
   for (core::Message& m : next.after_persist) into.after_persist.push_back(std::move(m));
+  for (core::SnapshotChunk& c : next.snapshot_chunks) into.snapshot_chunks.push_back(std::move(c));
+  if (next.local_snapshot) into.local_snapshot = std::move(next.local_snapshot);
+}
+
+LogWriteDone CarryOut(storage::LogStore* store, LogWrite& write) {
+  LogWriteDone done;
+  done.status = store->append(write.hard_state, write.entries, write.sync);
+  if (done.status.ok() && !write.entries.empty()) {
+    done.last_entry = std::make_pair(write.entries.back().index, write.entries.back().term);
+  }
+  done.after_persist = std::move(write.after_persist);
+  if (!done.status.ok()) return done;
+  for (const core::SnapshotChunk& c : write.snapshot_chunks) {
+    Status s = store->write_snapshot(c.snapshot, c.offset, c.data);
+    if (s.ok() && c.done) s = store->finish_snapshot(c.snapshot, /*replace_log=*/true);
+    if (!s.ok() || c.done) {
+      done.snapshot = SnapshotWritten{c.snapshot, false, s};
+      if (!s.ok()) break;  // the rest of this transfer cannot follow
+    }
+  }
+  if (write.local_snapshot && store->status().ok()) {
+    const core::SnapshotHead& head = write.local_snapshot->head;
+    Status s = store->write_snapshot(head, 0, write.local_snapshot->data);
+    if (s.ok()) s = store->finish_snapshot(head, /*replace_log=*/false);
+    if (s.ok()) s = store->compact(head.index);
+    done.snapshot = SnapshotWritten{head, true, s};
+  }
+  // A disk failure fails the store: nothing after it may be acknowledged.
+  if (!store->status().ok()) done.status = store->status();
+  return done;
 }
 
 }  // namespace raftlog
@@ -64,23 +94,27 @@ void Persister::run() {
       if (queue_.empty()) return;  // stopping, and everything was written
       batch.swap(queue_);
     }
-    size_t jobs = batch.size();
-    LogWrite merged = std::move(batch.front());
-    for (size_t i = 1; i < jobs; ++i) MergeLogWrites(merged, batch[i]);
-
-    LogWriteDone done;
-    done.status = store_->append(merged.hard_state, merged.entries, merged.sync);
-    if (done.status.ok() && !merged.entries.empty()) {
-      done.last_entry = std::make_pair(merged.entries.back().index, merged.entries.back().term);
+    // Merged runs of the queued writes: each run one append (group commit).
+    while (!batch.empty()) {
+      size_t jobs = 1;
+      LogWrite merged = std::move(batch.front());
+      batch.pop_front();
+      while (!batch.empty() && CanMergeInto(merged)) {
+        MergeLogWrites(merged, batch.front());
+        batch.pop_front();
+        ++jobs;
+      }
+      LogWriteDone done = CarryOut(store_, merged);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_.push_back(std::move(done));
+        // One report stands for all merged jobs; the rest report empty.
+        for (size_t i = 1; i < jobs; ++i) {
+          done_.push_back(LogWriteDone{done_.back().status, {}, {}, {}});
+        }
+      }
+      on_done_();
     }
-    done.after_persist = std::move(merged.after_persist);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_.push_back(std::move(done));
-      // One report stands for all merged jobs; the rest report empty.
-      for (size_t i = 1; i < jobs; ++i) done_.push_back(LogWriteDone{done_.back().status, {}, {}});
-    }
-    on_done_();
   }
 }
 

@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "server/persister.h"
+#include "storage/crc32c.h"
 
 namespace raftlog {
 
@@ -38,6 +39,7 @@ class ReplicatedLog::Impl {
   std::chrono::milliseconds next_wait(std::chrono::milliseconds max_wait);
   void drain_ready();
   void finish_writes();
+  void snapshot_written(const SnapshotWritten& w);
 
   ReplicatedLogOptions options_;
   std::unique_ptr<storage::LogStore> store_;
@@ -53,7 +55,25 @@ class ReplicatedLog::Impl {
   std::deque<Event> events_;
   std::vector<core::Message> inbox_;
   Status error_;
+  bool installing_local_ = false;   // an install_snapshot is with the writer
+  bool installing_remote_ = false;  // a leader's snapshot's last piece is
 };
+
+namespace {
+
+// The whole data of the store's snapshot `head`, CRC checked.
+Status LoadSnapshotData(const storage::LogStore& store, const core::SnapshotHead& head,
+                        std::string* data) {
+  Status s = store.snapshot_data(head, 0, head.size, data);
+  if (!s.ok()) return s;
+  if (data->size() != head.size || storage::Crc32c(data->data(), data->size()) != head.crc) {
+    return Status::Corruption("snapshot " + std::to_string(head.index) +
+                              ": its data does not match its size and CRC");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 std::chrono::milliseconds ReplicatedLog::Impl::next_wait(std::chrono::milliseconds max_wait) {
   // Work already queued (a proposal made since the last turn) must not wait.
@@ -101,7 +121,38 @@ void ReplicatedLog::Impl::finish_writes() {
     }
     for (const core::Message& m : d.after_persist) transport_->send(m);
     if (d.last_entry) raft_->on_persisted(d.last_entry->first, d.last_entry->second);
+    if (d.snapshot) snapshot_written(*d.snapshot);
   }
+}
+
+void ReplicatedLog::Impl::snapshot_written(const SnapshotWritten& w) {
+  if (w.local) {
+    installing_local_ = false;
+    // The head and the data were checked by install_snapshot: only a bug
+    // makes the store refuse them. Stop rather than go on half-compacted.
+    Status s = w.status;
+    if (s.ok()) s = raft_->on_log_compacted(w.head.index, w.head.term);
+    if (!s.ok()) {
+      if (error_.ok()) error_ = s;
+      return;
+    }
+    events_.emplace_back(SnapshotInstalled{w.head});
+    return;
+  }
+  installing_remote_ = false;
+  if (!w.status.ok()) {
+    // Damaged in transit, or a piece that did not fit: the leader starts over.
+    raft_->on_snapshot_failed(w.head);
+    return;
+  }
+  std::string data;
+  Status s = LoadSnapshotData(*store_, w.head, &data);
+  if (!s.ok()) {
+    if (error_.ok()) error_ = s;
+    return;
+  }
+  raft_->on_snapshot_installed(w.head);
+  events_.emplace_back(SnapshotLoaded{w.head, std::move(data)});
 }
 
 void ReplicatedLog::Impl::drain_ready() {
@@ -110,9 +161,16 @@ void ReplicatedLog::Impl::drain_ready() {
   for (int i = 0; i < 4 && error_.ok() && raft_->has_ready(); ++i) {
     core::Ready ready = raft_->take_ready();
     for (const core::Message& m : ready.messages) transport_->send(m);
-    if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty()) {
-      writer_->submit(LogWrite{ready.hard_state, std::move(ready.entries),
-                               std::move(ready.messages_after_persist), ready.must_sync});
+    if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty() ||
+        !ready.snapshot_chunks.empty()) {
+      LogWrite w{ready.hard_state,
+                 std::move(ready.entries),
+                 std::move(ready.messages_after_persist),
+                 ready.must_sync,
+                 std::move(ready.snapshot_chunks),
+                 std::nullopt};
+      if (!w.snapshot_chunks.empty() && w.snapshot_chunks.back().done) installing_remote_ = true;
+      writer_->submit(std::move(w));
     }
     for (core::Event& e : ready.events) {
       std::visit([&](auto& ev) { events_.emplace_back(ev); }, e);
@@ -141,9 +199,28 @@ Status ReplicatedLog::Open(const ReplicatedLogOptions& options,
   core::HardState hs;
   s = store->load_hard_state(&hs);
   if (!s.ok()) return s;
+  // The snapshot the store holds is where this node's state starts.
+  std::optional<SnapshotLoaded> loaded;
+  storage::SnapshotMeta meta;
+  s = store->load_snapshot(&meta);
+  if (s.ok()) {
+    // install_snapshot saves the snapshot, then compacts: a crash between
+    // the two leaves the log's head behind it. Compact now.
+    if (meta.last_index > store->head_index() && meta.last_index <= store->last_index()) {
+      s = store->compact(meta.last_index);
+      if (!s.ok()) return s;
+    }
+    loaded.emplace();
+    loaded->head = meta.head();
+    s = LoadSnapshotData(*store, loaded->head, &loaded->snapshot);
+  } else if (s.code() == Status::Code::kNotFound) {
+    s = Status::Ok();
+  }
+  if (!s.ok()) return s;
   auto impl = std::make_unique<Impl>(options, std::move(store), std::move(transport), hs);
   s = impl->raft_->status();
   if (!s.ok()) return s;
+  if (loaded) impl->events_.emplace_front(std::move(*loaded));
   out->reset(new ReplicatedLog(std::move(impl)));
   return Status::Ok();
 }
@@ -189,8 +266,41 @@ uint64_t ReplicatedLog::last_heartbeat_ack() const {
   return impl_->raft_->last_heartbeat_ack();
 }
 
-Status ReplicatedLog::install_snapshot(core::LogIndex, const std::string&) {
-  return Status::NotSupported("snapshots are not implemented yet");
+Status ReplicatedLog::install_snapshot(core::LogIndex new_head, std::string snapshot) {
+  Impl& d = *impl_;
+  if (!d.error_.ok()) return d.error_;
+  if (d.installing_local_ || d.installing_remote_) {
+    return Status::Busy("a snapshot is being installed; try again once it is");
+  }
+  const core::LogIndex head = d.store_->head_index();
+  const core::LogIndex applied = d.raft_->applied_index();
+  if (new_head <= head) {
+    return Status::InvalidInput("snapshot at " + std::to_string(new_head) +
+                                ": not above the log head " + std::to_string(head));
+  }
+  if (new_head > applied) {
+    return Status::InvalidInput("snapshot at " + std::to_string(new_head) +
+                                ": above the applied index " + std::to_string(applied));
+  }
+  std::vector<core::Entry> at;
+  Status s = d.raft_->entries(new_head, new_head + 1, 0, &at);
+  if (!s.ok()) return s;
+  LocalSnapshot local;
+  // The configuration as of new_head: with a fixed membership, today's.
+  local.head =
+      core::SnapshotHead{new_head, at.front().term, d.raft_->cluster_config(), snapshot.size(),
+                         storage::Crc32c(snapshot.data(), snapshot.size())};
+  local.data = std::move(snapshot);
+  LogWrite w;
+  w.sync = true;
+  w.local_snapshot = std::move(local);
+  d.writer_->submit(std::move(w));
+  d.installing_local_ = true;
+  return Status::Ok();
+}
+
+bool ReplicatedLog::is_snapshot_installing() const {
+  return impl_->installing_local_ || impl_->installing_remote_;
 }
 
 Status ReplicatedLog::start_election() {

@@ -1,4 +1,6 @@
+// Borrow(), and what every LogStore shares (save_snapshot).
 #include "raftlog/storage/log_store.h"
+#include "storage/crc32c.h"
 
 namespace raftlog::storage {
 namespace {
@@ -22,7 +24,18 @@ class BorrowedStore final : public LogStore {
                 bool sync) override {
     return s_->append(hs, entries, sync);
   }
-  Status save_snapshot(const SnapshotMeta& meta) override { return s_->save_snapshot(meta); }
+  Status snapshot(core::SnapshotHead* out) const override { return s_->snapshot(out); }
+  Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                       std::string* out) const override {
+    return s_->snapshot_data(snap, offset, max, out);
+  }
+  Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                        std::string_view data) override {
+    return s_->write_snapshot(head, offset, data);
+  }
+  Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) override {
+    return s_->finish_snapshot(head, replace_log);
+  }
   Status compact(core::LogIndex new_head) override { return s_->compact(new_head); }
   Status status() const override { return s_->status(); }
 
@@ -31,6 +44,15 @@ class BorrowedStore final : public LogStore {
 };
 
 }  // namespace
+
+Status LogStore::save_snapshot(const SnapshotMeta& meta, std::string_view data, bool replace_log) {
+  core::SnapshotHead head = meta.head();
+  head.size = data.size();
+  head.crc = Crc32c(data.data(), data.size());
+  Status s = write_snapshot(head, 0, data);
+  if (!s.ok()) return s;
+  return finish_snapshot(head, replace_log);
+}
 
 std::unique_ptr<LogStore> Borrow(LogStore* store) {
   return std::make_unique<BorrowedStore>(store);

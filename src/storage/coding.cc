@@ -200,12 +200,8 @@ void EncodeSnapshotMeta(const SnapshotMeta& meta, std::string* out) {
   PutVarint(out, meta.last_index);
   PutVarint(out, meta.last_term);
   PutConfig(out, meta.config);
-  PutVarint(out, meta.producers.size());
-  for (const auto& [id, seq] : meta.producers) {
-    PutVarint(out, id.size());
-    out->append(id);
-    PutVarint(out, seq);
-  }
+  PutVarint(out, meta.size);
+  PutVarint(out, meta.crc);
   Seal(out, start);
 }
 
@@ -270,12 +266,11 @@ Status DecodeSnapshotMeta(std::string_view record, SnapshotMeta* meta) {
   out.last_index = r.varint();
   out.last_term = r.varint();
   r.config(&out.config);
-  uint64_t n = r.varint();
-  for (uint64_t i = 0; r.ok() && i < n; ++i) {
-    std::string id(r.bytes(r.varint()));
-    out.producers[std::move(id)] = r.varint();
-  }
+  out.size = r.varint();
+  const uint64_t crc = r.varint();
+  out.crc = static_cast<uint32_t>(crc);
   s = Finish(r, "snapshot metadata");
+  if (s.ok() && crc > UINT32_MAX) s = Status::Corruption("snapshot metadata: CRC out of range");
   if (s.ok()) *meta = std::move(out);
   return s;
 }

@@ -26,7 +26,17 @@ void LevelDbLogStore::cleanup_loop() {
     cleanup_busy_ = true;
     lock.unlock();
     LogIndex next = from;
-    cleanup_batch(from, through, &next);  // a failure fails the store, which idles the cleaner
+    // A failure fails the store, which idles the cleaner.
+    const bool ok = cleanup_batch(from, through, &next).ok();
+    if (ok && next > through) {
+      // The whole range is deleted: have LevelDB rewrite the tables that
+      // held it now, so the disk space comes back at once, not whenever
+      // later writes happen to compact that key range.
+      // (Everything below `through` is deleted, by this run or earlier ones.)
+      const std::string lo = EntryKey(0), hi = EntryKey(through);
+      leveldb::Slice begin(lo), end(hi);
+      db_->CompactRange(&begin, &end);
+    }
     lock.lock();
     cleanup_busy_ = false;
     cleanup_next_ = next;

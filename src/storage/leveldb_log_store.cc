@@ -71,6 +71,7 @@ Status LevelDbLogStore::Open(const std::string& path, const LevelDbOptions& opti
   }
   st->db_.reset(db);
   Status s = st->load();
+  if (s.ok()) s = st->load_snapshot_files(path + "/snapshots");
   if (!s.ok()) return s;
   st->cleaner_ = std::thread([p = st.get()] { p->cleanup_loop(); });
   *store = std::move(st);
@@ -300,6 +301,12 @@ Status LevelDbLogStore::fail(const std::string& what, const std::string& leveldb
   return failed_;
 }
 
+Status LevelDbLogStore::fail_io(const Status& s) {
+  std::lock_guard lock(mu_);
+  if (failed_.ok()) failed_ = s;
+  return failed_;
+}
+
 Status LevelDbLogStore::write(const std::string& what, leveldb::WriteBatch* batch, bool sync) {
   leveldb::WriteOptions o;
   o.sync = sync;
@@ -383,8 +390,98 @@ Status LevelDbLogStore::truncate_from(LogIndex from, leveldb::WriteBatch* batch)
   return Status::Ok();
 }
 
-Status LevelDbLogStore::save_snapshot(const SnapshotMeta& meta) {
+Status LevelDbLogStore::load_snapshot_files(const std::string& dir) {
+  Status s = SnapshotFiles::Open(dir, &files_);
+  if (!s.ok()) return s;
+  // finish_snapshot renames the new file into place, then saves the meta,
+  // then deletes the old file: a crash between leaves a file the meta does
+  // not name (newer: the install did not happen; older: it did). Only the
+  // meta's own is the snapshot.
+  const SnapshotInfo want = snapshot_ ? SnapshotInfo{snapshot_->last_index, snapshot_->last_term,
+                                                     snapshot_->size, snapshot_->crc}
+                                      : SnapshotInfo{};
+  bool have = false;
+  for (const SnapshotInfo& f : std::vector<SnapshotInfo>(files_->snapshots())) {
+    if (f == want) {
+      have = true;
+      continue;
+    }
+    s = files_->remove(f);
+    if (!s.ok()) return s;
+  }
+  if (snapshot_ && !have) {
+    return Status::Corruption("the snapshot at " + std::to_string(snapshot_->last_index) +
+                              " has no data file in " + dir);
+  }
+  return Status::Ok();
+}
+
+Status LevelDbLogStore::snapshot(core::SnapshotHead* out) const {
+  std::lock_guard lock(mu_);
+  if (!snapshot_) return Status::NotFound("no snapshot saved");
+  *out = snapshot_->head();
+  return Status::Ok();
+}
+
+Status LevelDbLogStore::snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                                      std::string* out) const {
+  {
+    std::lock_guard lock(mu_);
+    if (!snapshot_ || snapshot_->head() != snap) {
+      return Status::NotFound("snapshot " + std::to_string(snap.index) + " is not the store's");
+    }
+  }
+  std::lock_guard lock(snap_mu_);
+  return files_->read({snap.index, snap.term, snap.size, snap.crc}, offset, max, out);
+}
+
+Status LevelDbLogStore::write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                                       std::string_view data) {
   std::lock_guard writer(write_mu_);
+  Status s = status();
+  if (!s.ok()) return s;
+  std::lock_guard lock(snap_mu_);
+  const SnapshotInfo info{head.index, head.term, head.size, head.crc};
+  if (!files_->writing() || files_->writing_info() != info) {
+    if (offset != 0) {
+      return Status::InvalidInput("snapshot " + std::to_string(head.index) + " data at " +
+                                  std::to_string(offset) + ": nothing of it is written (a gap)");
+    }
+    s = files_->begin(info);
+    if (!s.ok()) return s.code() == Status::Code::kIOError ? fail_io(s) : s;
+  }
+  s = files_->append(offset, data);
+  return s.code() == Status::Code::kIOError ? fail_io(s) : s;
+}
+
+Status LevelDbLogStore::finish_snapshot(const core::SnapshotHead& head, bool replace_log) {
+  std::lock_guard writer(write_mu_);
+  Status s = status();
+  if (!s.ok()) return s;
+  const SnapshotInfo info{head.index, head.term, head.size, head.crc};
+  {
+    std::lock_guard lock(snap_mu_);
+    if (!files_->writing() || files_->writing_info() != info) {
+      return Status::InvalidInput("snapshot " + std::to_string(head.index) +
+                                  ": no data was written for it");
+    }
+    s = files_->finish();  // Corruption (size, CRC): the write is dropped
+    if (s.code() == Status::Code::kIOError) return fail_io(s);
+    if (!s.ok()) return s;
+  }
+  s = save_snapshot_meta(SnapshotMeta::Of(head), replace_log);
+  std::lock_guard lock(snap_mu_);
+  if (!s.ok()) {
+    // Not the store's snapshot: its file goes (an error here fails the
+    // store already; InvalidInput left the old snapshot in place).
+    (void)files_->remove(info);
+    return s;
+  }
+  s = files_->remove_below(head.index);
+  return s.ok() ? s : fail_io(s);
+}
+
+Status LevelDbLogStore::save_snapshot_meta(const SnapshotMeta& meta, bool replace_log) {
   LogBounds b;
   {
     std::lock_guard lock(mu_);
@@ -393,7 +490,7 @@ Status LevelDbLogStore::save_snapshot(const SnapshotMeta& meta) {
   }
   bool keep_log = false;
   Status s = CheckSnapshot(
-      b, meta, [this](LogIndex i, Term* t) { return read_term(i, t); }, &keep_log);
+      b, meta, [this](LogIndex i, Term* t) { return read_term(i, t); }, replace_log, &keep_log);
   if (!s.ok()) return s;
   leveldb::WriteBatch batch;
   EncodeSnapshotMeta(meta, &scratch_);
@@ -404,7 +501,10 @@ Status LevelDbLogStore::save_snapshot(const SnapshotMeta& meta) {
     // are compacted ones, left to the cleaner.
     EncodeLogMeta({meta.last_index, meta.last_term}, &scratch_);
     batch.Put(ToSlice(kLogMetaKey), scratch_);
-    for (LogIndex i = meta.last_index + 1; i <= b.last_index; ++i) batch.Delete(EntryKey(i));
+    if (b.last_index > meta.last_index) {
+      s = truncate_from(meta.last_index + 1, &batch);
+      if (!s.ok()) return s;
+    }
   }
   s = write("save snapshot at " + std::to_string(meta.last_index), &batch);
   if (!s.ok()) return s;

@@ -25,6 +25,7 @@
 
 #include "raftlog/storage/leveldb_store.h"
 #include "raftlog/storage/log_store.h"
+#include "raftlog/storage/snapshot_files.h"
 #include "storage/log_rules.h"
 
 namespace leveldb {
@@ -59,12 +60,18 @@ class LevelDbLogStore final : public LogStore {
   Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
                  std::vector<core::Entry>* out) const override;
 
+  Status snapshot(core::SnapshotHead* out) const override;
+  Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                       std::string* out) const override;
+
   Status load_hard_state(core::HardState* hard_state) const override;
   Status load_snapshot(SnapshotMeta* meta) const override;
   using LogStore::append;
   Status append(const std::optional<core::HardState>& hard_state,
                 std::span<const core::Entry> entries, bool sync) override;
-  Status save_snapshot(const SnapshotMeta& meta) override;
+  Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                        std::string_view data) override;
+  Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) override;
   Status compact(core::LogIndex new_head) override;
   Status status() const override;
 
@@ -75,6 +82,10 @@ class LevelDbLogStore final : public LogStore {
  private:
   LevelDbLogStore() = default;
   Status load();  // reads metadata at open
+  // Opens the snapshot files and keeps only the saved snapshot's.
+  Status load_snapshot_files(const std::string& dir);
+  // Saves meta as the snapshot (and the log head when the log is replaced).
+  Status save_snapshot_meta(const SnapshotMeta& meta, bool replace_log);
 
   // Reads the stored entry at index, whatever the bounds say.
   Status read_entry(core::LogIndex index, core::Entry* entry) const;
@@ -88,6 +99,8 @@ class LevelDbLogStore final : public LogStore {
   // One synced write; on failure fails the store with "what: leveldb: ...".
   Status write(const std::string& what, leveldb::WriteBatch* batch, bool sync = true);
   Status fail(const std::string& what, const std::string& leveldb_error, bool corruption);
+  // Fails the store with s (a snapshot file's I/O error) unless it failed already.
+  Status fail_io(const Status& s);
   void schedule_cleanup_locked(core::LogIndex through);
   void cleanup_loop();
   // Deletes up to cleanup_batch entry keys in [from, through]; *next is
@@ -100,6 +113,10 @@ class LevelDbLogStore final : public LogStore {
   std::unique_ptr<leveldb::DB> db_;
 
   std::mutex write_mu_;  // one writer at a time; held across the synced write
+  // The snapshots' data (docs/storage.md, "Snapshot files"): written under
+  // write_mu_, read by the loop (a leader sending it) under snap_mu_.
+  mutable std::mutex snap_mu_;
+  std::unique_ptr<SnapshotFiles> files_;
   std::string scratch_;  // record encoding buffer, guarded by write_mu_
 
   mutable std::mutex mu_;  // guards everything below

@@ -62,7 +62,7 @@ Status CheckAppend(const LogBounds& b, std::span<const core::Entry> entries,
 }
 
 Status CheckSnapshot(const LogBounds& b, const SnapshotMeta& meta, const TermLookup& term_of,
-                     bool* keep_log) {
+                     bool replace_log, bool* keep_log) {
   const std::string where = "snapshot at " + std::to_string(meta.last_index) + ": ";
   if (meta.last_index < b.snapshot_index) {
     return Status::InvalidInput(where + "older than the saved snapshot at " +
@@ -76,13 +76,28 @@ Status CheckSnapshot(const LogBounds& b, const SnapshotMeta& meta, const TermLoo
     Term term = 0;
     Status s = TermAt(b, meta.last_index, term_of, &term);
     if (!s.ok()) return s;
-    *keep_log = term == meta.last_term;
-    if (!*keep_log && meta.last_index == b.head_index) {
+    if (term != meta.last_term && meta.last_index == b.head_index) {
       // The head is covered by an earlier snapshot: it cannot have another term.
       return Status::InvalidInput(where + "term " + std::to_string(meta.last_term) +
                                   " contradicts the log head's term " + std::to_string(term));
     }
+    *keep_log = !replace_log && term == meta.last_term;
   }
+  return Status::Ok();
+}
+
+Status CheckSnapshotPiece(uint64_t size, uint64_t written, uint64_t offset, size_t data_size,
+                          size_t* skip) {
+  if (offset > written) {
+    return Status::InvalidInput("snapshot data at " + std::to_string(offset) + ": only " +
+                                std::to_string(written) + " bytes are written (a gap)");
+  }
+  if (offset + data_size > size) {
+    return Status::InvalidInput("snapshot data at " + std::to_string(offset) + ": " +
+                                std::to_string(data_size) + " bytes go past its size " +
+                                std::to_string(size));
+  }
+  *skip = static_cast<size_t>(std::min<uint64_t>(written - offset, data_size));
   return Status::Ok();
 }
 

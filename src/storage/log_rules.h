@@ -36,9 +36,16 @@ Status CheckAppend(const LogBounds& bounds, std::span<const core::Entry> entries
                    const TermLookup& term_of);
 
 // Ok if meta may be saved; *keep_log says whether the log continues from it
-// (it holds meta.last_index with meta.last_term) or is replaced by it.
+// (not replace_log, and it holds meta.last_index with meta.last_term) or is
+// replaced by it.
 Status CheckSnapshot(const LogBounds& bounds, const SnapshotMeta& meta, const TermLookup& term_of,
-                     bool* keep_log);
+                     bool replace_log, bool* keep_log);
+
+// Ok if `data` may be written at offset of a snapshot of `size` bytes of
+// which `written` are: *skip is how many of its bytes are written already
+// (a repeated piece).
+Status CheckSnapshotPiece(uint64_t size, uint64_t written, uint64_t offset, size_t data_size,
+                          size_t* skip);
 
 // Ok if the prefix up to new_head may be dropped.
 Status CheckCompact(const LogBounds& bounds, core::LogIndex new_head);

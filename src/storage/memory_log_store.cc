@@ -1,5 +1,6 @@
 #include "raftlog/storage/memory_log_store.h"
 
+#include "storage/crc32c.h"
 #include "storage/log_rules.h"
 
 namespace raftlog::storage {
@@ -101,9 +102,53 @@ Status MemoryLogStore::append(const std::optional<core::HardState>& hard_state,
   return Status::Ok();
 }
 
-Status MemoryLogStore::save_snapshot(const SnapshotMeta& meta) {
+Status MemoryLogStore::snapshot(core::SnapshotHead* out) const {
+  std::lock_guard lock(mu_);
+  if (!snapshot_) return Status::NotFound("no snapshot saved");
+  *out = snapshot_->head();
+  return Status::Ok();
+}
+
+Status MemoryLogStore::snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                                     std::string* out) const {
+  std::lock_guard lock(mu_);
+  if (!snapshot_ || snapshot_->head() != snap) {
+    return Status::NotFound("snapshot " + std::to_string(snap.index) + " is not the store's");
+  }
+  out->clear();
+  if (offset < snapshot_data_.size()) out->assign(snapshot_data_, offset, max);
+  return Status::Ok();
+}
+
+Status MemoryLogStore::write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                                      std::string_view data) {
   std::lock_guard lock(mu_);
   if (!failed_.ok()) return failed_;
+  if (writing_ != head) {
+    writing_ = head;
+    writing_data_.clear();
+  }
+  size_t skip = 0;
+  Status s = CheckSnapshotPiece(head.size, writing_data_.size(), offset, data.size(), &skip);
+  if (!s.ok()) return s;
+  s = check_writable_locked("write snapshot " + std::to_string(head.index));
+  if (!s.ok()) return s;
+  writing_data_.append(data.substr(skip));
+  return Status::Ok();
+}
+
+Status MemoryLogStore::finish_snapshot(const core::SnapshotHead& head, bool replace_log) {
+  std::lock_guard lock(mu_);
+  if (!failed_.ok()) return failed_;
+  const std::string where = "snapshot " + std::to_string(head.index) + ": ";
+  if (writing_ != head) return Status::InvalidInput(where + "no data was written for it");
+  if (writing_data_.size() != head.size ||
+      Crc32c(writing_data_.data(), writing_data_.size()) != head.crc) {
+    writing_.reset();
+    writing_data_.clear();
+    return Status::Corruption(where + "its data does not match its size and CRC");
+  }
+  const SnapshotMeta meta = SnapshotMeta::Of(head);
   LogBounds b{head_index_, head_term_, head_index_ + log_.size(),
               log_.empty() ? head_term_ : log_.back().term, snapshot_ ? snapshot_->last_index : 0};
   bool keep_log = false;
@@ -113,11 +158,14 @@ Status MemoryLogStore::save_snapshot(const SnapshotMeta& meta) {
         *t = term_locked(i);
         return Status::Ok();
       },
-      &keep_log);
+      replace_log, &keep_log);
   if (!s.ok()) return s;
   s = check_writable_locked("save snapshot at " + std::to_string(meta.last_index));
   if (!s.ok()) return s;
   snapshot_ = meta;
+  snapshot_data_ = std::move(writing_data_);
+  writing_.reset();
+  writing_data_.clear();
   if (!keep_log) {
     log_.clear();
     head_index_ = meta.last_index;

@@ -293,6 +293,18 @@ Status SnapshotFiles::load(const SnapshotInfo& snap, std::string* data) const {
   return Status::Ok();
 }
 
+Status SnapshotFiles::remove(const SnapshotInfo& snap) {
+  std::vector<SnapshotInfo> kept;
+  for (const SnapshotInfo& c : complete_) {
+    if (c != snap) kept.push_back(c);
+  }
+  if (kept.size() == complete_.size()) return Status::Ok();
+  const std::string path = path_of(snap);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink " + path);
+  complete_ = std::move(kept);
+  return Status::Ok();
+}
+
 Status SnapshotFiles::remove_below(core::LogIndex keep) {
   std::vector<SnapshotInfo> kept;
   for (const SnapshotInfo& c : complete_) {

@@ -36,7 +36,18 @@ class SharedStore : public storage::LogStore {
     return s_->append(hs, entries, sync);
   }
   std::chrono::milliseconds write_delay_{0};
-  Status save_snapshot(const storage::SnapshotMeta& m) override { return s_->save_snapshot(m); }
+  Status snapshot(core::SnapshotHead* out) const override { return s_->snapshot(out); }
+  Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                       std::string* out) const override {
+    return s_->snapshot_data(snap, offset, max, out);
+  }
+  Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                        std::string_view data) override {
+    return s_->write_snapshot(head, offset, data);
+  }
+  Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) override {
+    return s_->finish_snapshot(head, replace_log);
+  }
   Status compact(core::LogIndex head) override { return s_->compact(head); }
   Status status() const override { return s_->status(); }
 

@@ -388,7 +388,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     size_t crash(bool lands) {
       const size_t landed = writing_ && lands ? jobs_ : 0;
       if (landed > 0) {
-        (void)node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+        (void)CarryOut(&node_->store, batch_);
         durable();
       }
       auto lost = [this](const LogWrite& w) {
@@ -409,12 +409,13 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
    private:
     void start() {
       World::Impl& w = *node_->world;
-      jobs_ = queue_.size();
+      jobs_ = 1;
       batch_ = std::move(queue_.front());
       queue_.pop_front();
-      while (!queue_.empty()) {
+      while (!queue_.empty() && CanMergeInto(batch_)) {
         MergeLogWrites(batch_, queue_.front());
         queue_.pop_front();
+        ++jobs_;
       }
       writing_ = true;
       const bool touches = batch_.hard_state.has_value() || !batch_.entries.empty();
@@ -436,16 +437,13 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
       }
     }
     void finish() {
-      LogWriteDone d;
-      d.status = node_->store.append(batch_.hard_state, batch_.entries, batch_.sync);
+      LogWriteDone d = CarryOut(&node_->store, batch_);
       if (d.status.ok()) durable();
-      if (d.status.ok() && !batch_.entries.empty()) {
-        d.last_entry = std::make_pair(batch_.entries.back().index, batch_.entries.back().term);
-      }
-      d.after_persist = std::move(batch_.after_persist);
       done_.push_back(std::move(d));
       // One report stands for every merged write; the rest report empty.
-      for (size_t i = 1; i < jobs_; ++i) done_.push_back(LogWriteDone{done_.back().status, {}, {}});
+      for (size_t i = 1; i < jobs_; ++i) {
+        done_.push_back(LogWriteDone{done_.back().status, {}, {}, {}});
+      }
       writing_ = false;
       if (!queue_.empty()) start();
     }

@@ -6,6 +6,7 @@
 
 #include "raftlog/storage/leveldb_store.h"
 #include "raftlog/storage/memory_log_store.h"
+#include "storage/crc32c.h"
 #include "test_util.h"
 
 namespace raftlog::storage {
@@ -230,8 +231,10 @@ TEST_P(LogStoreTest, SnapshotBeyondTheLogReplacesIt) {
   meta.last_term = 3;
   meta.config.voters = {1, 2, 3};
   meta.config.learners = {7};
-  meta.producers = {{"producer-a", 41}, {std::string("b\0", 2), 1}};
-  ASSERT_TRUE(store_->save_snapshot(meta).ok());
+  const std::string data("state\0bytes", 11);
+  ASSERT_TRUE(store_->save_snapshot(meta, data).ok());
+  meta.size = data.size();
+  meta.crc = Crc32c(data.data(), data.size());
 
   EXPECT_EQ(store_->head_index(), 20u);
   EXPECT_EQ(store_->head_term(), 3u);

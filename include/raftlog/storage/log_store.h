@@ -1,5 +1,5 @@
-// LogStore: where a node keeps its Raft log, hard state and snapshot
-// metadata, durably. The runtime carries out each Ready's "persist" output
+// LogStore: where a node keeps its Raft log, hard state and snapshot,
+// durably. The runtime carries out each Ready's "persist" output
 // with one append() call, and hands the store to the core as its LogReader.
 //
 // Rules every implementation follows (tests/storage checks both):
@@ -16,17 +16,17 @@
 //   index and is never returned.
 //
 // Thread safety: the LogReader methods, load_*() and status() may be called
-// from any thread while one other thread writes (append, save_snapshot,
-// compact). Writes are serialized by the store, but the core's ordering rule
+// from any thread while one other thread writes (append, write_snapshot,
+// finish_snapshot, compact). Writes are serialized by the store, but the core's ordering rule
 // (persist Readys in the order taken) is the caller's.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "raftlog/core/log_reader.h"
 #include "raftlog/core/types.h"
@@ -34,15 +34,21 @@
 
 namespace raftlog::storage {
 
-// What describes a snapshot besides its (application-owned) data: the last
-// entry it covers, the cluster configuration as of that entry, and the
-// exactly-once producer table (producer id -> last sequence number applied).
+// What describes the snapshot the log stands on, besides its data (the
+// application's state bytes): the last entry it covers, the cluster
+// configuration as of that entry, and the size and CRC32C of the data.
 struct SnapshotMeta {
   core::LogIndex last_index = 0;
   core::Term last_term = 0;
   core::ClusterConfig config;
-  std::map<std::string, uint64_t> producers;
+  uint64_t size = 0;
+  uint32_t crc = 0;
   bool operator==(const SnapshotMeta&) const = default;
+
+  core::SnapshotHead head() const { return {last_index, last_term, config, size, crc}; }
+  static SnapshotMeta Of(const core::SnapshotHead& h) {
+    return {h.index, h.term, h.config, h.size, h.crc};
+  }
 };
 
 class LogStore : public core::LogReader {
@@ -72,12 +78,33 @@ class LogStore : public core::LogReader {
     return append(hard_state, entries, /*sync=*/true);
   }
 
-  // Saves snapshot metadata (synced). If the log holds meta.last_index with
-  // meta.last_term, the log is kept (compact() may drop the prefix later);
-  // otherwise the snapshot replaces the whole log (Raft §7: a follower
-  // installing a leader's snapshot) and head_index() becomes meta.last_index.
-  // InvalidInput if meta is older than the saved snapshot or the log head.
-  virtual Status save_snapshot(const SnapshotMeta& meta) = 0;
+  // --- Snapshots: the store keeps one, its data and its meta ---
+  // core::LogReader::snapshot() is its head (NotFound when there is none);
+  // snapshot_data() reads its data.
+  //
+  // Writes a piece of `head`'s data at offset, to a temporary place. Pieces
+  // come in order; a repeated piece (offset below what is written) is
+  // ignored; a piece of another snapshot abandons the one being written.
+  // InvalidInput for a gap or for data past head.size (nothing written).
+  virtual Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                                std::string_view data) = 0;
+  // The whole of head's data is written: checks its size and CRC32C
+  // (Corruption, and what was written dropped, when they do not match),
+  // makes it durable and makes it the store's snapshot, in one step a crash
+  // cannot split: after it the old snapshot or the new one is there, whole.
+  // Then the log:
+  // - replace_log (a follower installing its leader's snapshot, Raft §7):
+  //   the log is replaced; head_index() becomes head.index, no entries.
+  // - otherwise (a snapshot of this node's own applied log): if the log
+  //   holds head.index with head.term it is kept (compact() drops the
+  //   prefix after); if not, it is replaced as above.
+  // The older snapshot's data is deleted. InvalidInput if head is older
+  // than the saved snapshot or behind the log head.
+  virtual Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) = 0;
+  // write_snapshot + finish_snapshot of a snapshot whose data is at hand
+  // (meta's size and crc are set from data).
+  Status save_snapshot(const SnapshotMeta& meta, std::string_view data = {},
+                       bool replace_log = false);
 
   // Drops the log prefix up to new_head: head_index() becomes new_head, its
   // term head_term(). Requires head_index() <= new_head <= min(last_index(),

@@ -26,12 +26,18 @@ class MemoryLogStore final : public LogStore {
   Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
                  std::vector<core::Entry>* out) const override;
 
+  Status snapshot(core::SnapshotHead* out) const override;
+  Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                       std::string* out) const override;
+
   Status load_hard_state(core::HardState* hard_state) const override;
   Status load_snapshot(SnapshotMeta* meta) const override;
   using LogStore::append;
   Status append(const std::optional<core::HardState>& hard_state,
                 std::span<const core::Entry> entries, bool sync) override;
-  Status save_snapshot(const SnapshotMeta& meta) override;
+  Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                        std::string_view data) override;
+  Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) override;
   Status compact(core::LogIndex new_head) override;
   Status status() const override;
 
@@ -47,6 +53,12 @@ class MemoryLogStore final : public LogStore {
   mutable std::mutex mu_;
   core::HardState hard_state_;
   std::optional<SnapshotMeta> snapshot_;
+  std::string snapshot_data_;
+  // The snapshot being written (write_snapshot) and its data so far. Kept
+  // in the object like everything else here; a runtime that restarts
+  // begins the transfer again at offset 0, whose pieces are then repeats.
+  std::optional<core::SnapshotHead> writing_;
+  std::string writing_data_;
   core::LogIndex head_index_ = 0;
   core::Term head_term_ = 0;
   std::deque<core::Entry> log_;  // head_index_+1 .. head_index_+log_.size()

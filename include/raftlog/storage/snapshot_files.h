@@ -79,6 +79,8 @@ class SnapshotFiles {
   Status read(const SnapshotInfo& snap, uint64_t offset, size_t max, std::string* out) const;
   // The whole data, CRC checked: Corruption if it does not match.
   Status load(const SnapshotInfo& snap, std::string* data) const;
+  // Deletes one complete snapshot.
+  Status remove(const SnapshotInfo& snap);
   // Deletes the complete snapshots with an index below keep.
   Status remove_below(core::LogIndex keep);
   // Files that look like snapshots but cannot be read, with why.

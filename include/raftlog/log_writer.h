@@ -20,8 +20,8 @@
 
 namespace raftlog {
 
-// A snapshot of this node's own applied log (ReplicatedLog::install_snapshot):
-// its data is made the store's snapshot, then the log is compacted up to it.
+// A snapshot of this node's own applied log (ReplicatedLog::install_snapshot
+// and save_snapshot), to become the store's snapshot.
 struct LocalSnapshot {
   core::SnapshotHead head;
   std::string data;
@@ -33,21 +33,24 @@ struct LogWrite {
   std::vector<core::Message> after_persist;  // to send once durable
   bool sync = true;                          // core::Ready::must_sync
   // After the entries, in order: pieces of a leader's snapshot (the last
-  // one, done, installs it in place of the log), then a local snapshot.
+  // one, done, installs it in place of the log); a local snapshot; then
+  // dropping the log up to compact_to (index and its term).
   std::vector<core::SnapshotChunk> snapshot_chunks;
   std::optional<LocalSnapshot> local_snapshot;
+  std::optional<std::pair<core::LogIndex, core::Term>> compact_to;
 
-  bool has_snapshot_work() const { return !snapshot_chunks.empty() || local_snapshot.has_value(); }
+  bool has_snapshot_work() const {
+    return !snapshot_chunks.empty() || local_snapshot.has_value() || compact_to.has_value();
+  }
 };
 
-// What became of the snapshot a write carried: a leader's whose last piece
-// it wrote (or whose piece it could not write), or a local one.
+// What became of a leader's snapshot whose last piece a write carried (or
+// whose piece it could not write).
 struct SnapshotWritten {
   core::SnapshotHead head;
-  bool local = false;
-  // Ok: installed (and, local, the log compacted up to it). Otherwise why
-  // not: the data did not match its size and CRC (Corruption), a piece
-  // did not fit (InvalidInput). A disk failure is LogWriteDone::status.
+  // Ok: installed. Otherwise why not: the data did not match its size and
+  // CRC (Corruption), a piece did not fit (InvalidInput). A disk failure is
+  // LogWriteDone::status.
   Status status;
 };
 
@@ -56,7 +59,10 @@ struct LogWriteDone {
   // The last entry made durable, when the write carried entries.
   std::optional<std::pair<core::LogIndex, core::Term>> last_entry;
   std::vector<core::Message> after_persist;
-  std::optional<SnapshotWritten> snapshot;
+  std::optional<SnapshotWritten> received;
+  // Set when the write carried a local snapshot or a compaction: ok, or
+  // why the store refused it.
+  std::optional<Status> local;
 };
 
 // Folds `next` into `into` as one write, in order: what a storage thread does

@@ -127,9 +127,19 @@ class ReplicatedLog {
   // Busy while an install is in progress (one at a time); InvalidInput if
   // new_head is not above the log head or is above the applied index.
   Status install_snapshot(core::LogIndex new_head, std::string snapshot);
-  // A snapshot given to install_snapshot, or received from the leader, is
-  // being written.
+  // The same without the compaction: the log keeps its entries (a service
+  // that retains more of its log than its snapshots cover; SnapshotInstalled
+  // once durable).
+  Status save_snapshot(core::LogIndex new_head, std::string snapshot);
+  // Drops the log up to new_head, which the store's snapshot must cover
+  // (InvalidInput otherwise); Busy like install_snapshot. A follower that
+  // needs a dropped entry is sent the snapshot.
+  Status compact(core::LogIndex new_head);
+  // A snapshot (or compaction) given to the calls above, or one received
+  // from the leader, is being written.
   bool is_snapshot_installing() const;
+  // The store's snapshot; NotFound when there is none.
+  Status last_snapshot(core::SnapshotHead* head) const;
   Status start_election();
 
   LocalNode local_node() const;

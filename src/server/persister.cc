@@ -50,7 +50,9 @@ void MergeLogWrites(LogWrite& into, LogWrite& next) {
   }
   for (core::Message& m : next.after_persist) into.after_persist.push_back(std::move(m));
   for (core::SnapshotChunk& c : next.snapshot_chunks) into.snapshot_chunks.push_back(std::move(c));
-  if (next.local_snapshot) into.local_snapshot = std::move(next.local_snapshot);
+  // CanMergeInto(into): it has no snapshot work of its own.
+  into.local_snapshot = std::move(next.local_snapshot);
+  into.compact_to = next.compact_to;
 }
 
 LogWriteDone CarryOut(storage::LogStore* store, LogWrite& write) {
@@ -65,16 +67,19 @@ LogWriteDone CarryOut(storage::LogStore* store, LogWrite& write) {
     Status s = store->write_snapshot(c.snapshot, c.offset, c.data);
     if (s.ok() && c.done) s = store->finish_snapshot(c.snapshot, /*replace_log=*/true);
     if (!s.ok() || c.done) {
-      done.snapshot = SnapshotWritten{c.snapshot, false, s};
+      done.received = SnapshotWritten{c.snapshot, s};
       if (!s.ok()) break;  // the rest of this transfer cannot follow
     }
   }
-  if (write.local_snapshot && store->status().ok()) {
-    const core::SnapshotHead& head = write.local_snapshot->head;
-    Status s = store->write_snapshot(head, 0, write.local_snapshot->data);
-    if (s.ok()) s = store->finish_snapshot(head, /*replace_log=*/false);
-    if (s.ok()) s = store->compact(head.index);
-    done.snapshot = SnapshotWritten{head, true, s};
+  if ((write.local_snapshot || write.compact_to) && store->status().ok()) {
+    Status s;
+    if (write.local_snapshot) {
+      const core::SnapshotHead& head = write.local_snapshot->head;
+      s = store->write_snapshot(head, 0, write.local_snapshot->data);
+      if (s.ok()) s = store->finish_snapshot(head, /*replace_log=*/false);
+    }
+    if (s.ok() && write.compact_to) s = store->compact(write.compact_to->first);
+    done.local = s;
   }
   // A disk failure fails the store: nothing after it may be acknowledged.
   if (!store->status().ok()) done.status = store->status();
@@ -110,7 +115,7 @@ void Persister::run() {
         done_.push_back(std::move(done));
         // One report stands for all merged jobs; the rest report empty.
         for (size_t i = 1; i < jobs; ++i) {
-          done_.push_back(LogWriteDone{done_.back().status, {}, {}, {}});
+          done_.push_back(LogWriteDone{done_.back().status, {}, {}, {}, {}});
         }
       }
       on_done_();

@@ -20,10 +20,14 @@ class SteadyClock final : public Clock {
 class ReplicatedLog::Impl {
  public:
   Impl(const ReplicatedLogOptions& options, std::unique_ptr<storage::LogStore> store,
-       std::unique_ptr<Transport> transport, const core::HardState& hs)
+       std::unique_ptr<Transport> transport, const core::HardState& hs,
+       core::LogIndex snapshot_index)
       : options_(options), store_(std::move(store)), transport_(std::move(transport)) {
     core::Config cfg = options_.core;
     cfg.applied = options_.resume_from_commit ? hs.commit : 0;
+    // The application starts from the snapshot (SnapshotLoaded): what it
+    // covers is not delivered again.
+    cfg.applied = std::max(cfg.applied, snapshot_index);
     raft_ = std::make_unique<core::Raft>(cfg, store_.get(), hs, options_.members);
     clock_ = options_.clock != nullptr ? options_.clock : &steady_clock_;
     writer_ = options_.writer;
@@ -39,7 +43,11 @@ class ReplicatedLog::Impl {
   std::chrono::milliseconds next_wait(std::chrono::milliseconds max_wait);
   void drain_ready();
   void finish_writes();
-  void snapshot_written(const SnapshotWritten& w);
+  void snapshot_received(const SnapshotWritten& w);
+  void local_written(const Status& status);
+  // install_snapshot, save_snapshot and compact.
+  Status submit_local(core::LogIndex new_head, std::optional<std::string> snapshot,
+                      core::LogIndex compact_to);
 
   ReplicatedLogOptions options_;
   std::unique_ptr<storage::LogStore> store_;
@@ -55,7 +63,12 @@ class ReplicatedLog::Impl {
   std::deque<Event> events_;
   std::vector<core::Message> inbox_;
   Status error_;
-  bool installing_local_ = false;   // an install_snapshot is with the writer
+  // The local snapshot and compaction with the writer (one at a time).
+  struct LocalOp {
+    std::optional<core::SnapshotHead> saved;
+    std::optional<std::pair<core::LogIndex, core::Term>> compact;
+  };
+  std::optional<LocalOp> local_op_;
   bool installing_remote_ = false;  // a leader's snapshot's last piece is
 };
 
@@ -121,24 +134,26 @@ void ReplicatedLog::Impl::finish_writes() {
     }
     for (const core::Message& m : d.after_persist) transport_->send(m);
     if (d.last_entry) raft_->on_persisted(d.last_entry->first, d.last_entry->second);
-    if (d.snapshot) snapshot_written(*d.snapshot);
+    if (d.received) snapshot_received(*d.received);
+    if (d.local) local_written(*d.local);
   }
 }
 
-void ReplicatedLog::Impl::snapshot_written(const SnapshotWritten& w) {
-  if (w.local) {
-    installing_local_ = false;
-    // The head and the data were checked by install_snapshot: only a bug
-    // makes the store refuse them. Stop rather than go on half-compacted.
-    Status s = w.status;
-    if (s.ok()) s = raft_->on_log_compacted(w.head.index, w.head.term);
-    if (!s.ok()) {
-      if (error_.ok()) error_ = s;
-      return;
-    }
-    events_.emplace_back(SnapshotInstalled{w.head});
+void ReplicatedLog::Impl::local_written(const Status& status) {
+  const LocalOp op = local_op_.value_or(LocalOp{});
+  local_op_.reset();
+  // The head and the data were checked when the write was submitted: only
+  // a bug makes the store refuse them. Stop rather than go on half-done.
+  Status s = status;
+  if (s.ok() && op.compact) s = raft_->on_log_compacted(op.compact->first, op.compact->second);
+  if (!s.ok()) {
+    if (error_.ok()) error_ = s;
     return;
   }
+  if (op.saved) events_.emplace_back(SnapshotInstalled{*op.saved});
+}
+
+void ReplicatedLog::Impl::snapshot_received(const SnapshotWritten& w) {
   installing_remote_ = false;
   if (!w.status.ok()) {
     // Damaged in transit, or a piece that did not fit: the leader starts over.
@@ -163,12 +178,12 @@ void ReplicatedLog::Impl::drain_ready() {
     for (const core::Message& m : ready.messages) transport_->send(m);
     if (ready.hard_state || !ready.entries.empty() || !ready.messages_after_persist.empty() ||
         !ready.snapshot_chunks.empty()) {
-      LogWrite w{ready.hard_state,
-                 std::move(ready.entries),
-                 std::move(ready.messages_after_persist),
-                 ready.must_sync,
-                 std::move(ready.snapshot_chunks),
-                 std::nullopt};
+      LogWrite w;
+      w.hard_state = ready.hard_state;
+      w.entries = std::move(ready.entries);
+      w.after_persist = std::move(ready.messages_after_persist);
+      w.sync = ready.must_sync;
+      w.snapshot_chunks = std::move(ready.snapshot_chunks);
       if (!w.snapshot_chunks.empty() && w.snapshot_chunks.back().done) installing_remote_ = true;
       writer_->submit(std::move(w));
     }
@@ -217,7 +232,8 @@ Status ReplicatedLog::Open(const ReplicatedLogOptions& options,
     s = Status::Ok();
   }
   if (!s.ok()) return s;
-  auto impl = std::make_unique<Impl>(options, std::move(store), std::move(transport), hs);
+  auto impl = std::make_unique<Impl>(options, std::move(store), std::move(transport), hs,
+                                     loaded ? loaded->head.index : 0);
   s = impl->raft_->status();
   if (!s.ok()) return s;
   if (loaded) impl->events_.emplace_front(std::move(*loaded));
@@ -266,41 +282,78 @@ uint64_t ReplicatedLog::last_heartbeat_ack() const {
   return impl_->raft_->last_heartbeat_ack();
 }
 
-Status ReplicatedLog::install_snapshot(core::LogIndex new_head, std::string snapshot) {
-  Impl& d = *impl_;
-  if (!d.error_.ok()) return d.error_;
-  if (d.installing_local_ || d.installing_remote_) {
+Status ReplicatedLog::Impl::submit_local(core::LogIndex new_head,
+                                         std::optional<std::string> snapshot,
+                                         core::LogIndex compact_to) {
+  if (!error_.ok()) return error_;
+  if (local_op_ || installing_remote_) {
     return Status::Busy("a snapshot is being installed; try again once it is");
   }
-  const core::LogIndex head = d.store_->head_index();
-  const core::LogIndex applied = d.raft_->applied_index();
+  const core::LogIndex head = store_->head_index();
+  const core::LogIndex applied = raft_->applied_index();
+  const std::string what =
+      (snapshot ? "snapshot at " : "compaction to ") + std::to_string(new_head);
   if (new_head <= head) {
-    return Status::InvalidInput("snapshot at " + std::to_string(new_head) +
-                                ": not above the log head " + std::to_string(head));
+    return Status::InvalidInput(what + ": not above the log head " + std::to_string(head));
   }
   if (new_head > applied) {
-    return Status::InvalidInput("snapshot at " + std::to_string(new_head) +
-                                ": above the applied index " + std::to_string(applied));
+    return Status::InvalidInput(what + ": above the applied index " + std::to_string(applied));
+  }
+  if (!snapshot) {
+    // Only entries a snapshot covers may go.
+    storage::SnapshotMeta meta;
+    Status s = store_->load_snapshot(&meta);
+    if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+    const core::LogIndex covered = s.ok() ? meta.last_index : 0;
+    if (new_head > covered) {
+      return Status::InvalidInput(what + ": beyond the snapshot at " + std::to_string(covered) +
+                                  "; only entries a snapshot covers may go");
+    }
   }
   std::vector<core::Entry> at;
-  Status s = d.raft_->entries(new_head, new_head + 1, 0, &at);
+  Status s = raft_->entries(new_head, new_head + 1, 0, &at);
   if (!s.ok()) return s;
-  LocalSnapshot local;
-  // The configuration as of new_head: with a fixed membership, today's.
-  local.head =
-      core::SnapshotHead{new_head, at.front().term, d.raft_->cluster_config(), snapshot.size(),
-                         storage::Crc32c(snapshot.data(), snapshot.size())};
-  local.data = std::move(snapshot);
+  const core::Term term = at.front().term;
   LogWrite w;
-  w.sync = true;
-  w.local_snapshot = std::move(local);
-  d.writer_->submit(std::move(w));
-  d.installing_local_ = true;
+  LocalOp op;
+  if (snapshot) {
+    // The configuration as of new_head: with a fixed membership, today's.
+    op.saved = core::SnapshotHead{new_head, term, raft_->cluster_config(), snapshot->size(),
+                                  storage::Crc32c(snapshot->data(), snapshot->size())};
+    w.local_snapshot = LocalSnapshot{*op.saved, std::move(*snapshot)};
+  }
+  if (compact_to > 0) {
+    if (compact_to != new_head) {
+      at.clear();
+      s = raft_->entries(compact_to, compact_to + 1, 0, &at);
+      if (!s.ok()) return s;
+    }
+    op.compact = std::make_pair(compact_to, at.front().term);
+    w.compact_to = op.compact;
+  }
+  writer_->submit(std::move(w));
+  local_op_ = op;
   return Status::Ok();
 }
 
+Status ReplicatedLog::install_snapshot(core::LogIndex new_head, std::string snapshot) {
+  return impl_->submit_local(new_head, std::move(snapshot), new_head);
+}
+
+Status ReplicatedLog::save_snapshot(core::LogIndex new_head, std::string snapshot) {
+  return impl_->submit_local(new_head, std::move(snapshot), 0);
+}
+
+Status ReplicatedLog::compact(core::LogIndex new_head) {
+  return impl_->submit_local(new_head, std::nullopt, new_head);
+}
+
+Status ReplicatedLog::last_snapshot(core::SnapshotHead* head) const {
+  return impl_->store_->snapshot(head);
+}
+
 bool ReplicatedLog::is_snapshot_installing() const {
-  return impl_->installing_local_ || impl_->installing_remote_;
+  return impl_->local_op_.has_value() || impl_->installing_remote_;
 }
 
 Status ReplicatedLog::start_election() {

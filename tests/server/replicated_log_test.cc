@@ -60,6 +60,8 @@ struct TestNode {
   std::chrono::milliseconds write_delay{0};
   std::unique_ptr<ReplicatedLog> log;
   std::vector<Committed> committed;
+  std::vector<SnapshotLoaded> loaded;
+  std::vector<SnapshotInstalled> installed;
   Status stopped;
 };
 
@@ -75,6 +77,8 @@ class ThreeNodes : public ::testing::Test {
     o.core.election_ticks = 10;
     o.core.heartbeat_ticks = 2;
     o.core.random_seed = id * 31 + restarts_++;
+    o.core.snapshot_chunk_bytes = chunk_bytes_;
+    o.resume_from_commit = resume_from_commit_;
     o.tick_interval = 5ms;
     o.members.voters = {1, 2, 3};
     TestNode& n = nodes_[id];
@@ -95,6 +99,12 @@ class ThreeNodes : public ::testing::Test {
         Event e;
         while (n.log->next_event(&e)) {
           if (auto* c = std::get_if<Committed>(&e)) n.committed.push_back(*c);
+          if (auto* l = std::get_if<SnapshotLoaded>(&e)) {
+            // Before any entry after it: the application's state is the snapshot's.
+            EXPECT_TRUE(n.committed.empty() || n.committed.back().index <= l->head.index);
+            n.loaded.push_back(*l);
+          }
+          if (auto* i = std::get_if<SnapshotInstalled>(&e)) n.installed.push_back(*i);
         }
       }
       if (pred()) return true;
@@ -112,7 +122,139 @@ class ThreeNodes : public ::testing::Test {
   LocalNetwork net_;
   std::map<core::NodeId, TestNode> nodes_;
   int restarts_ = 0;
+  size_t chunk_bytes_ = 1 << 20;
+  bool resume_from_commit_ = true;
 };
+
+// The application of the snapshot tests: its state is every committed
+// command, in order, one per line.
+std::string StateOf(const std::vector<Committed>& committed, core::LogIndex through) {
+  std::string state;
+  for (const Committed& c : committed) {
+    if (c.index <= through && c.entry.type == core::EntryType::kCommand)
+      state += c.entry.data + "\n";
+  }
+  return state;
+}
+
+// The state a node holds: its last snapshot's, then what it applied after.
+std::string StateOf(const TestNode& n) {
+  std::string state;
+  core::LogIndex from = 0;
+  if (!n.loaded.empty()) {
+    state = n.loaded.back().snapshot;
+    from = n.loaded.back().head.index;
+  }
+  for (const Committed& c : n.committed) {
+    if (c.index > from && c.entry.type == core::EntryType::kCommand) state += c.entry.data + "\n";
+  }
+  return state;
+}
+
+class Snapshots : public ThreeNodes {
+ protected:
+  void SetUp() override {
+    chunk_bytes_ = 16;  // many chunks per transfer
+    // A restart delivers what the log holds after the snapshot (raftlogd's
+    // way): the snapshot decides where that starts.
+    resume_from_commit_ = false;
+    ThreeNodes::SetUp();
+  }
+  // Proposes n commands on the leader and waits until every running node
+  // has applied them.
+  core::LogIndex propose(core::NodeId l, int n, const std::string& prefix) {
+    core::ProposalId id;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(nodes_[l].log->propose_command(prefix + std::to_string(i), &id).ok());
+    }
+    EXPECT_TRUE(pump_until([&] {
+      for (auto& [nid, node] : nodes_) {
+        if (node.log && node.log->local_history().applied < id.index) return false;
+      }
+      return true;
+    }));
+    return id.index;
+  }
+};
+
+TEST_F(Snapshots, InstallSnapshotIsCheckedThenCompactsAndAFollowerBehindLoadsIt) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  const core::NodeId f = l == 1 ? 2 : 1;
+  nodes_[f].log.reset();  // down while the others go on and compact
+  const core::LogIndex last = propose(l, 50, "a");
+  TestNode& ln = nodes_[l];
+  const core::LogIndex applied = ln.log->local_history().applied;
+  ASSERT_GE(applied, last);
+
+  EXPECT_EQ(ln.log->install_snapshot(applied + 1, "x").code(), Status::Code::kInvalidInput)
+      << "above the applied index";
+  EXPECT_EQ(ln.log->install_snapshot(0, "x").code(), Status::Code::kInvalidInput)
+      << "not above the head";
+  EXPECT_EQ(ln.log->compact(applied).code(), Status::Code::kInvalidInput)
+      << "no snapshot covers it";
+  const std::string state = StateOf(ln.committed, applied);
+  ASSERT_TRUE(ln.log->install_snapshot(applied, state).ok());
+  EXPECT_TRUE(ln.log->is_snapshot_installing());
+  EXPECT_TRUE(ln.log->install_snapshot(applied, state).IsBusy()) << "one at a time";
+  ASSERT_TRUE(pump_until([&] { return !ln.installed.empty(); }));
+  EXPECT_FALSE(ln.log->is_snapshot_installing());
+  EXPECT_EQ(ln.installed[0].head.index, applied);
+  EXPECT_EQ(ln.log->local_history().head, applied);
+  core::SnapshotHead head;
+  ASSERT_TRUE(ln.log->last_snapshot(&head).ok());
+  EXPECT_EQ(head.index, applied);
+  EXPECT_EQ(head.size, state.size());
+  EXPECT_EQ(head.config.voters, (std::vector<core::NodeId>{1, 2, 3}));
+
+  // The follower comes back behind the head: the snapshot (in 16-byte
+  // chunks), then the log from the head on.
+  start(f);
+  const core::LogIndex more = propose(l, 10, "b");
+  TestNode& fn = nodes_[f];
+  ASSERT_FALSE(fn.loaded.empty());
+  EXPECT_EQ(fn.loaded.back().head.index, applied);
+  EXPECT_EQ(fn.loaded.back().snapshot, state);
+  EXPECT_EQ(fn.log->local_history().head, applied);
+  ASSERT_FALSE(fn.committed.empty());
+  EXPECT_EQ(fn.committed.front().index, applied + 1) << "the log goes on from the head";
+  EXPECT_EQ(StateOf(fn), StateOf(ln.committed, more));
+
+  // A restart starts from the snapshot and delivers nothing it covers.
+  fn.committed.clear();
+  fn.loaded.clear();
+  start(f);
+  ASSERT_TRUE(pump_until([&] { return !fn.loaded.empty() && !fn.committed.empty(); }));
+  EXPECT_EQ(fn.loaded.front().snapshot, state);
+  EXPECT_GT(fn.committed.front().index, applied);
+  EXPECT_EQ(StateOf(fn), StateOf(ln.committed, more));
+}
+
+TEST_F(Snapshots, SaveKeepsTheLogAndCompactGoesNoFurtherThanTheSnapshot) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  TestNode& ln = nodes_[l];
+  const core::LogIndex first = propose(l, 20, "a");
+  const std::string state = StateOf(ln.committed, first);
+  ASSERT_TRUE(ln.log->save_snapshot(first, state).ok());
+  ASSERT_TRUE(pump_until([&] { return !ln.installed.empty(); }));
+  EXPECT_EQ(ln.log->local_history().head, 0u) << "the log keeps its entries";
+  const core::LogIndex second = propose(l, 20, "b");
+  EXPECT_EQ(ln.log->compact(second).code(), Status::Code::kInvalidInput);
+  ASSERT_TRUE(ln.log->compact(first - 5).ok());
+  ASSERT_TRUE(pump_until([&] { return !ln.log->is_snapshot_installing(); }));
+  EXPECT_EQ(ln.log->local_history().head, first - 5);
+  std::vector<core::Entry> entries;
+  ASSERT_TRUE(ln.log->committed_entries(first - 4, second + 1, SIZE_MAX, &entries).ok());
+  EXPECT_EQ(entries.front().index, first - 4);
+  // A restart loads the snapshot and goes on after it, not after the head.
+  ln.committed.clear();
+  ln.loaded.clear();
+  start(l);
+  ASSERT_TRUE(pump_until([&] { return !ln.loaded.empty() && !ln.committed.empty(); }));
+  EXPECT_EQ(ln.loaded.front().head.index, first);
+  EXPECT_EQ(ln.committed.front().index, first + 1);
+}
 
 TEST_F(ThreeNodes, ElectALeaderAndCommitProposalsEverywhereInOrder) {
   ASSERT_TRUE(pump_until([&] { return leader() != 0; }));

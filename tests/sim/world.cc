@@ -442,7 +442,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
       done_.push_back(std::move(d));
       // One report stands for every merged write; the rest report empty.
       for (size_t i = 1; i < jobs_; ++i) {
-        done_.push_back(LogWriteDone{done_.back().status, {}, {}, {}});
+        done_.push_back(LogWriteDone{done_.back().status, {}, {}, {}, {}});
       }
       writing_ = false;
       if (!queue_.empty()) start();

@@ -6,13 +6,16 @@
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
 
 #include "storage/coding.h"
+#include "storage/crc32c.h"
 #include "test_util.h"
 
 namespace raftlog::storage {
@@ -470,6 +473,101 @@ TEST_F(LevelDbLogStoreTest, ReadersRunBesideTheWriter) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_TRUE(reader_kept_up) << "the reader read through " << read_through.load();
   EXPECT_GE(reads.load(), 6) << "a read before each of the 6 compactions, at least";
+}
+
+}  // namespace
+}  // namespace raftlog::storage
+
+namespace raftlog::storage {
+namespace {
+
+TEST_F(LevelDbLogStoreTest, TheSnapshotsDataSurvivesAReopenAndOnlyTheMetasFileIsKept) {
+  Open();
+  Append(MakeEntries(1, 50, 1));
+  SnapshotMeta first;
+  first.last_index = 20;
+  first.last_term = 1;
+  ASSERT_TRUE(store_->save_snapshot(first, "state at 20").ok());
+  SnapshotMeta second;
+  second.last_index = 30;
+  second.last_term = 1;
+  ASSERT_TRUE(store_->save_snapshot(second, "state at 30").ok());
+  const std::string snaps = dir_.path() + "/snapshots";
+  auto files = [&] {
+    std::vector<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(snaps)) {
+      names.push_back(f.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  ASSERT_EQ(files().size(), 1u) << "the older snapshot's file is deleted";
+  // A crash after a newer file was renamed into place but before its meta
+  // was saved: the file is an orphan, and goes at the next open.
+  std::unique_ptr<SnapshotFiles> raw;
+  ASSERT_TRUE(SnapshotFiles::Open(snaps, &raw).ok());
+  const std::string orphan = "state at 40";
+  ASSERT_TRUE(raw->begin({40, 1, orphan.size(), Crc32c(orphan.data(), orphan.size())}).ok());
+  ASSERT_TRUE(raw->append(0, orphan).ok());
+  ASSERT_TRUE(raw->finish().ok());
+  raw.reset();
+  ASSERT_EQ(files().size(), 2u);
+  Open();
+  EXPECT_EQ(files().size(), 1u);
+  core::SnapshotHead head;
+  ASSERT_TRUE(store_->snapshot(&head).ok());
+  EXPECT_EQ(head.index, 30u);
+  std::string data;
+  ASSERT_TRUE(store_->snapshot_data(head, 0, 100, &data).ok());
+  EXPECT_EQ(data, "state at 30");
+}
+
+TEST_F(LevelDbLogStoreTest, AMissingSnapshotFileStopsTheOpen) {
+  Open();
+  Append(MakeEntries(1, 10, 1));
+  SnapshotMeta meta;
+  meta.last_index = 5;
+  meta.last_term = 1;
+  ASSERT_TRUE(store_->save_snapshot(meta, "state").ok());
+  store_.reset();
+  for (const auto& f : std::filesystem::directory_iterator(dir_.path() + "/snapshots")) {
+    std::filesystem::remove(f.path());
+  }
+  std::unique_ptr<LevelDbLogStore> again;
+  Status s = LevelDbLogStore::Open(dir_.path(), {}, &again);
+  EXPECT_TRUE(s.IsCorruption()) << s.message();
+  EXPECT_NE(s.message().find("no data file"), std::string::npos) << s.message();
+}
+
+TEST_F(LevelDbLogStoreTest, CompactionGivesTheDiskSpaceBack) {
+  // A small memtable, so that the entries reach table files long before
+  // they are deleted, as in any log larger than a few memtables.
+  LevelDbOptions options;
+  options.write_buffer_size = 1 << 20;
+  Open(options);
+  for (LogIndex i = 1; i <= 20000; i += 1000) Append(MakeEntries(i, i + 999, 1, 1000));
+  auto bytes_on_disk = [&] {
+    uint64_t total = 0;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (f.is_regular_file()) total += f.file_size();
+    }
+    return total;
+  };
+  const uint64_t before = bytes_on_disk();
+  SnapshotMeta meta;
+  meta.last_index = 19990;
+  meta.last_term = 1;
+  ASSERT_TRUE(store_->save_snapshot(meta, "s").ok());
+  ASSERT_TRUE(store_->compact(19990).ok());
+  store_->wait_for_cleanup();
+  const uint64_t after = bytes_on_disk();
+  EXPECT_GT(before, 20000u * 1000u);
+  std::string listing;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    if (f.is_regular_file())
+      listing += f.path().filename().string() + " " + std::to_string(f.file_size()) + "\n";
+  }
+  EXPECT_LT(after, before / 4) << before << " bytes before, " << after << " after\n" << listing;
 }
 
 }  // namespace

@@ -269,6 +269,85 @@ TEST_P(LogStoreTest, OlderSnapshotIsRejected) {
       << s.message();
 }
 
+core::SnapshotHead HeadOf(LogIndex index, Term term, std::string_view data) {
+  core::SnapshotHead h;
+  h.index = index;
+  h.term = term;
+  h.config.voters = {1, 2, 3};
+  h.size = data.size();
+  h.crc = Crc32c(data.data(), data.size());
+  return h;
+}
+
+TEST_P(LogStoreTest, ASnapshotWrittenInPiecesIsServedBackWholeOnceFinished) {
+  Append(MakeEntries(1, 10, 1));
+  core::SnapshotHead none;
+  EXPECT_TRUE(store_->snapshot(&none).IsNotFound());
+  const std::string data = "0123456789abcdefghij";
+  const core::SnapshotHead head = HeadOf(30, 2, data);
+  ASSERT_TRUE(store_->write_snapshot(head, 0, data.substr(0, 8)).ok());
+  ASSERT_TRUE(store_->write_snapshot(head, 4, data.substr(4, 8)).ok()) << "a repeat is ignored";
+  EXPECT_EQ(store_->write_snapshot(head, 16, data.substr(16)).code(), Status::Code::kInvalidInput)
+      << "a gap";
+  EXPECT_TRUE(store_->snapshot(&none).IsNotFound()) << "nothing until finished";
+  ASSERT_TRUE(store_->write_snapshot(head, 12, data.substr(12)).ok());
+  ASSERT_TRUE(store_->finish_snapshot(head, /*replace_log=*/true).ok());
+  core::SnapshotHead got;
+  ASSERT_TRUE(store_->snapshot(&got).ok());
+  EXPECT_EQ(got, head);
+  std::string out;
+  ASSERT_TRUE(store_->snapshot_data(head, 5, 7, &out).ok());
+  EXPECT_EQ(out, data.substr(5, 7));
+  ASSERT_TRUE(store_->snapshot_data(head, 0, 1000, &out).ok());
+  EXPECT_EQ(out, data);
+  EXPECT_EQ(store_->head_index(), 30u);
+  EXPECT_EQ(store_->last_index(), 30u);
+  core::SnapshotHead other = head;
+  other.index = 31;
+  EXPECT_TRUE(store_->snapshot_data(other, 0, 10, &out).IsNotFound());
+}
+
+TEST_P(LogStoreTest, ASnapshotWhoseDataDoesNotMatchItsCrcIsRefusedAndTheOldOneStays) {
+  Append(MakeEntries(1, 10, 1));
+  const std::string old_data = "old state";
+  SnapshotMeta meta;
+  meta.last_index = 5;
+  meta.last_term = 1;
+  ASSERT_TRUE(store_->save_snapshot(meta, old_data).ok());
+  std::string data = "new state!";
+  const core::SnapshotHead head = HeadOf(20, 2, data);
+  data[3] ^= 1;  // damaged on the way
+  ASSERT_TRUE(store_->write_snapshot(head, 0, data).ok());
+  EXPECT_TRUE(store_->finish_snapshot(head, true).IsCorruption());
+  EXPECT_TRUE(store_->status().ok()) << "a damaged transfer does not fail the store";
+  core::SnapshotHead got;
+  ASSERT_TRUE(store_->snapshot(&got).ok());
+  EXPECT_EQ(got.index, 5u);
+  std::string out;
+  ASSERT_TRUE(store_->snapshot_data(got, 0, 100, &out).ok());
+  EXPECT_EQ(out, old_data);
+  EXPECT_EQ(store_->last_index(), 10u) << "the log is untouched";
+  EXPECT_EQ(store_->finish_snapshot(head, true).code(), Status::Code::kInvalidInput)
+      << "what was written is gone";
+}
+
+TEST_P(LogStoreTest, AReceivedSnapshotReplacesEvenALogThatHoldsItsHead) {
+  Append(MakeEntries(1, 10, 1));
+  const core::SnapshotHead head = HeadOf(6, 1, "s");
+  ASSERT_TRUE(store_->write_snapshot(head, 0, "s").ok());
+  ASSERT_TRUE(store_->finish_snapshot(head, /*replace_log=*/true).ok());
+  EXPECT_EQ(store_->head_index(), 6u);
+  EXPECT_EQ(store_->last_index(), 6u);
+  // A local one keeps the log.
+  Append(MakeEntries(7, 12, 1));
+  SnapshotMeta meta;
+  meta.last_index = 9;
+  meta.last_term = 1;
+  ASSERT_TRUE(store_->save_snapshot(meta, "t").ok());
+  EXPECT_EQ(store_->head_index(), 6u);
+  EXPECT_EQ(store_->last_index(), 12u);
+}
+
 TEST_P(LogStoreTest, WriteFailureIsStickyAndDurableDataStaysReadable) {
   Append(MakeEntries(1, 5, 1), HardState{1, 1, 3});
   InjectDiskFull();

@@ -4,6 +4,7 @@
 //   raftlog-ctl append PAYLOAD...        append entries (acknowledged once committed)
 //   raftlog-ctl fetch --from N [--max-count M]
 //                                        committed entries, from the first node that answers
+//   raftlog-ctl snapshot                 every node takes a snapshot now
 //
 // The cluster is named by --config (any node's config file: its peer lines)
 // or by --endpoint, repeated. status asks every node at once, so a node that
@@ -65,6 +66,24 @@ std::string JsonValue(const raftlog::wire::Value& v) {
   return "null";
 }
 
+// 1536 -> "1.5K", as ls -h does (K = 1024).
+std::string HumanBytes(uint64_t n) {
+  const char* units = "BKMGTP";
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+  } else {
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+  }
+  return buf;
+}
+
 // One node's answer to status.
 struct NodeReply {
   Status status;
@@ -96,8 +115,8 @@ int Status_(const raftlog::ClientOptions& copts, const std::vector<std::string>&
   std::vector<raftlog::wire::NodeStatus> leaders;
   std::vector<NodeReply> replies = AskAll(endpoints, copts);
   if (!json) {
-    std::printf("%-4s %-24s %-13s %6s %6s %10s %10s %8s %10s\n", "ID", "ENDPOINT", "ROLE", "TERM",
-                "LEADER", "COMMIT", "APPLIED", "HEAD", "LAST");
+    std::printf("%-4s %-24s %-13s %6s %6s %10s %10s %10s %10s %10s %10s\n", "ID", "ENDPOINT",
+                "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "HEAD", "LAST", "SNAPSHOT", "DISK");
   }
   std::string out = "[";
   for (size_t i = 0; i < endpoints.size(); ++i) {
@@ -122,14 +141,21 @@ int Status_(const raftlog::ClientOptions& copts, const std::vector<std::string>&
     } else if (!s.ok()) {
       std::printf("%-4s %-24s unreachable: %s\n", "?", e.c_str(), s.ToString().c_str());
     } else {
-      std::printf("%-4llu %-24s %-13s %6llu %6llu %10llu %10llu %8llu %10llu\n",
+      auto counter = [&](const char* name) -> unsigned long long {
+        for (const auto& [n, v] : counters) {
+          if (n == name) return v;
+        }
+        return 0;
+      };
+      std::printf("%-4llu %-24s %-13s %6llu %6llu %10llu %10llu %10llu %10llu %10llu %10s\n",
                   static_cast<unsigned long long>(st.id), e.c_str(),
                   raftlog::core::RoleName(st.role), static_cast<unsigned long long>(st.term),
                   static_cast<unsigned long long>(st.leader),
                   static_cast<unsigned long long>(st.commit_index),
                   static_cast<unsigned long long>(st.applied_index),
                   static_cast<unsigned long long>(st.head_index),
-                  static_cast<unsigned long long>(st.last_index));
+                  static_cast<unsigned long long>(st.last_index), counter("snapshot_index"),
+                  HumanBytes(counter("disk_bytes")).c_str());
     }
     if (!s.ok()) ++failures;
     if (s.ok() && st.role == raftlog::core::Role::kLeader) leaders.push_back(st);
@@ -171,7 +197,7 @@ int main(int argc, char** argv) {
       "from", po::value(&from), "fetch: first index")("max-count", po::value(&max_count),
                                                       "fetch: at most this many entries")(
       "timeout-ms", po::value(&timeout_ms)->default_value(timeout_ms), "per request")(
-      "command", po::value(&command), "status | append | fetch")(
+      "command", po::value(&command), "status | append | fetch | snapshot")(
       "args", po::value(&args)->composing(), "the command's arguments");
   po::positional_options_description pos;
   pos.add("command", 1).add("args", -1);
@@ -182,7 +208,10 @@ int main(int argc, char** argv) {
       "  append PAYLOAD...               append each payload, wait for its commit, print its "
       "index\n"
       "  fetch --from N [--max-count M]  committed entries, from the first node that answers,\n"
-      "                                  as JSON lines (events as raftlog-sub prints them)\n\n";
+      "                                  as JSON lines (events as raftlog-sub prints them)\n"
+      "  snapshot                        each node saves a snapshot of what it applied now\n"
+      "                                  (and compacts as its retention allows); prints\n"
+      "                                  {endpoint, index, term, bytes} per node\n\n";
   try {
     po::variables_map vm;
     po::parsed_options parsed =
@@ -241,6 +270,25 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(r.term));
       } else {
         std::fprintf(stderr, "raftlog-ctl: append failed: %s\n", s.ToString().c_str());
+        ++failures;
+      }
+    }
+    return failures == 0 ? 0 : 1;
+  }
+  if (command == "snapshot") {
+    int failures = 0;
+    for (const std::string& e : endpoints) {
+      raftlog::wire::SnapshotResult r;
+      // Encoding and writing a large state takes longer than a request.
+      Status s = client.snapshot(e, std::chrono::milliseconds(timeout_ms) * 5, &r);
+      if (s.ok()) {
+        std::printf("{\"endpoint\":%s,\"index\":%llu,\"term\":%llu,\"bytes\":%llu}\n",
+                    JsonString(e).c_str(), static_cast<unsigned long long>(r.index),
+                    static_cast<unsigned long long>(r.term),
+                    static_cast<unsigned long long>(r.bytes));
+      } else {
+        std::fprintf(stderr, "raftlog-ctl: snapshot on %s failed: %s\n", e.c_str(),
+                     s.ToString().c_str());
         ++failures;
       }
     }

@@ -50,6 +50,11 @@ class Client {
   Status append(const std::string& payload, std::chrono::milliseconds deadline,
                 wire::AppendResult* out);
 
+  // Has the node at endpoint take a snapshot now (raftlog-ctl snapshot);
+  // waits up to `timeout` for it to be durable.
+  Status snapshot(const std::string& endpoint, std::chrono::milliseconds timeout,
+                  wire::SnapshotResult* out);
+
   // Committed entries from the node at endpoint.
   Status fetch(const std::string& endpoint, const wire::FetchArgs& args, wire::FetchResult* out);
 

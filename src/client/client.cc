@@ -158,6 +158,19 @@ Status Client::append(const std::string& payload, std::chrono::milliseconds dead
   return last;
 }
 
+Status Client::snapshot(const std::string& endpoint, std::chrono::milliseconds timeout,
+                        wire::SnapshotResult* out) {
+  const auto saved = impl_->options_.request_timeout;
+  impl_->options_.request_timeout = timeout;
+  wire::ClientReply reply;
+  Status s = impl_->call(endpoint, wire::kSnapshotOp, {}, &reply);
+  impl_->options_.request_timeout = saved;
+  if (!s.ok()) return s;
+  s = ReplyStatus(reply);
+  if (!s.ok()) return s;
+  return wire::DecodeSnapshotResult(reply.body, out);
+}
+
 Status Client::fetch(const std::string& endpoint, const wire::FetchArgs& args,
                      wire::FetchResult* out) {
   wire::ClientReply reply;

@@ -91,6 +91,24 @@ void ClientService::handle(const ReplyTo& to, const wire::ClientRequest& request
     send_reply(to, handle_status(request));
   } else if (request.op == wire::kFetchOp) {
     send_reply(to, handle_fetch(request));
+  } else if (request.op == wire::kSnapshotOp) {
+    if (!snapshot_) {
+      send_reply(to, error_reply(request.request_id,
+                                 Status::NotSupported("this node takes no snapshots")));
+      return;
+    }
+    // Answered once the snapshot is durable (the service outlives the
+    // snapshotter's callbacks: both live as long as the node).
+    snapshot_([this, to](const Status& s, const core::SnapshotHead& head) {
+      if (!s.ok()) {
+        send_reply(to, error_reply(to.request_id, s));
+        return;
+      }
+      wire::ClientReply reply;
+      reply.request_id = to.request_id;
+      reply.body = wire::EncodeSnapshotResult({head.index, head.term, head.size});
+      send_reply(to, reply);
+    });
   } else {
     send_reply(to, error_reply(request.request_id,
                                Status::InvalidInput("unknown op '" + request.op + "'")));

@@ -60,6 +60,12 @@ class ClientService : public AckSink {
   void on_misshapen(const ReplyTo& to, size_t frames);
 
   const ClientCounters& counters() const { return counters_; }
+  // Who takes a snapshot when a client asks (op "snapshot"): raftlogd's
+  // Snapshotter. Unset: the op is NotSupported.
+  using SnapshotHandler =
+      std::function<void(std::function<void(const Status&, const core::SnapshotHead&)> done)>;
+  void set_snapshot_handler(SnapshotHandler handler) { snapshot_ = std::move(handler); }
+
   // Extra counters for the status reply (the peers', the event layer's).
   void set_extra_counters(std::function<wire::Value::Map()> extra) { extra_ = std::move(extra); }
 
@@ -99,6 +105,7 @@ class ClientService : public AckSink {
   ClientCounters counters_;
   WarnLimiter warnings_{10};
   std::function<wire::Value::Map()> extra_;
+  SnapshotHandler snapshot_;
   std::string buffer_;
 };
 

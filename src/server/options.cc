@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -122,6 +123,7 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   std::vector<std::string> peers;
   std::string config_file;
   std::string pre_vote = "true", check_quorum = "true";
+  std::string retain_age;
 
   po::options_description generic("Command line only");
   generic.add_options()("help,h", "print this help and exit")(
@@ -182,7 +184,25 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "pub-hwm", po::value(&o.pub_hwm)->default_value(o.pub_hwm),
       "messages queued per subscriber before the PUB socket drops (subscribers then fetch)")(
       "log-level", po::value(&o.log_level)->default_value(o.log_level),
-      "debug, info, warn or error");
+      "debug, info, warn or error")(
+      "snapshot-every",
+      po::value(&o.retention.snapshot_every)->default_value(o.retention.snapshot_every),
+      "applied entries between automatic snapshots (0: only raftlog-ctl snapshot)")(
+      "retain-entries", po::value(&o.retention.retain_entries),
+      "keep at least the newest this many entries in the log; older ones go once a snapshot "
+      "covers them (unset: no such limit)")(
+      "retain-bytes", po::value(&o.retention.retain_bytes),
+      "keep at most about this many bytes of entries in the log (unset: no such limit)")(
+      "retain-age", po::value(&retain_age),
+      "keep entries newer than this, e.g. 7d, 12h, 30m, 90s (unset: no such limit); with "
+      "several retain-* limits an entry goes once any of them lets it go")(
+      "snapshot-chunk-bytes",
+      po::value(&o.raft.snapshot_chunk_bytes)->default_value(o.raft.snapshot_chunk_bytes),
+      "bytes of snapshot data per InstallSnapshot message to a follower")(
+      "snapshot-bytes-per-second",
+      po::value(&o.snapshot_bytes_per_second)->default_value(o.snapshot_bytes_per_second),
+      "bytes of snapshot a leader sends one follower per second (0: no limit), so that a "
+      "catch-up does not starve replication");
 
   po::options_description all;
   all.add(generic).add(node);
@@ -285,9 +305,44 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
     Status s = CheckEndpoint(o.pub_connect);
     if (!s.ok()) return fail("pub-connect: " + s.message());
   }
+  if (!retain_age.empty()) {
+    Status s = ParseDuration(retain_age, &o.retention.retain_age_ms);
+    if (!s.ok()) return fail("retain-age: " + s.message());
+    if (o.retention.retain_age_ms == 0) return fail("retain-age must be more than 0");
+  }
+  if (o.raft.snapshot_chunk_bytes == 0) return fail("snapshot-chunk-bytes must be positive");
+  // A chunk travels in one peer frame, with its envelope.
+  if (o.raft.snapshot_chunk_bytes + 4096 > o.max_frame_bytes) {
+    return fail("snapshot-chunk-bytes must be at most max-frame-bytes - 4096 (" +
+                std::to_string(o.max_frame_bytes - 4096) + ")");
+  }
+  if (o.snapshot_bytes_per_second > 0) {
+    // The core counts per tick; at least one byte a tick.
+    o.raft.snapshot_bytes_per_tick = std::max<uint64_t>(
+        1, o.snapshot_bytes_per_second * static_cast<uint64_t>(o.tick_ms) / 1000);
+  }
   static const std::set<std::string> levels = {"debug", "info", "warn", "error"};
   if (!levels.count(o.log_level)) return fail("log-level must be debug, info, warn or error");
   return result;
+}
+
+Status ParseDuration(const std::string& text, uint64_t* ms) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidInput("'" + text + "': " + why +
+                                " (expected a number and a unit: ms, s, m, h or d)");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return bad("no number");
+  if (digits > 12) return bad("too large");
+  const uint64_t n = std::stoull(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  static const std::map<std::string, uint64_t> kUnits = {
+      {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) return bad("unknown unit '" + unit + "'");
+  *ms = n * it->second;
+  return Status::Ok();
 }
 
 }  // namespace raftlog::server

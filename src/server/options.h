@@ -11,6 +11,7 @@
 #include "raftlog/core/raft.h"
 #include "raftlog/core/types.h"
 #include "raftlog/status.h"
+#include "server/snapshotter.h"
 
 namespace raftlog::server {
 
@@ -39,6 +40,9 @@ struct ServerOptions {
   std::string pub_connect;  // a broker's XSUB endpoint to publish to as well
   int pub_hwm = 100000;     // messages queued per subscriber before the PUB drops
   std::string log_level = "info";
+  // Snapshots and retention (docs/snapshots.md).
+  RetentionOptions retention;
+  uint64_t snapshot_bytes_per_second = 0;  // per follower; 0: no limit
 
   static core::Config DefaultRaft() {
     core::Config c;
@@ -59,6 +63,10 @@ struct ParseResult {
 };
 
 ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out);
+
+// A duration: a number and a unit, ms, s, m, h or d ("90s", "12h", "7d");
+// a number alone is seconds. InvalidInput saying what is wrong.
+Status ParseDuration(const std::string& text, uint64_t* ms);
 
 // "ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT]", e.g.
 // "1=tcp://127.0.0.1:7001,tcp://127.0.0.1:7101,tcp://127.0.0.1:7201".

@@ -9,8 +9,10 @@
 // SIGINT stop the loop; the storage thread then finishes the write in
 // progress (and any queued) before the process exits 0.
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <random>
 
@@ -26,6 +28,7 @@
 #include "server/options.h"
 #include "server/pub_endpoint.h"
 #include "server/publisher.h"
+#include "server/snapshotter.h"
 
 namespace {
 
@@ -48,7 +51,37 @@ void LogEvent(const raftlog::Event& event) {
     RAFTLOG_LOG(kInfo) << "term " << t->ballot.term << " voted_for=" << t->ballot.voted_for;
   } else if (const auto* l = std::get_if<NewLeaderElected>(&event)) {
     RAFTLOG_LOG(kInfo) << "leader " << l->leader << " elected for term " << l->term;
+  } else if (const auto* sl = std::get_if<raftlog::SnapshotLoaded>(&event)) {
+    RAFTLOG_LOG(kInfo) << "snapshot loaded: index " << sl->head.index << " term " << sl->head.term
+                       << ", " << sl->head.size << " bytes";
+  } else if (const auto* si = std::get_if<raftlog::SnapshotInstalled>(&event)) {
+    RAFTLOG_LOG(kInfo) << "snapshot saved: index " << si->head.index << " term " << si->head.term
+                       << ", " << si->head.size << " bytes";
   }
+}
+
+// What the loop does with each ReplicatedLog event.
+Status HandleEvent(const raftlog::Event& event, EventMachine* events, Snapshotter* snapshots) {
+  LogEvent(event);
+  events->on_event(event);
+  return snapshots->on_event(event);
+}
+
+uint64_t WallMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Bytes of the files under dir (the status reply's disk_bytes).
+uint64_t DiskBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
 }
 
 int Run(const ServerOptions& options) {
@@ -116,8 +149,9 @@ int Run(const ServerOptions& options) {
   lopts.core.random_seed = std::random_device{}() ^ (options.id << 32);
   lopts.tick_interval = std::chrono::milliseconds(options.tick_ms);
   lopts.max_command_bytes = raftlog::wire::EntryBytesFor(options.max_payload_bytes);
-  // The producer table is rebuilt by re-applying the log from its head (it
-  // is not persisted until snapshots exist); see EventMachine.
+  // The event layer's state (producer table, prev-index chain) comes from
+  // the latest snapshot (SnapshotLoaded, the first event) and the log after
+  // it, applied again; see EventMachine and docs/snapshots.md.
   lopts.resume_from_commit = false;
   for (const Member& m : options.members) lopts.members.voters.push_back(m.id);
 
@@ -151,6 +185,28 @@ int Run(const ServerOptions& options) {
   eopts.publish_after = log->local_history().committed;
   EventMachine events(log.get(), &publisher, &clients, eopts);
   clients.set_events(&events);
+  Snapshotter snapshots(log.get(), &events, options.retention);
+  clients.set_snapshot_handler([&snapshots](Snapshotter::Done done) {
+    RAFTLOG_LOG(kInfo) << "snapshot asked for by a client";
+    snapshots.request(std::move(done));
+  });
+  // The store's snapshot is the first event: the event layer takes it on
+  // before anything else (and before learn() reads what follows it).
+  {
+    raftlog::Event first;
+    while (log->next_event(&first)) {
+      s = HandleEvent(first, &events, &snapshots);
+      if (!s.ok()) {
+        RAFTLOG_LOG(kError) << "cannot start: " << s.ToString();
+        return 1;
+      }
+    }
+  }
+  s = snapshots.learn();
+  if (!s.ok()) {
+    RAFTLOG_LOG(kError) << "cannot start: reading the retained log: " << s.ToString();
+    return 1;
+  }
   s = client_socket.start(options.self()->client_endpoint, poller.get());
   if (!s.ok()) {
     RAFTLOG_LOG(kError) << s.ToString();
@@ -160,6 +216,8 @@ int Run(const ServerOptions& options) {
     using raftlog::wire::Value;
     const raftlog::net::TransportCounters& t = net->counters();
     const EventCounters& c = events.counters();
+    raftlog::core::SnapshotHead last_snapshot;
+    (void)log->last_snapshot(&last_snapshot);
     return Value::Map{
         {"peer_sent", Value::Uint(t.sent)},
         {"peer_received", Value::Uint(t.received)},
@@ -176,6 +234,12 @@ int Run(const ServerOptions& options) {
         {"producers", Value::Uint(events.producers().producers())},
         {"producer_slots", Value::Uint(events.producers().slots())},
         {"producers_expired", Value::Uint(events.producers().expired())},
+        {"snapshot_index", Value::Uint(last_snapshot.index)},
+        {"snapshot_term", Value::Uint(last_snapshot.term)},
+        {"snapshot_bytes", Value::Uint(last_snapshot.size)},
+        {"snapshots_taken", Value::Uint(snapshots.counters().snapshots)},
+        {"compactions", Value::Uint(snapshots.counters().compactions)},
+        {"disk_bytes", Value::Uint(DiskBytes(options.data_dir))},
     };
   });
 
@@ -200,10 +264,8 @@ int Run(const ServerOptions& options) {
     s = poller->wait(log->next_wait(std::chrono::milliseconds(50)));
     if (s.ok()) s = log->run_once(std::chrono::milliseconds(0));
     raftlog::Event event;
-    while (log->next_event(&event)) {
-      LogEvent(event);
-      events.on_event(event);
-    }
+    while (s.ok() && log->next_event(&event)) s = HandleEvent(event, &events, &snapshots);
+    if (s.ok()) snapshots.step(WallMs());
     if (std::chrono::steady_clock::now() >= next_heartbeat) {
       publisher.heartbeat({events.last_event_index(), log->local_history().committed, options.id});
       next_heartbeat = std::chrono::steady_clock::now() + kHeartbeatEvery;

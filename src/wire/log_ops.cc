@@ -43,6 +43,19 @@ Status DecodeAppendResult(const Value::Map& body, AppendResult* out) {
   return s;
 }
 
+Value::Map EncodeSnapshotResult(const SnapshotResult& r) {
+  return {{"index", Value::Uint(r.index)},
+          {"term", Value::Uint(r.term)},
+          {"bytes", Value::Uint(r.bytes)}};
+}
+
+Status DecodeSnapshotResult(const Value::Map& body, SnapshotResult* out) {
+  Status s = RequiredUint(body, "snapshot reply", "index", &out->index);
+  if (s.ok()) s = RequiredUint(body, "snapshot reply", "term", &out->term);
+  if (s.ok()) s = RequiredUint(body, "snapshot reply", "bytes", &out->bytes);
+  return s;
+}
+
 Value::Map EncodeFetchArgs(const FetchArgs& a) {
   return {{"from", Value::Uint(a.from)},
           {"max_count", Value::Uint(a.max_count)},

@@ -16,6 +16,9 @@ Value::Map EncodeAppendArgs(const AppendArgs& args);
 Value::Map EncodeAppendResult(const AppendResult& result);
 Status DecodeAppendResult(const Value::Map& body, AppendResult* out);
 
+Value::Map EncodeSnapshotResult(const SnapshotResult& result);
+Status DecodeSnapshotResult(const Value::Map& body, SnapshotResult* out);
+
 Value::Map EncodeFetchArgs(const FetchArgs& args);
 // Clamps max_count and max_bytes to the maxima; from must be >= 1.
 Status DecodeFetchArgs(const Value::Map& args, FetchArgs* out);

@@ -41,6 +41,18 @@ struct NodeStatus {
   bool operator==(const NodeStatus&) const = default;
 };
 
+// op "snapshot": no args. The node saves a snapshot of what it has applied
+// (or, when nothing was applied since its latest, names that one) and
+// answers once it is durable: body {index, term, bytes}, the snapshot's
+// last index, that entry's term and the size of its data.
+inline constexpr const char* kSnapshotOp = "snapshot";
+
+struct SnapshotResult {
+  core::LogIndex index = 0;
+  core::Term term = 0;
+  uint64_t bytes = 0;
+};
+
 // op "append": args {payload: bin}. Appends one Command entry; the ok reply
 // comes once it is committed (durable on a majority): body {index, term}.
 inline constexpr const char* kAppendOp = "append";

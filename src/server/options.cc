@@ -341,6 +341,7 @@ Status ParseDuration(const std::string& text, uint64_t* ms) {
       {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return bad("unknown unit '" + unit + "'");
+  if (n > UINT64_MAX / 1000 / it->second) return bad("too large");
   *ms = n * it->second;
   return Status::Ok();
 }

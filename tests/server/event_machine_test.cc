@@ -14,6 +14,7 @@
 #include "raftlog/storage/memory_log_store.h"
 #include "raftlog/wire/event_ops.h"
 #include "server/log.h"
+#include "server/snapshotter.h"
 
 namespace raftlog::server {
 namespace {
@@ -84,7 +85,8 @@ class Node {
     events_ = std::make_unique<EventMachine>(log_.get(), &rec_, &rec_, eo);
   }
 
-  // One loop turn; every event goes to the machine unless held.
+  // One loop turn; every event goes to the machine unless held (and to
+  // the snapshotter, if there is one, which then steps at wall time now_ms_).
   void turn(bool hold_committed = false) {
     clock_.advance(milliseconds(10));
     ASSERT_TRUE(log_->run_once(milliseconds(0)).ok());
@@ -95,7 +97,14 @@ class Node {
         continue;
       }
       events_->on_event(ev);
+      if (snaps_) {
+        ASSERT_TRUE(snaps_->on_event(ev).ok());
+      }
     }
+    if (snaps_) snaps_->step(now_ms_);
+  }
+  void enable_snapshots(const RetentionOptions& o) {
+    snaps_ = std::make_unique<Snapshotter>(log_.get(), events_.get(), o);
   }
   void release_held() {
     for (const Event& ev : held_) events_->on_event(ev);
@@ -129,6 +138,8 @@ class Node {
   Recorder rec_;
   std::unique_ptr<EventMachine> events_;
   std::vector<Event> held_;
+  std::unique_ptr<Snapshotter> snaps_;
+  uint64_t now_ms_ = 0;
 };
 
 TEST(EventMachine, APushIsAckedOnlyOnceItsEntryCommitsAndARetryGetsTheSameIndex) {
@@ -597,6 +608,161 @@ TEST(EventMachineSnapshot, CutOrDamagedSnapshotsAreRefusedAndNeverCrash) {
   EXPECT_GT(refused, bytes.size());
   ASSERT_TRUE(n.events_->restore(life.head, bytes).ok());
   EXPECT_EQ(n.events_->snapshot(), bytes);
+}
+
+// --- Snapshotter: when snapshots are taken and how far the log goes ---
+
+// Pushes n events from one producer, stamped at log times at_ms(i), and
+// settles: every one committed, applied and snapshotted as due.
+void PushMany(Node& n, uint64_t count, const std::function<uint64_t(uint64_t)>& at_ms) {
+  for (uint64_t i = 1; i <= count; ++i) {
+    n.push("c", "p", i, at_ms(i));
+    if (i % 64 != 0 && i != count) continue;
+    // Applied one entry per Ready: turns until every push is answered.
+    for (int turns = 0; turns < 1000 && n.events_->pending() > 0; ++turns) {
+      n.writer_.release();
+      n.turn();
+    }
+    ASSERT_EQ(n.events_->pending(), 0u);
+  }
+  n.settle();
+}
+
+TEST(Snapshotter, SnapshotsEveryNEntriesAndKeepsAtLeastTheRetainedOnes) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  RetentionOptions o;
+  o.snapshot_every = 500;
+  o.retain_entries = 1000;
+  n.enable_snapshots(o);
+  n.elect();
+  PushMany(n, 6000, [](uint64_t) { return 1; });
+  const LocalHistory h = n.log_->local_history();
+  EXPECT_GE(n.snaps_->counters().snapshots, 10u);
+  EXPECT_GE(n.snaps_->counters().compactions, 1u);
+  EXPECT_GE(h.applied - h.head, 1000u) << "never fewer than retain-entries kept";
+  // Compaction goes in steps of at least 1024 entries, up to the snapshot.
+  EXPECT_LE(h.applied - h.head, 1000u + 1024u + 500u);
+  core::SnapshotHead snap;
+  ASSERT_TRUE(n.log_->last_snapshot(&snap).ok());
+  EXPECT_GE(snap.index, h.head);
+  EXPECT_EQ(disk.head_index(), h.head);
+}
+
+TEST(Snapshotter, WithNoRetentionLimitTheLogKeepsEverything) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  RetentionOptions o;
+  o.snapshot_every = 500;
+  n.enable_snapshots(o);
+  n.elect();
+  PushMany(n, 3000, [](uint64_t) { return 1; });
+  EXPECT_GE(n.snaps_->counters().snapshots, 5u);
+  EXPECT_EQ(n.log_->local_history().head, 0u);
+  EXPECT_EQ(n.snaps_->counters().compactions, 0u);
+}
+
+TEST(Snapshotter, RetainBytesKeepsAtMostThatMuchOfTheLog) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  RetentionOptions o;
+  o.snapshot_every = 1000;
+  o.retain_bytes = 64 << 10;
+  n.enable_snapshots(o);
+  n.elect();
+  PushMany(n, 8000, [](uint64_t) { return 1; });
+  const LocalHistory h = n.log_->local_history();
+  ASSERT_GT(h.head, 0u);
+  std::vector<core::Entry> kept;
+  ASSERT_TRUE(n.log_->committed_entries(h.head + 1, h.applied + 1, SIZE_MAX, &kept).ok());
+  uint64_t bytes = 0;
+  for (const core::Entry& e : kept) bytes += e.byte_size();
+  EXPECT_LE(bytes, o.retain_bytes);
+  // ...and not far less: up to a mark (1 MiB or 1024 entries) plus what
+  // came after the last snapshot, which cannot go yet.
+  const uint64_t entry = kept.back().byte_size();
+  EXPECT_GE(bytes + (Snapshotter::kMarkEntries + o.snapshot_every) * entry, o.retain_bytes);
+}
+
+TEST(Snapshotter, RetainAgeDropsEntriesOlderThanTheAgeByLogTime) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  RetentionOptions o;
+  o.snapshot_every = 1000;
+  o.retain_age_ms = 1000 * 1000;  // 1000 s
+  n.enable_snapshots(o);
+  n.elect();
+  // Event i at i seconds; the wall clock at 4000 s: events up to 3000 s
+  // are older than the age.
+  n.now_ms_ = 4000 * 1000;
+  PushMany(n, 4000, [](uint64_t i) { return i * 1000; });
+  const core::LogIndex head = n.log_->local_history().head;
+  ASSERT_GT(head, 0u);
+  std::vector<core::Entry> first;
+  ASSERT_TRUE(n.log_->committed_entries(head + 1, head + 2, SIZE_MAX, &first).ok());
+  wire::EventRecordView record;
+  ASSERT_TRUE(
+      wire::DecodeEventRecord(first[0].data.data(), first[0].data.size(), {}, &record).ok());
+  // Nothing newer than the age went (event i is entry i + 1: the leader's
+  // noop is first), and the log was cut to within a mark of it.
+  EXPECT_LE(head, 3000u + 1);
+  EXPECT_GE(head + Snapshotter::kMarkEntries + o.snapshot_every, 3000u + 1);
+  EXPECT_LE(record.timestamp_ms, (3000u + 1) * 1000);
+}
+
+TEST(Snapshotter, ARequestIsAnsweredOnceTheSnapshotIsDurable) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  RetentionOptions o;
+  o.snapshot_every = 0;  // only when asked
+  n.enable_snapshots(o);
+  n.elect();
+  PushMany(n, 10, [](uint64_t) { return 1; });
+  std::vector<std::pair<Status, core::SnapshotHead>> answers;
+  auto record = [&](const Status& s, const core::SnapshotHead& h) { answers.push_back({s, h}); };
+  n.snaps_->request(record);
+  n.turn();  // saved to the writer, not durable
+  EXPECT_TRUE(answers.empty());
+  n.writer_.release();
+  n.turn();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_TRUE(answers[0].first.ok());
+  EXPECT_EQ(answers[0].second.index, n.log_->local_history().applied);
+  EXPECT_EQ(answers[0].second.size, n.events_->snapshot().size());
+  // Nothing applied since: the same one, at once.
+  n.snaps_->request(record);
+  n.turn();
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].second, answers[0].second);
+  EXPECT_EQ(n.snaps_->counters().snapshots, 1u);
+}
+
+TEST(Snapshotter, ANodeRestartedFromItsSnapshotAnswersRetriesItCompactedAway) {
+  storage::MemoryLogStore disk;
+  {
+    Node n(&disk);
+    RetentionOptions o;
+    o.snapshot_every = 500;
+    o.retain_entries = 100;
+    n.enable_snapshots(o);
+    n.elect();
+    PushMany(n, 3000, [](uint64_t) { return 1; });
+    ASSERT_GT(n.log_->local_history().head, 1500u);
+  }
+  Node again(&disk);
+  again.enable_snapshots(RetentionOptions{});
+  again.elect();
+  again.settle();
+  // The restarted node's table is the snapshot's (the log it covers is not
+  // applied again): the answer to a retry within the window comes from it.
+  ASSERT_EQ(again.events_->applied(), again.log_->local_history().applied);
+  again.push("retry", "p", 2999);
+  again.settle();
+  ASSERT_FALSE(again.rec_.answers.empty());
+  const Answer& a = again.rec_.answers.back();
+  ASSERT_TRUE(a.ok) << a.status.ToString();
+  EXPECT_TRUE(a.result.duplicate);
+  EXPECT_EQ(a.result.index, 3000u);  // the noop is entry 1
 }
 
 }  // namespace

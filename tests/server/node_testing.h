@@ -30,13 +30,7 @@ class HeldWriter final : public LogWriter {
     done_.clear();
   }
   void release() {
-    for (LogWrite& w : held_) {
-      LogWriteDone d;
-      d.status = store_->append(w.hard_state, w.entries, w.sync);
-      if (!w.entries.empty()) d.last_entry = {w.entries.back().index, w.entries.back().term};
-      d.after_persist = std::move(w.after_persist);
-      done_.push_back(std::move(d));
-    }
+    for (LogWrite& w : held_) done_.push_back(CarryOut(store_, w));
     held_.clear();
   }
 

@@ -137,6 +137,58 @@ TEST_F(OptionsTest, TheProducerWindowIsWithinTheProtocolsBounds) {
   }
 }
 
+TEST_F(OptionsTest, RetentionIsUnsetUnlessGivenAndEveryLimitParses) {
+  ASSERT_EQ(parse_with({}).action, ParseResult::Action::kRun);
+  EXPECT_FALSE(options_.retention.limits_set());
+  EXPECT_EQ(options_.retention.snapshot_every, 100000u);
+  ASSERT_EQ(parse_with({"--retain-entries", "5000", "--retain-bytes", "1000000", "--retain-age",
+                        "12h", "--snapshot-every", "0"})
+                .action,
+            ParseResult::Action::kRun);
+  EXPECT_EQ(options_.retention.retain_entries, 5000u);
+  EXPECT_EQ(options_.retention.retain_bytes, 1000000u);
+  EXPECT_EQ(options_.retention.retain_age_ms, 12u * 3600 * 1000);
+  EXPECT_EQ(options_.retention.snapshot_every, 0u);
+  for (const char* bad : {"7x", "d", "-1h", "0s", "999999999999d", "1.5h"}) {
+    EXPECT_EQ(parse_with({"--retain-age", bad}).action, ParseResult::Action::kExitError) << bad;
+  }
+  EXPECT_EQ(parse_with({"--retain-age", "12"}).action, ParseResult::Action::kRun) << "seconds";
+  EXPECT_EQ(options_.retention.retain_age_ms, 12000u);
+}
+
+TEST(ParseDurationTest, UnitsAndErrors) {
+  uint64_t ms = 0;
+  ASSERT_TRUE(ParseDuration("250ms", &ms).ok());
+  EXPECT_EQ(ms, 250u);
+  ASSERT_TRUE(ParseDuration("90s", &ms).ok());
+  EXPECT_EQ(ms, 90000u);
+  ASSERT_TRUE(ParseDuration("30m", &ms).ok());
+  EXPECT_EQ(ms, 1800000u);
+  ASSERT_TRUE(ParseDuration("7d", &ms).ok());
+  EXPECT_EQ(ms, 7u * 86400 * 1000);
+  Status s = ParseDuration("7w", &ms);
+  EXPECT_TRUE(s.IsInvalidInput());
+  EXPECT_NE(s.message().find("unknown unit 'w'"), std::string::npos) << s.message();
+  EXPECT_NE(ParseDuration("h", &ms).message().find("no number"), std::string::npos);
+}
+
+TEST_F(OptionsTest, SnapshotChunksFitInAPeerFrameAndTheThrottleIsPerTick) {
+  ParseResult r = parse_with({"--snapshot-chunk-bytes", "67108864"});
+  EXPECT_EQ(r.action, ParseResult::Action::kExitError);
+  EXPECT_NE(r.status.message().find("snapshot-chunk-bytes must be at most max-frame-bytes"),
+            std::string::npos)
+      << r.status.message();
+  EXPECT_EQ(parse_with({"--snapshot-chunk-bytes", "0"}).action, ParseResult::Action::kExitError);
+  ASSERT_EQ(parse_with({"--snapshot-chunk-bytes", "65536", "--snapshot-bytes-per-second", "1000000",
+                        "--tick-ms", "50"})
+                .action,
+            ParseResult::Action::kRun);
+  EXPECT_EQ(options_.raft.snapshot_chunk_bytes, 65536u);
+  EXPECT_EQ(options_.raft.snapshot_bytes_per_tick, 50000u);
+  ASSERT_EQ(parse_with({}).action, ParseResult::Action::kRun);
+  EXPECT_EQ(options_.raft.snapshot_bytes_per_tick, 0u) << "no limit unless given";
+}
+
 TEST_F(OptionsTest, RefusesBadEndpointsInPeerLines) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"1=tcp://127.0.0.1:99999,tcp://127.0.0.1:7101", "port"},

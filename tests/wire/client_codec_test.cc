@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "raftlog/wire/client_ops.h"
+#include "raftlog/wire/log_ops.h"
 #include "wire/msgpack_util.h"
 
 namespace raftlog::wire {
@@ -364,6 +365,25 @@ TEST(StatusOp, BadBodiesAreErrors) {
   expect_error(peers, "peers[0]: expected map");
   peers.back().second = Value::MakeMap();
   expect_error(peers, "key 'peers': expected array, got map");
+}
+
+TEST(SnapshotOp, ResultRoundTripsWithTheDocumentedKeysAndMissingKeysAreErrors) {
+  const SnapshotResult r{123456789, 7, 1ull << 33};
+  const Value::Map body = EncodeSnapshotResult(r);
+  ASSERT_EQ(body.size(), 3u);
+  EXPECT_EQ(body[0].first, "index");
+  EXPECT_EQ(body[1].first, "term");
+  EXPECT_EQ(body[2].first, "bytes");
+  SnapshotResult back;
+  ASSERT_TRUE(DecodeSnapshotResult(body, &back).ok());
+  EXPECT_EQ(back.index, r.index);
+  EXPECT_EQ(back.term, r.term);
+  EXPECT_EQ(back.bytes, r.bytes);
+  for (size_t drop = 0; drop < body.size(); ++drop) {
+    Value::Map partial = body;
+    partial.erase(partial.begin() + static_cast<ptrdiff_t>(drop));
+    EXPECT_FALSE(DecodeSnapshotResult(partial, &back).ok()) << body[drop].first;
+  }
 }
 
 }  // namespace

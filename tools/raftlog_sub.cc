@@ -3,7 +3,7 @@
 //
 //   raftlog-sub (-c CONF | --pub E... --endpoint E...) [--topic PREFIX]...
 //               [--from N | --from-latest | --position-file F] [--raw]
-//               [--count N] [--idle-exit-ms T] [--rcvhwm N]
+//               [--count N] [--idle-exit-ms T] [--rcvhwm N] [--skip-compacted]
 //
 // stdout, one line per event, flushed per event:
 //   {"index":I,"term":T,"topic":"...","producer":"...","seq":S,"timestamp":MS,"payload":"text"}
@@ -19,6 +19,13 @@
 // When no node has answered for 2 seconds (no PUB message, no reply to a
 // fetch), it says so on stderr, naming the endpoints, and keeps trying; it
 // says so again once a node answers.
+//
+// Behind the log head: when the events it needs next were compacted away on
+// every node (a --from or a position file older than the nodes' retention),
+// it says so, naming the earliest index held, and exits 1. With
+// --skip-compacted it says so and goes on from the earliest index held
+// instead: the events in between are lost to it, and the message names
+// them.
 //
 // Exit status: 0 after --count events, after --idle-exit-ms without an
 // event, or on SIGTERM/SIGINT (at once, also in the middle of a fetch); 1 on
@@ -67,6 +74,7 @@ struct Args {
   uint64_t count = 0;        // 0: no limit
   int64_t idle_exit_ms = 0;  // 0: never
   int rcvhwm = 0;
+  bool skip_compacted = false;
 };
 
 // The PUB and client endpoints of every member in a node's config file.
@@ -106,7 +114,10 @@ int ParseArgs(int argc, char** argv, Args* args) {
       "count", po::value(&args->count), "exit after this many events")(
       "idle-exit-ms", po::value(&args->idle_exit_ms),
       "exit after this many milliseconds without an event")(
-      "rcvhwm", po::value(&args->rcvhwm), "the SUB socket's receive high-water mark");
+      "rcvhwm", po::value(&args->rcvhwm), "the SUB socket's receive high-water mark")(
+      "skip-compacted", po::bool_switch(&args->skip_compacted),
+      "when the next events were compacted away on every node, go on from the earliest index "
+      "held (saying which were skipped) instead of exiting 1");
   po::variables_map vm;
   try {
     po::parsed_options parsed = po::parse_command_line(argc, argv, desc);
@@ -266,6 +277,19 @@ int main(int argc, char** argv) {
     s = sub->next(&event, wait);
     reach.update(sub->stats(), s);
     if (s.IsBusy()) continue;
+    if (s.IsNotFound() && args.skip_compacted && sub->earliest_held() > 0) {
+      // Behind the log head, and told to go on: from the earliest held.
+      const uint64_t earliest = sub->earliest_held();
+      std::cerr << "raftlog-sub: " << s.message() << "; skipping to " << earliest
+                << " (events from " << sub->position() + 1 << " to " << earliest - 1
+                << " are not printed)\n";
+      (void)sub->close();
+      o.start = SubscriberOptions::Start::kFrom;
+      o.from = earliest;
+      s = raftlog::Subscriber::Open(o, &sub);
+      if (!s.ok()) break;
+      continue;
+    }
     if (!s.ok()) break;
     Print(event, args.raw);
     if (std::ferror(stdout)) {

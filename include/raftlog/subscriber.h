@@ -109,6 +109,12 @@ class Subscriber {
   // the position file holds.
   core::LogIndex position() const;
 
+  // After next() returned NotFound because the next events were compacted
+  // away: the earliest index the nodes still hold (0 if none said). A
+  // reader that accepts the gap opens a new Subscriber from there
+  // (raftlog-sub --skip-compacted).
+  core::LogIndex earliest_held() const;
+
   const SubscriberStats& stats() const;
 
   // Writes the position file (if any) and closes the sockets. Idempotent.

@@ -110,6 +110,7 @@ class Subscriber::Impl {
   Status open();
   Status next(ReceivedEvent* out, milliseconds wait);
   core::LogIndex position() const { return stream_.position(); }
+  core::LogIndex earliest_held() const { return earliest_held_; }
   Status close();
   const SubscriberStats& stats() const { return stream_.stats(); }
 
@@ -126,8 +127,9 @@ class Subscriber::Impl {
   zmq::socket_t sub_;
   StreamTracker stream_;  // what to deliver, what to fetch
   bool closed_ = false;
-  size_t endpoint_ = 0;  // the client endpoint fetched from; moves on failure
-  Status error_;         // a hard error, returned by every later next()
+  size_t endpoint_ = 0;               // the client endpoint fetched from; moves on failure
+  Status error_;                      // a hard error, returned by every later next()
+  core::LogIndex earliest_held_ = 0;  // after a compacted answer: the lowest earliest named
 
   core::LogIndex written_ = 0;  // what the position file holds
   Clock::time_point written_at_{};
@@ -219,6 +221,7 @@ Status Subscriber::Impl::fetch_page(bool* interrupted) {
     return Status::Ok();
   }
   if (!compacted_message.empty() && !other_answer) {
+    earliest_held_ = earliest;
     if (earliest == 0) return Status::NotFound(compacted_message);
     return Status::NotFound("index " + IndexString(from) +
                             " was compacted; the earliest index held is " + IndexString(earliest));
@@ -321,6 +324,9 @@ Status Subscriber::next(ReceivedEvent* out, milliseconds wait) {
 }
 core::LogIndex Subscriber::position() const {
   return impl_->position();
+}
+core::LogIndex Subscriber::earliest_held() const {
+  return impl_->earliest_held();
 }
 const SubscriberStats& Subscriber::stats() const {
   return impl_->stats();

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <set>
@@ -165,6 +167,73 @@ TEST(Stream, LeaderKilledDuringA100kPushLosesAndDuplicatesNothing) {
     ASSERT_EQ(index_of_seq.at(seq), index);
     ASSERT_EQ(StrField(line, "payload"), "event-" + std::to_string(seq));
   }
+  ASSERT_EQ(system(("rm -rf " + dir).c_str()), 0);
+}
+
+TEST(Stream, ASubscriberBehindTheLogHeadSaysSoOrSkipsAheadWhenTold) {
+  // Snapshots every 200 entries and 100 kept: the log head moves up in
+  // steps of about 1024 entries.
+  ProcessCluster c(3, {}, {"--snapshot-every", "200", "--retain-entries", "100"});
+  c.start_all();
+  ASSERT_TRUE(ProcessCluster::wait_for([&] { return c.agreed_leader() != 0; }, 10s));
+  std::string dir = c.data_dir(1) + "-behind";
+  ASSERT_EQ(system(("mkdir -p " + dir).c_str()), 0);
+  {
+    std::ofstream events(dir + "/events.txt");
+    for (int i = 1; i <= 3000; ++i) events << "e" << i << "\n";
+  }
+  Child push(
+      {RAFTLOG_PUSH_PATH, "-c", c.config_path(1), "--topic", "t", "--window", "256", "--quiet"},
+      dir + "/events.txt", dir + "/acks.jsonl");
+  ASSERT_EQ(push.wait(60s), 0);
+  // Every node compacted past index 1 (the position file says 0).
+  core::LogIndex earliest = 0;
+  ASSERT_TRUE(ProcessCluster::wait_for(
+      [&] {
+        core::LogIndex lowest = UINT64_MAX;
+        for (core::NodeId id = 1; id <= 3; ++id) {
+          wire::NodeStatus st;
+          if (!c.status(id, &st).ok()) return false;
+          lowest = std::min(lowest, st.head_index);
+        }
+        earliest = lowest + 1;
+        return lowest > 1;
+      },
+      30s));
+  { std::ofstream(dir + "/position") << "0\n"; }
+  // Without the flag: it says so and exits 1, printing nothing.
+  Child strict({RAFTLOG_SUB_PATH, "-c", c.config_path(2), "--position-file", dir + "/position",
+                "--idle-exit-ms", "5000"},
+               "", dir + "/strict.jsonl");
+  EXPECT_EQ(strict.wait(30s), 1);
+  EXPECT_TRUE(Lines(dir + "/strict.jsonl").empty());
+  std::ifstream err(dir + "/strict.jsonl.err");
+  const std::string why((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(why.find("was compacted; the earliest index held is"), std::string::npos) << why;
+  // With --skip-compacted: it says what it skips and goes on from the
+  // earliest index held, every event after it once and in order.
+  Child skip({RAFTLOG_SUB_PATH, "-c", c.config_path(2), "--position-file", dir + "/position",
+              "--skip-compacted", "--idle-exit-ms", "3000"},
+             "", dir + "/skip.jsonl");
+  EXPECT_EQ(skip.wait(60s), 0);
+  std::vector<std::string> got = Lines(dir + "/skip.jsonl");
+  ASSERT_FALSE(got.empty());
+  EXPECT_GE(Field(got.front(), "index"), earliest);
+  uint64_t prev = 0;
+  for (const std::string& line : got) {
+    ASSERT_GT(Field(line, "index"), prev);
+    prev = Field(line, "index");
+  }
+  EXPECT_EQ(StrField(got.back(), "payload"), "e3000");
+  std::ifstream skip_err(dir + "/skip.jsonl.err");
+  const std::string said((std::istreambuf_iterator<char>(skip_err)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_NE(said.find("skipping to"), std::string::npos) << said;
+  // Its position file moved on past the skip.
+  std::ifstream pos(dir + "/position");
+  uint64_t position = 0;
+  pos >> position;
+  EXPECT_EQ(position, prev);
   ASSERT_EQ(system(("rm -rf " + dir).c_str()), 0);
 }
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <zmq.hpp>
 
@@ -170,6 +171,57 @@ TEST(Cluster, KilledLeaderIsReplacedAndRejoinsAsAFollowerThatCatchesUp) {
   EXPECT_EQ(st.role, core::Role::kFollower);
   EXPECT_EQ(st.leader, new_leader);
   ExpectSameLogs(c, {1, 2, 3});
+}
+
+// docs/snapshots.md, "A node whose data directory is lost": stopped, wiped,
+// a new leader elected, then started: it comes back through the leader's
+// snapshot and the log after it.
+TEST(Cluster, AFollowerWhoseDataDirectoryWasWipedRejoinsByTheDocumentedProcedure) {
+  ProcessCluster c(3, {}, {"--snapshot-every", "500", "--retain-entries", "100"});
+  c.start_all();
+  const core::NodeId leader = WaitForLeader(c);
+  ASSERT_NE(leader, 0u);
+  const core::NodeId wiped = leader == 1 ? 2 : 1;
+  ASSERT_EQ(AppendMany(c, 3000, 64, 8, "before").size(), 3000u);
+  wire::NodeStatus before;
+  ASSERT_TRUE(c.status(leader, &before).ok());
+  ASSERT_GT(before.head_index, 0u) << "the log compacted";
+
+  // 1. Stop it and wipe its data directory.
+  c.signal(wiped, SIGTERM);
+  std::filesystem::remove_all(c.data_dir(wiped));
+  // 2. A new leader, in a term the wiped node never saw.
+  c.signal(leader, SIGTERM);
+  c.start(leader);
+  core::NodeId next = 0;
+  wire::NodeStatus st;
+  ASSERT_TRUE(ProcessCluster::wait_for(
+      [&] {
+        next = c.agreed_leader();
+        return next != 0 && c.status(next, &st).ok() && st.term > before.term;
+      },
+      30s));
+  // 3. Start it.
+  c.start(wiped);
+  const std::vector<core::LogIndex> more = AppendMany(c, 20, 64, 2, "after");
+  ASSERT_EQ(more.size(), 20u);
+  const core::LogIndex last = *std::max_element(more.begin(), more.end());
+  ASSERT_TRUE(WaitForCommit(c, wiped, last, 30s));
+  wire::NodeStatus back;
+  ASSERT_TRUE(c.status(wiped, &back).ok());
+  EXPECT_GT(back.head_index, 0u) << "it came back through a snapshot";
+  EXPECT_NE(c.log_text(wiped).find("snapshot loaded"), std::string::npos);
+  EXPECT_EQ(back.role, core::Role::kFollower);
+  // What it holds from its new head on is the others'.
+  wire::FetchArgs args;
+  args.from = back.head_index + 1;
+  args.max_count = 100000;
+  wire::FetchResult a, b;
+  ASSERT_TRUE(c.client().fetch(c.client_endpoint(wiped), args, &a).ok());
+  ASSERT_TRUE(c.client().fetch(c.client_endpoint(next), args, &b).ok());
+  ASSERT_FALSE(a.entries.empty());
+  const size_t n = std::min(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(a.entries[i], b.entries[i]);
 }
 
 TEST(Cluster, FullRestartKeepsTermVoteAndEveryCommittedEntry) {

@@ -16,40 +16,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Lets a test keep its MemoryLogStore across a ReplicatedLog's lifetime.
-class SharedStore : public storage::LogStore {
+// Lets a test keep its MemoryLogStore across a ReplicatedLog's lifetime,
+// and make its disk slow.
+class SharedStore : public storage::ForwardingLogStore {
  public:
-  explicit SharedStore(std::shared_ptr<storage::MemoryLogStore> s) : s_(std::move(s)) {}
-  core::LogIndex head_index() const override { return s_->head_index(); }
-  core::Term head_term() const override { return s_->head_term(); }
-  core::LogIndex last_index() const override { return s_->last_index(); }
-  Status term(core::LogIndex i, core::Term* t) const override { return s_->term(i, t); }
-  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max,
-                 std::vector<core::Entry>* out) const override {
-    return s_->entries(lo, hi, max, out);
-  }
-  Status load_hard_state(core::HardState* hs) const override { return s_->load_hard_state(hs); }
-  Status load_snapshot(storage::SnapshotMeta* m) const override { return s_->load_snapshot(m); }
+  explicit SharedStore(std::shared_ptr<storage::MemoryLogStore> s)
+      : ForwardingLogStore(s.get()), s_(std::move(s)) {}
+  using LogStore::append;
   Status append(const std::optional<core::HardState>& hs, std::span<const core::Entry> entries,
                 bool sync) override {
     if (write_delay_.count() > 0) std::this_thread::sleep_for(write_delay_);  // a slow disk
-    return s_->append(hs, entries, sync);
+    return ForwardingLogStore::append(hs, entries, sync);
   }
   std::chrono::milliseconds write_delay_{0};
-  Status snapshot(core::SnapshotHead* out) const override { return s_->snapshot(out); }
-  Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
-                       std::string* out) const override {
-    return s_->snapshot_data(snap, offset, max, out);
-  }
-  Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
-                        std::string_view data) override {
-    return s_->write_snapshot(head, offset, data);
-  }
-  Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) override {
-    return s_->finish_snapshot(head, replace_log);
-  }
-  Status compact(core::LogIndex head) override { return s_->compact(head); }
-  Status status() const override { return s_->status(); }
 
  private:
   std::shared_ptr<storage::MemoryLogStore> s_;

@@ -117,9 +117,39 @@ class LogStore : public core::LogReader {
   virtual Status status() const = 0;
 };
 
-// A LogStore that forwards every call to *store, which the caller keeps and
-// which must outlive it: how a test or the simulator keeps a node's disk
-// across restarts of the ReplicatedLog that owns the returned store.
+// A LogStore that forwards every call to *target, which the caller keeps
+// and which must outlive it. A test overrides what it wants to change (a
+// slow disk: append).
+class ForwardingLogStore : public LogStore {
+ public:
+  explicit ForwardingLogStore(LogStore* target) : target_(target) {}
+  core::LogIndex head_index() const override;
+  core::Term head_term() const override;
+  core::LogIndex last_index() const override;
+  Status term(core::LogIndex index, core::Term* term) const override;
+  Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
+                 std::vector<core::Entry>* out) const override;
+  Status snapshot(core::SnapshotHead* out) const override;
+  Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
+                       std::string* out) const override;
+  Status load_hard_state(core::HardState* hard_state) const override;
+  Status load_snapshot(SnapshotMeta* meta) const override;
+  using LogStore::append;
+  Status append(const std::optional<core::HardState>& hard_state,
+                std::span<const core::Entry> entries, bool sync) override;
+  Status write_snapshot(const core::SnapshotHead& head, uint64_t offset,
+                        std::string_view data) override;
+  Status finish_snapshot(const core::SnapshotHead& head, bool replace_log) override;
+  Status compact(core::LogIndex new_head) override;
+  Status status() const override;
+
+ private:
+  LogStore* target_;
+};
+
+// A ForwardingLogStore to *store: how a test or the simulator keeps a
+// node's disk across restarts of the ReplicatedLog that owns the returned
+// store.
 std::unique_ptr<LogStore> Borrow(LogStore* store);
 
 }  // namespace raftlog::storage

@@ -7,6 +7,18 @@
 #include "trace.h"
 
 namespace raftlog::sim {
+namespace {
+
+// The checker's own test (tests/sim/CMakeLists.txt): a store that takes a
+// received snapshot without checking its CRC32C.
+#ifdef RAFTLOG_SIM_BUG_INSTALL_WITHOUT_CRC
+constexpr bool kBugInstallWithoutCrc = true;
+#else
+constexpr bool kBugInstallWithoutCrc = false;
+#endif
+
+}  // namespace
+
 void SimStorage::write(const std::optional<core::HardState>& hard_state,
                        const std::vector<core::Entry>& entries, bool synced) {
   if (hard_state) hard_state_ = *hard_state;

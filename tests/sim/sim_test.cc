@@ -113,8 +113,10 @@ std::pair<core::SnapshotHead, std::string> Snapshot(core::LogIndex index, core::
 TEST(SimStorageTest, ASnapshotInstallsOnlyWhenItsLastChunkChecksOut) {
   SimStorage disk;
   disk.write(core::HardState{1, 1, 3}, {Command(1, 1, "a"), Command(2, 1, "b")}, true);
-  auto [head, data] = Snapshot(9, 2, 40);
-  auto chunk = [&](uint64_t off, size_t n, bool done, std::string bytes = "") {
+  const auto snap = Snapshot(9, 2, 40);
+  core::SnapshotHead head = snap.first;
+  const std::string& data = snap.second;
+  auto chunk = [&](uint64_t off, size_t n, bool done, const std::string& bytes = "") {
     return core::SnapshotChunk{head, off, bytes.empty() ? data.substr(off, n) : bytes, done};
   };
   EXPECT_EQ(disk.receive(chunk(0, 16, false)), SimStorage::Received::kMore);

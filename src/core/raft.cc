@@ -381,7 +381,7 @@ bool Raft::Impl::has_ready() const {
   if (!error_.ok()) return false;
   return !pending_.empty() || log_.has_unhanded() || flush_pending_ ||
          HardState{term_, vote_, commit_} != saved_hs_ ||
-         applied_ < std::min(commit_, log_.persisted_index());
+         (!installing_ && applied_ < std::min(commit_, log_.persisted_index()));
 }
 
 Ready Raft::Impl::take_ready() {
@@ -398,9 +398,12 @@ Ready Raft::Impl::take_ready() {
   ready.entries = log_.take_unhanded();
   if (!ready.entries.empty()) ready.must_sync = true;
   // Deliver only what is committed and durable here: a node must never
-  // apply an entry that a crash could take back from its own log.
+  // apply an entry that a crash could take back from its own log. Nothing
+  // while a snapshot is being installed: a runtime that pipelines applies
+  // this Ready's entries after the install, which already covers them all
+  // (the snapshot is past commit_), and they would take its state back.
   LogIndex deliverable = std::min(commit_, log_.persisted_index());
-  if (applied_ < deliverable) {
+  if (applied_ < deliverable && !installing_) {
     ready.committed =
         log_.entries(applied_ + 1, deliverable + 1, cfg_.max_committed_bytes_per_ready);
     if (!ready.committed.empty()) applied_ = ready.committed.back().index;
@@ -707,7 +710,18 @@ void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply&
     // newer than that.
     LogIndex probe = r.hint_index;
     if (r.hint_term > 0) probe = log_.find_conflict_by_term(r.hint_index, r.hint_term).first;
-    if (pr.maybe_decrease(r.match_index, probe)) flush_pending_ = true;
+    if (pr.maybe_decrease(r.match_index, probe)) {
+      flush_pending_ = true;
+    } else if (pr.state == Progress::State::kProbe && pr.probe_sent &&
+               pr.ticks_since_ack >= retransmit_ticks()) {
+      // A heartbeat refused while the probe has been out for a retransmit
+      // timeout: the probe was lost (as below, for a heartbeat answered).
+      // A heartbeat anchored below the log head is always refused (the
+      // leader no longer knows the term there), so without this a lost
+      // probe to a follower that needs the snapshot is never sent again.
+      pr.probe_sent = false;
+      flush_pending_ = true;
+    }
     return;
   }
   if (pr.maybe_update(r.match_index)) {

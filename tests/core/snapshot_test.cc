@@ -138,6 +138,102 @@ TEST(Snapshot, ARestartedLeaderStartsFromItsSnapshotAndKeepsServing) {
   for (NodeId id : {1, 2, 3}) EXPECT_EQ(c.state(id), before + ";after;") << "node " << id;
 }
 
+// Found by the simulator: the leader's heartbeats to a probing follower
+// are anchored at its match index, which compaction moved below the log
+// head. The leader sends the term there as 0 and the follower refuses
+// every one; a lost probe (here at the head, after the follower lost
+// entries in a crash) was only sent again after a heartbeat was
+// acknowledged, so the follower never got the snapshot.
+TEST(Snapshot, AProbeLostWhileTheLogIsCompactedPastTheMatchIsSentAgain) {
+  Cluster c(3, [](Config& cfg) {
+    cfg.retransmit_ticks = 3;
+    cfg.max_entries_per_msg = 1;
+  });
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) c.propose(1, "a" + std::to_string(i));
+  c.deliver_all();
+  // Node 3 takes 15 more but a crash loses them before they are durable.
+  c.node(3).auto_persist = false;
+  for (int i = 0; i < 15; ++i) c.propose(1, "b" + std::to_string(i));
+  c.deliver_all();
+  c.crash(3);
+  c.snapshot(1);
+  c.propose(1, "lost");  // to node 3 while it is down
+  c.deliver_all();
+  c.node(3).auto_persist = true;
+  c.restart(3);
+  // Node 3 refuses the next entry; the leader probes at its head, and that
+  // probe is lost.
+  c.propose(1, "refused");
+  c.deliver_if([](const Message& m) { return m.to == 3; });
+  c.cut(1, 3, /*both_ways=*/false);
+  c.deliver_all();
+  c.heal();
+  for (int i = 0; i < 40 && c.node(3).snapshots_installed == 0; ++i) {
+    c.tick_all();
+    c.deliver_all();
+  }
+  EXPECT_EQ(c.node(3).snapshots_installed, 1);
+  EXPECT_EQ(c.state(3), c.state(1));
+}
+
+// Found by the simulator: a runtime that takes the next Ready before the
+// last chunk's write is done (raft.h allows it) applies that Ready's
+// committed entries after the install. The core handed out entries below
+// the snapshot there, taking the installed state back.
+TEST(Snapshot, NothingIsDeliveredWhileASnapshotIsBeingInstalled) {
+  Cluster c(3, [](Config& cfg) {
+    cfg.retransmit_ticks = 3;
+    cfg.max_entries_per_msg = 2;
+    cfg.max_inflight_msgs = 1;
+  });
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) c.propose(1, "a" + std::to_string(i));
+  c.deliver_all();
+  c.crash(3);
+  for (int i = 0; i < 15; ++i) c.propose(1, "b" + std::to_string(i));
+  c.deliver_all();
+  Node& n3 = c.node(3);
+  n3.auto_persist = false;
+  c.restart(3);
+  // Node 3 takes two entries and the commit index over them (held: not
+  // yet durable, so not yet acknowledged).
+  const LogIndex before = c.raft(3).last_index();
+  for (int i = 0; i < 20 && c.raft(3).last_index() == before; ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  ASSERT_GT(c.raft(3).last_index(), before);
+  ASSERT_GT(c.raft(3).commit_index(), before);
+  // The leader compacts past them; the unacknowledged entries time out and
+  // node 3 is sent the snapshot, whose last chunk it hands out.
+  c.snapshot(1);
+  auto chunk_held = [&] {
+    return !n3.held.empty() && !n3.held.back().snapshot_chunks.empty() &&
+           n3.held.back().snapshot_chunks.back().done;
+  };
+  for (int i = 0; i < 20 && !chunk_held(); ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  ASSERT_TRUE(chunk_held());
+  // The writes before the chunk complete; the next Ready is taken while the
+  // chunk's write is still out.
+  Ready chunk_write = std::move(n3.held.back());
+  n3.held.pop_back();
+  c.persist_held(3);
+  for (const Ready& r : n3.held) EXPECT_TRUE(r.committed.empty()) << "delivered while installing";
+  n3.held.insert(n3.held.begin(), std::move(chunk_write));
+  n3.auto_persist = true;
+  c.persist_held(3);
+  EXPECT_EQ(n3.snapshots_installed, 1);
+  for (int i = 0; i < 20; ++i) {
+    c.tick_all();
+    c.deliver_all();
+  }
+  EXPECT_EQ(c.state(3), c.state(1));
+}
+
 TEST(Snapshot, CompactionPastWhatWasAppliedIsRefused) {
   Cluster c(1);
   c.elect(1);

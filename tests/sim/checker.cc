@@ -78,7 +78,9 @@ void Checker::before_write(const NodeView& n, const std::vector<core::Entry>& en
   if (entries.empty()) return;
   const core::LogIndex first = entries.front().index;
   const core::LogIndex last = std::min<core::LogIndex>(n.log().last_index(), committed_.size());
-  for (core::LogIndex i = std::max<core::LogIndex>(first, 1); i <= last; ++i) {
+  // Below the head there is nothing to remove (LogView::append refuses it).
+  for (core::LogIndex i = std::max<core::LogIndex>(first, n.log().head_index() + 1); i <= last;
+       ++i) {
     const core::Entry& old = *n.log().at(i);
     if (!(old == committed_[i - 1].entry)) continue;
     const size_t k = i - first;
@@ -100,15 +102,23 @@ void Checker::log_changed(const NodeView& n, core::LogIndex from) {
     if (other.id() == n.id()) continue;
     const LogView& theirs = other.log();
     const core::LogIndex common = std::min(mine.last_index(), theirs.last_index());
-    for (core::LogIndex i = std::max<core::LogIndex>(from, 1); i <= common; ++i) {
+    // A snapshot head counts as an entry: its prefix hash is the entries'
+    // it covers. Below the higher head there is nothing to compare.
+    const core::LogIndex head = std::max(mine.head_index(), theirs.head_index());
+    for (core::LogIndex i = std::max<core::LogIndex>({from, 1, head}); i <= common; ++i) {
       if (mine.term_at(i) != theirs.term_at(i)) continue;
       if (mine.prefix_hash(i) == theirs.prefix_hash(i)) continue;
-      core::LogIndex d = 1;
-      while (*mine.at(d) == *theirs.at(d)) ++d;
-      fail("log-matching",
-           Cat("n", n.id(), " and n", other.id(), " both have an entry ", i, "/", mine.term_at(i),
-               " but differ at ", d, ": n", n.id(), " has ", DescribeEntry(*mine.at(d)), ", n",
-               other.id(), " has ", DescribeEntry(*theirs.at(d))));
+      std::string where;
+      if (head > 0 && mine.prefix_hash(head) != theirs.prefix_hash(head)) {
+        where = Cat("at or below ", head, " (covered by a snapshot)");
+      } else {
+        core::LogIndex d = head + 1;
+        while (*mine.at(d) == *theirs.at(d)) ++d;
+        where = Cat("at ", d, ": n", n.id(), " has ", DescribeEntry(*mine.at(d)), ", n", other.id(),
+                    " has ", DescribeEntry(*theirs.at(d)));
+      }
+      fail("log-matching", Cat("n", n.id(), " and n", other.id(), " both have an entry ", i, "/",
+                               mine.term_at(i), " but differ ", where));
       return;
     }
   }
@@ -143,6 +153,59 @@ void Checker::applied(const NodeView& n, const core::Entry& e) {
 
 void Checker::restarted(const NodeView& n) {
   commit_seen(n.id()) = n.durable_commit();
+}
+
+void Checker::snapshot_held(const NodeView& n, const core::SnapshotHead& head, bool decoded,
+                            core::LogIndex state_index, core::Term state_term, uint64_t digest,
+                            bool install) {
+  const std::string what =
+      Cat("n", n.id(), install ? " installs" : " takes", " snapshot ", head.index, "/", head.term);
+  if (!decoded || state_index != head.index || state_term != head.term) {
+    fail("snapshot-safety", Cat(what, " whose data is ",
+                                decoded ? Cat("the state through ", state_index, "/", state_term)
+                                        : std::string("no state")));
+    return;
+  }
+  const core::Entry* c = committed(head.index);
+  if (c == nullptr || c->term != head.term) {
+    fail("snapshot-safety",
+         Cat(what, " but ",
+             c == nullptr ? Cat("only ", committed_.size(), " entries are committed")
+                          : Cat(DescribeEntry(*c), " is committed there")));
+    return;
+  }
+  if (digest != committed_hash_[head.index - 1]) {
+    fail("snapshot-safety",
+         Cat(what, " whose state is not the committed prefix's through ", head.index));
+    return;
+  }
+  // An install replaces the whole log. In Raft it never takes away a
+  // committed entry: a log holding one past the snapshot's head holds the
+  // head too (log matching), and then nothing is installed (§7). A local
+  // snapshot keeps the log after it.
+  if (!install) return;
+  const LogView& log = n.log();
+  if (head.index < log.head_index()) {
+    fail("state-machine-safety", Cat(what, " behind its own snapshot ", log.head_index(), "/",
+                                     log.head_term(), " (its state goes back)"));
+    return;
+  }
+  const core::LogIndex last = std::min<core::LogIndex>(log.last_index(), committed_.size());
+  for (core::LogIndex i = std::max(head.index, log.head_index()) + 1; i <= last; ++i) {
+    if (*log.at(i) == committed_[i - 1].entry) {
+      fail("state-machine-safety", Cat(what, " and so removes committed entry ",
+                                       DescribeEntry(*log.at(i)), " from its log"));
+      return;
+    }
+  }
+}
+
+void Checker::state_is(const NodeView& n, core::LogIndex index, uint64_t digest) {
+  if (index == 0) return;
+  if (index > committed_.size() || digest != committed_hash_[index - 1]) {
+    fail("state-machine-safety", Cat("n", n.id(), " has applied through ", index,
+                                     " a state that is not the committed prefix's"));
+  }
 }
 
 bool Checker::leader_seen(const NodeView& n, core::Term term) {
@@ -242,10 +305,7 @@ void Checker::check_electable() {
   };
   for (const NodeView* n : nodes_) {
     const LogView& log = n->log();
-    if (log.last_index() >= committed &&
-        log.prefix_hash(committed) == committed_hash_[committed - 1]) {
-      continue;
-    }
+    if (has_committed_prefix(log, committed)) continue;
     size_t votes = 0;
     for (const NodeView* m : nodes_) votes += would_vote(log, m->log()) ? 1 : 0;
     if (2 * votes <= nodes_.size()) continue;
@@ -253,8 +313,7 @@ void Checker::check_electable() {
     for (const NodeView* m : nodes_) {
       if (would_vote(log, m->log())) voters += Cat(" n", m->id());
     }
-    core::LogIndex i = 1;
-    while (i <= log.last_index() && *log.at(i) == committed_[i - 1].entry) ++i;
+    const core::LogIndex i = first_missing_commit(log);
     const Commit& c = committed_[i - 1];
     fail(
         "electable-without-commit",
@@ -274,6 +333,12 @@ void Checker::observe_commits(const NodeView& n) {
          Cat("n", n.id(), " commit index went back from ", seen, " to ", commit));
     return;
   }
+  const core::LogIndex head = n.log().head_index();
+  if (commit < head) {
+    fail("commit-monotonic",
+         Cat("n", n.id(), " commit index ", commit, " is below its snapshot's head ", head));
+    return;
+  }
   if (commit > n.log().last_index()) {
     fail("state-machine-safety", Cat("n", n.id(), " commit index ", commit,
                                      " is beyond its log (last ", n.log().last_index(), ")"));
@@ -282,7 +347,12 @@ void Checker::observe_commits(const NodeView& n) {
   if (commit > seen && n.role() == core::Role::kLeader && n.log().term_at(commit) != n.term()) {
     ++old_term_commits_;
   }
-  for (core::LogIndex i = seen + 1; i <= commit && !failed(); ++i) record_commit(n, *n.log().at(i));
+  // Entries at or below the head are the committed ones (snapshot_held()
+  // checked it): only the commit's term bound is news.
+  if (seen < head && head <= committed_.size()) record_commit(n, committed_[head - 1].entry);
+  for (core::LogIndex i = std::max(seen, head) + 1; i <= commit && !failed(); ++i) {
+    record_commit(n, *n.log().at(i));
+  }
   seen = commit;
 }
 
@@ -319,18 +389,31 @@ void Checker::check_leader_completeness(const NodeView& leader) {
       std::lower_bound(bound_.begin(), bound_.end(), term) - bound_.begin();
   if (must_have == 0) return;
   const LogView& log = leader.log();
-  if (log.last_index() >= must_have &&
-      log.prefix_hash(must_have) == committed_hash_[must_have - 1]) {
-    return;
-  }
-  core::LogIndex i = 1;
-  while (i <= log.last_index() && *log.at(i) == committed_[i - 1].entry) ++i;
+  if (has_committed_prefix(log, must_have)) return;
+  const core::LogIndex i = first_missing_commit(log);
   const Commit& c = committed_[i - 1];
   fail("leader-completeness",
        Cat("n", leader.id(), " leads term ", term, " but its log ",
            i <= log.last_index() ? Cat("has ", DescribeEntry(*log.at(i))) : Cat("ends at ", i - 1),
            " where ", DescribeEntry(c.entry), " was committed in term <= ", bound_[i - 1],
            " (first seen by n", c.first_seen_by, " at t=", c.first_seen_at, ")"));
+}
+
+}  // namespace raftlog::sim
+
+namespace raftlog::sim {
+
+bool Checker::has_committed_prefix(const LogView& log, core::LogIndex index) const {
+  if (index <= log.head_index()) return true;
+  return log.last_index() >= index && log.prefix_hash(index) == committed_hash_[index - 1];
+}
+
+core::LogIndex Checker::first_missing_commit(const LogView& log) const {
+  core::LogIndex i = log.head_index() + 1;
+  while (i <= log.last_index() && i <= committed_.size() && *log.at(i) == committed_[i - 1].entry) {
+    ++i;
+  }
+  return i;
 }
 
 }  // namespace raftlog::sim

@@ -12,9 +12,11 @@
 //   vote-safety           a node grants at most one candidate a vote per term
 //                         (on the wire or on its disk), across restarts
 //   log-matching          two logs with an entry of the same index and term
-//                         are identical up to it
+//                         are identical up to it (a compacted prefix counts
+//                         by its hash: a snapshot at (index, term) stands for
+//                         the entries it covers)
 //   leader-completeness   an entry committed in term T is in the log of every
-//                         leader of a term above T
+//                         leader of a term above T (or covered by its snapshot)
 //   electable-without-commit
 //                         no node lacking a committed entry holds a log at
 //                         least as up-to-date as a majority's (it could win an
@@ -26,7 +28,14 @@
 //                         supports until membership changes arrive)
 //   state-machine-safety  no two nodes commit or apply different entries at
 //                         one index; a node applies index after index; no
-//                         write removes a committed entry from a log
+//                         write or snapshot install removes a committed entry
+//                         from a log; a node's application state after
+//                         applying through i is the committed prefix's
+//                         through i, whether it applied every entry or
+//                         started from a snapshot
+//   snapshot-safety       a snapshot (taken, or installed from a leader) is
+//                         of a committed entry (index, term) and holds the
+//                         state of the committed prefix through it
 //   read-index-safety     once last_heartbeat_ack() covers a heartbeat()
 //                         made at time t, no leader of a higher term was
 //                         elected before t (a quorum confirmed leadership
@@ -35,7 +44,8 @@
 //                         an entry of that term is committed at that index,
 //                         it is the proposed command
 //   commit-monotonic      a node's commit index never goes back in one life,
-//                         nor below its durable commit after a restart
+//                         nor below its durable commit after a restart, nor
+//                         below its own snapshot's head
 //   core-error            a core stopped itself (status() not ok)
 //   runtime-contract      a Ready broke raft.h's contract (a gap in entries...)
 #pragma once
@@ -93,6 +103,18 @@ class Checker {
   void applied(const NodeView& node, const core::Entry& e);
   // node restarted from its durable state.
   void restarted(const NodeView& node);
+  // node holds a snapshot through head, taken of what it applied, or
+  // (install) a leader's it is about to install. Its data decodes
+  // (decoded) to the state through state_index with state_term and
+  // digest (the chain hash of the entries applied, as LogView's prefix
+  // hash). Checks that it is the committed prefix's state through a
+  // committed entry (snapshot-safety). Call before the node's log changes.
+  void snapshot_held(const NodeView& node, const core::SnapshotHead& head, bool decoded,
+                     core::LogIndex state_index, core::Term state_term, uint64_t digest,
+                     bool install);
+  // node's application state after applying through index has digest
+  // (state-machine-safety: it is the committed prefix's).
+  void state_is(const NodeView& node, core::LogIndex index, uint64_t digest);
   // node leads term: seen in its role by after_step(), or told by a runtime
   // that sees the core's events (a leadership that ends within one loop
   // turn). False if another node led that term (election-safety).
@@ -129,6 +151,12 @@ class Checker {
   void observe_commits(const NodeView& n);
   void record_commit(const NodeView& n, const core::Entry& e);
   void check_leader_completeness(const NodeView& leader);
+  // Whether log holds the committed entries [1, index] (those at or below
+  // its head by its snapshot, which snapshot_held() verified).
+  bool has_committed_prefix(const LogView& log, core::LogIndex index) const;
+  // The first index at which log lacks the committed entry (<= its last
+  // index + 1; requires !has_committed_prefix for some index).
+  core::LogIndex first_missing_commit(const LogView& log) const;
   void check_electable();
   // A log changed or an entry was committed since check_electable() last ran.
   bool electable_dirty_ = true;

@@ -18,6 +18,11 @@ std::string DescribeWrite(const PendingWrite& w) {
     out += Cat(out.empty() ? "" : ", ", "entries ", w.entries.front().index, "..",
                w.entries.back().index, " (last ", DescribeEntry(w.entries.back()), ")");
   }
+  for (const core::SnapshotChunk& c : w.snapshot_chunks) {
+    out += Cat(out.empty() ? "" : ", ", "snapshot ", c.snapshot.index, "/", c.snapshot.term,
+               " bytes ", c.offset, "..", c.offset + c.data.size(), " of ", c.snapshot.size,
+               c.done ? " (last)" : "");
+  }
   return Cat(out, w.must_sync ? ", synced" : "");
 }
 
@@ -51,6 +56,7 @@ RunResult Cluster::run() {
   if (scenario_.crash_every > 0) schedule(scenario_.crash_every, {Kind::kCrash});
   if (scenario_.partition_every > 0) schedule(scenario_.partition_every, {Kind::kPartition});
   schedule(rng_.between(1, scenario_.propose_every), {Kind::kPropose});
+  if (scenario_.snapshot_every > 0) schedule(scenario_.snapshot_every, {Kind::kSnapshot});
 
   while (!checker_.failed() && !finished_) {
     if (!healed_ && result_.steps >= options_.steps) heal();
@@ -94,6 +100,9 @@ void Cluster::step() {
     case Kind::kPropose:
       on_propose();
       break;
+    case Kind::kSnapshot:
+      on_snapshot();
+      break;
     case Kind::kClient:
       on_client();
       break;
@@ -130,6 +139,13 @@ void Cluster::drain(Node& n) {
     w.hard_state = rd.hard_state;
     w.must_sync = rd.must_sync;
     w.entries = std::move(rd.entries);
+    w.snapshot_chunks = std::move(rd.snapshot_chunks);
+    if (!w.snapshot_chunks.empty() && !healed_ && rng_.chance(scenario_.crash_snapshot_ppm)) {
+      // Before, while or after the chunk reaches the disk: a transfer cut
+      // short, or its last chunk written and the install not yet reported.
+      schedule(rng_.between(0, scenario_.disk_max),
+               {Kind::kCrash, n.id(), n.incarnation(), {}, "writing a snapshot chunk"});
+    }
     w.after_persist = std::move(rd.messages_after_persist);
     w.committed = std::move(rd.committed);
     if (w.hard_state) {
@@ -161,11 +177,30 @@ void Cluster::drain(Node& n) {
   }
 }
 
-void Cluster::persisted(const Node& n, const PendingWrite& w) {
+void Cluster::persisted(Node& n, const PendingWrite& w) {
   if (w.touches_disk()) trace("n", n.id(), " disk: ", DescribeWrite(w));
   // A vote on disk is a promise even if no reply went out before a crash.
   if (w.hard_state && w.hard_state->voted_for != core::kNoNode) {
     checker_.vote_granted(n.id(), w.hard_state->term, w.hard_state->voted_for, "on disk");
+  }
+  if (w.failed) {
+    ++result_.snapshots_failed;
+    trace("n", n.id(), " snapshot ", w.failed->index, "/", w.failed->term,
+          " fails its check: not installed");
+  }
+  if (w.installed) {
+    // The disk replaced the log and the state: so does the runtime's view,
+    // once the checker has seen what it replaces.
+    ++result_.snapshots_installed;
+    AppState state;
+    core::Term term = 0;
+    const bool decoded = n.stored_state(&state, &term);
+    checker_.snapshot_held(n, *w.installed, decoded, state.applied(), term, state.digest(),
+                           /*install=*/true);
+    n.install_log(*w.installed, state.digest());
+    checker_.log_changed(n, w.installed->index);
+    trace("n", n.id(), " snapshot ", w.installed->index, "/", w.installed->term,
+          " installed: the log and the state are replaced");
   }
 }
 
@@ -177,11 +212,24 @@ void Cluster::complete_write(Node& n, PendingWrite w) {
   // 5. Apply.
   for (const core::Entry& e : w.committed) {
     checker_.applied(n, e);
-    n.set_applied(e.index);
+    n.apply(e);
   }
   if (!w.committed.empty()) {
+    checker_.state_is(n, n.applied(), n.app().digest());
     trace("n", n.id(), " apply ", w.committed.front().index, "..", w.committed.back().index,
           " (last ", DescribeEntry(w.committed.back()), ")");
+  }
+  // A snapshot transfer the write ended: the application takes the
+  // installed state (after the entries above, all below the snapshot), and
+  // the core learns the outcome.
+  if (w.installed) {
+    AppState state;
+    core::Term term = 0;
+    if (n.stored_state(&state, &term)) n.install_state(std::move(state));
+    checker_.state_is(n, n.applied(), n.app().digest());
+    n.raft().on_snapshot_installed(*w.installed);
+  } else if (w.failed) {
+    n.raft().on_snapshot_failed(*w.failed);
   }
 }
 
@@ -199,6 +247,17 @@ void Cluster::send(const core::Message& m) {
     return;
   }
   if (delays.size() > 1 && tracing()) trace("duplicate ", core::Describe(m));
+  const auto* chunk = std::get_if<core::InstallSnapshot>(&m.body);
+  if (chunk != nullptr && !chunk->data.empty() && !healed_ &&
+      rng_.chance(scenario_.corrupt_chunk_ppm)) {
+    // One bit flipped on the wire: the store's check must refuse the snapshot.
+    core::Message bad = m;
+    auto& data = std::get<core::InstallSnapshot>(bad.body).data;
+    data[rng_.below(data.size())] ^= static_cast<char>(1 << rng_.below(8));
+    if (tracing()) trace("damage ", core::Describe(m));
+    for (Time d : delays) schedule(d, {Kind::kDeliver, m.to, 0, bad});
+    return;
+  }
   for (Time d : delays) schedule(d, {Kind::kDeliver, m.to, 0, m});
 }
 
@@ -403,6 +462,41 @@ void Cluster::on_propose() {
   propose(*target, Cat("p", ++proposal_seq_), &id, &accepted);
 }
 
+void Cluster::on_snapshot() {
+  // Liveness is measured without new snapshots: a follower being sent one
+  // would start over each time the leader took another.
+  if (healed_) return;
+  schedule(rng_.between(scenario_.snapshot_every / 2, scenario_.snapshot_every * 3 / 2),
+           {Kind::kSnapshot});
+  std::vector<Node*> ready;
+  for (auto& n : nodes_) {
+    if (n->up() && n->applied() > n->storage().head_index()) ready.push_back(n.get());
+  }
+  if (ready.empty()) return;
+  Node& n = *rng_.pick(ready);
+  // Half the time right up to what it applied; otherwise at an earlier
+  // applied entry, keeping a tail of the log for followers a little behind.
+  const core::LogIndex head = n.storage().head_index();
+  const core::LogIndex index =
+      rng_.chance(500000) ? n.applied() : rng_.between(head + 1, n.applied());
+  core::SnapshotHead snap;
+  Status s = n.take_snapshot(index, &snap);
+  ++result_.snapshots_taken;
+  AppState stored;
+  core::Term term = 0;
+  const bool decoded = n.stored_state(&stored, &term);
+  checker_.snapshot_held(n, snap, decoded, stored.applied(), term, stored.digest(),
+                         /*install=*/false);
+  trace("n", n.id(), " snapshot ", snap.index, "/", snap.term, " (", snap.size, " bytes; applied ",
+        n.applied(), ", log to ", n.log().last_index(), ")");
+  if (!s.ok()) {
+    checker_.fail("runtime-contract",
+                  Cat("n", n.id(), " compacted its log through ", snap.index, "/", snap.term,
+                      ", which the core refused: ", s.ToString()));
+  }
+  drain(n);
+}
+
 void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id, bool* accepted) {
   Status s = n.raft().propose_command(payload, id);
   *accepted = s.ok();
@@ -453,6 +547,20 @@ Time Cluster::shipping_ticks(uint64_t entries) const {
   return (entries + window - 1) / window * round_trip / kUnitsPerTick;
 }
 
+Time Cluster::snapshot_ticks() const {
+  uint64_t size = 0;
+  for (const auto& n : nodes_) size = std::max(size, n->storage().snapshot_head().size);
+  if (size == 0) return 0;
+  const uint64_t chunk = scenario_.core.snapshot_chunk_bytes;
+  const Time round_trip = 2 * scenario_.links.max_delay + scenario_.disk_max;
+  Time ticks = (size + chunk - 1) / chunk * round_trip / kUnitsPerTick;
+  const uint64_t throttle = scenario_.core.snapshot_bytes_per_tick;
+  if (throttle > 0) ticks = std::max<Time>(ticks, size / throttle + 1);
+  // A follower may find the leader's snapshot gone mid-transfer (a leader
+  // change) and start over once.
+  return 2 * ticks;
+}
+
 Time Cluster::leader_bound_ticks() const {
   const Time election_round_trip = 2 * (scenario_.links.max_delay + scenario_.disk_max);
   return kLeaderBaseTicks + 10 * election_round_trip / kUnitsPerTick;
@@ -479,7 +587,8 @@ void Cluster::on_client() {
       p.first_try = now_ + i * kUnitsPerTick;
       const uint64_t backlog =
           leader->log().last_index() - checker_.committed_index() + kLivenessProposals;
-      p.commit_bound = kCommitBaseTicks + shipping_ticks(backlog);
+      // A quorum may need a follower that must first be sent a snapshot.
+      p.commit_bound = kCommitBaseTicks + shipping_ticks(backlog) + snapshot_ticks();
       p.apply_bound = p.commit_bound + shipping_ticks(leader->log().last_index() + backlog);
       client_.push_back(p);
     }

@@ -45,6 +45,9 @@ struct RunResult {
   uint64_t crashes = 0;
   uint64_t partitions = 0;
   uint64_t proposals_accepted = 0;
+  uint64_t snapshots_taken = 0;      // local snapshots (and compactions)
+  uint64_t snapshots_installed = 0;  // a leader's snapshot installed by a follower
+  uint64_t snapshots_failed = 0;     // ... refused by the store's CRC32C check
   core::LogIndex committed = 0;
   core::Term max_term = 0;
   uint64_t old_term_commits = 0;  // see Checker::old_term_commits()
@@ -76,7 +79,17 @@ class Cluster {
   RunResult run();
 
  private:
-  enum class Kind { kDeliver, kTick, kDiskDone, kCrash, kRestart, kPartition, kPropose, kClient };
+  enum class Kind {
+    kDeliver,
+    kTick,
+    kDiskDone,
+    kCrash,
+    kRestart,
+    kPartition,
+    kPropose,
+    kSnapshot,
+    kClient
+  };
   struct Event {
     Event(Kind k, core::NodeId n = core::kNoNode, uint64_t inc = 0, core::Message m = {},
           const char* why = "")
@@ -113,7 +126,8 @@ class Cluster {
   void drain(Node& n);
   void send(const core::Message& m);
   // A write reached the disk.
-  void persisted(const Node& n, const PendingWrite& w);
+  // (An install is checked, and the runtime's log replaced, here.)
+  void persisted(Node& n, const PendingWrite& w);
   // Loop steps 3-5 for a write that is durable.
   void complete_write(Node& n, PendingWrite w);
 
@@ -125,10 +139,14 @@ class Cluster {
   void on_restart(core::NodeId id);
   void on_partition();
   void on_propose();
+  void on_snapshot();
   void on_client();
   Time leader_bound_ticks() const;
   // Ticks to ship `entries` entries to a follower at the slowest round trip.
   Time shipping_ticks(uint64_t entries) const;
+  // Ticks to send the largest snapshot any node holds, a chunk a round trip
+  // (and no faster than the throttle).
+  Time snapshot_ticks() const;
 
   void start_partition();
   void heal();

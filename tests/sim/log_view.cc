@@ -1,6 +1,7 @@
 #include "log_view.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <string>
 
 #include "trace.h"
@@ -41,12 +42,16 @@ uint64_t ChainHash(uint64_t previous, const core::Entry& e) {
   return Mix(previous, EntryHash(e));
 }
 
+uint64_t ChainHashOf(uint64_t previous, uint64_t entry_hash) {
+  return Mix(previous, entry_hash);
+}
+
 Status LogView::append(const std::vector<core::Entry>& entries) {
   if (entries.empty()) return Status::Ok();
   const core::LogIndex first = entries.front().index;
-  if (first == 0 || first > last_index() + 1) {
+  if (first <= head_index_ || first > last_index() + 1) {
     return Status::InvalidInput(
-        Cat("entries start at ", first, " but the log ends at ", last_index()));
+        Cat("entries start at ", first, " but the log is (", head_index_, ", ", last_index(), "]"));
   }
   for (size_t i = 1; i < entries.size(); ++i) {
     if (entries[i].index != first + i) {
@@ -54,33 +59,62 @@ Status LogView::append(const std::vector<core::Entry>& entries) {
           Cat("entries not contiguous: ", entries[i - 1].index, " then ", entries[i].index));
     }
   }
-  entries_.resize(first - 1);
-  chain_.resize(first - 1);
+  entries_.resize(first - head_index_ - 1);
+  chain_.resize(first - head_index_ - 1);
   for (const core::Entry& e : entries) {
-    chain_.push_back(ChainHash(prefix_hash(entries_.size()), e));
+    chain_.push_back(ChainHash(prefix_hash(last_index()), e));
     entries_.push_back(e);
   }
   return Status::Ok();
 }
 
 void LogView::assign(const std::vector<core::Entry>& entries) {
+  reset(0, 0, 0, entries);
+}
+
+void LogView::reset(core::LogIndex head_index, core::Term head_term, uint64_t head_hash,
+                    const std::vector<core::Entry>& entries) {
+  head_index_ = head_index;
+  head_term_ = head_term;
+  head_hash_ = head_hash;
   entries_.clear();
   chain_.clear();
   for (const core::Entry& e : entries) {
-    chain_.push_back(ChainHash(prefix_hash(entries_.size()), e));
+    chain_.push_back(ChainHash(prefix_hash(last_index()), e));
     entries_.push_back(e);
   }
 }
 
 void LogView::truncate(core::LogIndex last) {
-  if (last >= entries_.size()) return;
-  entries_.resize(last);
-  chain_.resize(last);
+  if (last >= last_index()) return;
+  last = std::max(last, head_index_);
+  entries_.resize(last - head_index_);
+  chain_.resize(last - head_index_);
+}
+
+void LogView::compact(core::LogIndex index) {
+  if (index <= head_index_ || index > last_index()) return;
+  head_term_ = term_at(index);
+  head_hash_ = prefix_hash(index);
+  const size_t drop = index - head_index_;
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+  chain_.erase(chain_.begin(), chain_.begin() + static_cast<std::ptrdiff_t>(drop));
+  head_index_ = index;
 }
 
 core::LogIndex FirstDifference(const LogView& a, const LogView& b) {
   const core::LogIndex common = std::min(a.last_index(), b.last_index());
-  for (core::LogIndex i = 1; i <= common; ++i) {
+  // Below the higher head only the prefix hash there tells.
+  const core::LogIndex head = std::max(a.head_index(), b.head_index());
+  if (a.head_index() != b.head_index()) {
+    if (head > common || a.term_at(head) != b.term_at(head) ||
+        a.prefix_hash(head) != b.prefix_hash(head)) {
+      return std::min(a.head_index(), b.head_index()) + 1;
+    }
+  } else if (a.head_term() != b.head_term() || a.prefix_hash(head) != b.prefix_hash(head)) {
+    return std::max<core::LogIndex>(head, 1);
+  }
+  for (core::LogIndex i = head + 1; i <= common; ++i) {
     if (!(*a.at(i) == *b.at(i))) return i;
   }
   return a.last_index() == b.last_index() ? 0 : common + 1;

@@ -21,10 +21,11 @@ class NodeView {
   virtual uint64_t incarnation() const = 0;
   // The log as the runtime has been told it (every Ready's entries as soon
   // as the Ready is taken, durable or not); after a crash, what reached the
-  // disk.
+  // disk. Compacted through its snapshot's head, if it has one.
   virtual const LogView& log() const = 0;
-  // The last index applied in this life (0 after a restart: the log is
-  // applied again from its head).
+  // The last index applied in this life (after a restart: the log head,
+  // 0 in a log never compacted, as the log is applied again from there;
+  // after a snapshot is installed: its index).
   virtual core::LogIndex applied() const = 0;
   // The commit index in the durable hard state (what a restart starts from).
   virtual core::LogIndex durable_commit() const = 0;

@@ -38,6 +38,16 @@ Scenario Scenario::FromSeed(Rng& rng, const std::vector<int>& sizes) {
   s.crash_voter_ppm = rng.pick(std::vector<uint32_t>{0, 0, 100000, 300000});
   s.partition_every = rng.pick(std::vector<Time>{0, 300, 1000});
   s.propose_every = rng.pick(std::vector<Time>{3, 10, 30});
+  // Drawn last, so the draws above are what they were before snapshots.
+  // Small chunks make a transfer many messages, for losses, duplicates and
+  // crashes to hit; the throttle spreads it over ticks.
+  s.snapshot_every = rng.pick(std::vector<Time>{0, 100, 300, 1000});
+  s.core.snapshot_chunk_bytes = rng.pick(std::vector<size_t>{16, 64, 256, 1024, 4096});
+  s.core.snapshot_bytes_per_tick = rng.chance(300000) ? rng.pick(std::vector<uint64_t>{8, 1, 4}) *
+                                                            s.core.snapshot_chunk_bytes / 2
+                                                      : 0;
+  s.crash_snapshot_ppm = rng.pick(std::vector<uint32_t>{0, 50000, 200000});
+  s.corrupt_chunk_ppm = rng.pick(std::vector<uint32_t>{0, 0, 20000});
   return s;
 }
 
@@ -51,7 +61,11 @@ std::string Scenario::describe() const {
              " disk=", disk_min, "..", disk_max, " crash_every=", crash_every,
              " crash_new_leader=", Percent(crash_new_leader_ppm),
              " crash_voter=", Percent(crash_voter_ppm), " partition_every=", partition_every,
-             " propose_every=", propose_every, " (times in units, ", kUnitsPerTick, " per tick)");
+             " propose_every=", propose_every, " snapshot_every=", snapshot_every,
+             " chunk=", core.snapshot_chunk_bytes, " throttle=", core.snapshot_bytes_per_tick,
+             " crash_snapshot=", Percent(crash_snapshot_ppm),
+             " corrupt_chunk=", Percent(corrupt_chunk_ppm), " (times in units, ", kUnitsPerTick,
+             " per tick)");
 }
 
 }  // namespace raftlog::sim

@@ -32,6 +32,15 @@ struct Scenario {
   uint32_t crash_voter_ppm = 0;
   // Mean time between proposals (to a random node, usually the leader).
   Time propose_every = 10;
+  // Snapshots: the mean time between local snapshots (a random node
+  // snapshots what it applied and compacts its log; 0: never); targeted
+  // crashes of a node whose write carries snapshot chunks (a transfer cut
+  // short, or the last chunk written and the install not yet reported);
+  // chunks whose data is damaged on the wire (the store's CRC32C check
+  // must refuse the snapshot). The chunk size and the throttle are in core.
+  Time snapshot_every = 0;
+  uint32_t crash_snapshot_ppm = 0;
+  uint32_t corrupt_chunk_ppm = 0;
 
   static Scenario FromSeed(Rng& rng, const std::vector<int>& sizes);
   std::string describe() const;

@@ -226,7 +226,8 @@ void PrintSummaryLine(uint64_t seed, const Outcome& o) {
   std::cout << " t=" << r.time << " max_term=" << r.max_term << " committed=" << r.committed
             << " accepted=" << r.proposals_accepted << " crashes=" << r.crashes
             << " partitions=" << r.partitions << " old_term_commits=" << r.old_term_commits
-            << " heartbeats_acked=" << r.heartbeats_acked
+            << " heartbeats_acked=" << r.heartbeats_acked << " snapshots=" << r.snapshots_taken
+            << " installed=" << r.snapshots_installed << " refused=" << r.snapshots_failed
             << " leader_after_heal=" << r.leader_after_heal
             << " ticks, commit<=" << r.max_commit_ticks << " apply<=" << r.max_apply_ticks
             << " ticks (" << r.worst_bound_percent << "% of a bound)\n";
@@ -272,6 +273,7 @@ int RunCampaign(const Args& args, const char* argv0) {
   uint64_t passed = 0, failed = 0, seeds = 0;
   Time worst_leader = 0, worst_commit = 0, worst_apply = 0;
   uint64_t worst_percent = 0;
+  uint64_t snapshots_taken = 0, snapshots_installed = 0, snapshots_failed = 0;
   WorldResult total;  // --node: the passed seeds' counts, summed
   bool found_safety = false;
   std::string found;  // the invariant of the first non-liveness violation
@@ -285,6 +287,9 @@ int RunCampaign(const Args& args, const char* argv0) {
       worst_commit = std::max(worst_commit, r.core.max_commit_ticks);
       worst_apply = std::max(worst_apply, r.core.max_apply_ticks);
       worst_percent = std::max(worst_percent, r.core.worst_bound_percent);
+      snapshots_taken += r.core.snapshots_taken;
+      snapshots_installed += r.core.snapshots_installed;
+      snapshots_failed += r.core.snapshots_failed;
       total.pushes_acked += r.node.pushes_acked;
       total.retries += r.node.retries;
       total.retries_to_replaying_leader += r.node.retries_to_replaying_leader;
@@ -332,7 +337,9 @@ int RunCampaign(const Args& args, const char* argv0) {
               << " s; after healing: leader within " << worst_leader
               << " ticks, proposals committed within " << worst_commit
               << " ticks and applied everywhere within " << worst_apply << " ticks (at worst "
-              << worst_percent << "% of a bound)\n";
+              << worst_percent << "% of a bound); in the passed ones: " << snapshots_taken
+              << " snapshots taken, " << snapshots_installed << " installed from a leader, "
+              << snapshots_failed << " refused by the CRC32C check\n";
   }
   if (!args.expect_violation.empty()) {
     if (!found_safety) {

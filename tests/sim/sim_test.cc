@@ -9,8 +9,10 @@
 #include "cluster.h"
 #include "log_view.h"
 #include "network.h"
+#include "node.h"
 #include "rng.h"
 #include "sim_storage.h"
+#include "storage/crc32c.h"
 
 namespace raftlog::sim {
 namespace {
@@ -71,9 +73,113 @@ TEST(SimStorageTest, ReadsWhatWasWrittenAndLosesOnlyUnsyncedHardState) {
   std::vector<core::Entry> out;
   ASSERT_TRUE(disk.entries(1, 3, 1, &out).ok());
   EXPECT_EQ(out.size(), 1u);  // at least one entry, even over max_bytes
-  disk.lose_unsynced();
+  disk.crash(/*lose_unsynced=*/true);
   EXPECT_EQ(disk.hard_state(), (core::HardState{2, 1, 0}));
   EXPECT_EQ(disk.last_index(), 2u);
+}
+
+TEST(LogViewTest, ACompactedPrefixKeepsItsHashAndRefusesWritesBelowTheHead) {
+  LogView full, compacted;
+  const std::vector<core::Entry> log = {Command(1, 1, "a"), Command(2, 1, "b"), Command(3, 2, "c")};
+  full.assign(log);
+  compacted.assign(log);
+  compacted.compact(2);
+  EXPECT_EQ(compacted.head_index(), 2u);
+  EXPECT_EQ(compacted.term_at(2), 1u);
+  EXPECT_EQ(compacted.at(2), nullptr);
+  EXPECT_EQ(compacted.prefix_hash(2), full.prefix_hash(2));
+  EXPECT_EQ(compacted.prefix_hash(3), full.prefix_hash(3));
+  EXPECT_EQ(FirstDifference(full, compacted), 0u);  // the same entries, one compacted
+  EXPECT_FALSE(compacted.append({Command(2, 3, "x")}).ok());
+  ASSERT_TRUE(compacted.append({Command(3, 3, "y")}).ok());
+  LogView restored;
+  restored.reset(2, 1, full.prefix_hash(2), {Command(3, 3, "y")});
+  EXPECT_EQ(FirstDifference(compacted, restored), 0u);
+}
+
+// A snapshot of `n` bytes, with its head's size and CRC32C.
+std::pair<core::SnapshotHead, std::string> Snapshot(core::LogIndex index, core::Term term,
+                                                    size_t n) {
+  std::string data(n, 'x');
+  for (size_t i = 0; i < n; ++i) data[i] = static_cast<char>('a' + i % 26);
+  core::SnapshotHead head;
+  head.index = index;
+  head.term = term;
+  head.size = data.size();
+  head.crc = storage::Crc32c(data.data(), data.size());
+  return {head, data};
+}
+
+TEST(SimStorageTest, ASnapshotInstallsOnlyWhenItsLastChunkChecksOut) {
+  SimStorage disk;
+  disk.write(core::HardState{1, 1, 3}, {Command(1, 1, "a"), Command(2, 1, "b")}, true);
+  const auto snap = Snapshot(9, 2, 40);
+  core::SnapshotHead head = snap.first;
+  const std::string& data = snap.second;
+  auto chunk = [&](uint64_t off, size_t n, bool done, const std::string& bytes = "") {
+    return core::SnapshotChunk{head, off, bytes.empty() ? data.substr(off, n) : bytes, done};
+  };
+  EXPECT_EQ(disk.receive(chunk(0, 16, false)), SimStorage::Received::kMore);
+  EXPECT_EQ(disk.last_index(), 2u);  // nothing changes before the last chunk
+  // A damaged last chunk: refused, the old log stays.
+  std::string bad = data.substr(16);
+  bad[0] ^= 1;
+  EXPECT_EQ(disk.receive(chunk(16, 24, true, bad)), SimStorage::Received::kFailed);
+  EXPECT_EQ(disk.last_index(), 2u);
+  EXPECT_TRUE(disk.snapshot(&head).IsNotFound());
+  // A crash loses a partial transfer: the next chunk does not follow.
+  EXPECT_EQ(disk.receive(chunk(0, 16, false)), SimStorage::Received::kMore);
+  disk.crash(false);
+  EXPECT_EQ(disk.receive(chunk(16, 24, true)), SimStorage::Received::kFailed);
+  // From the start, whole: the log is replaced.
+  EXPECT_EQ(disk.receive(chunk(0, 16, false)), SimStorage::Received::kMore);
+  EXPECT_EQ(disk.receive(chunk(16, 24, true)), SimStorage::Received::kInstalled);
+  EXPECT_EQ(disk.head_index(), 9u);
+  EXPECT_EQ(disk.last_index(), 9u);
+  core::Term term = 0;
+  ASSERT_TRUE(disk.term(9, &term).ok());
+  EXPECT_EQ(term, 2u);
+  EXPECT_TRUE(disk.term(2, &term).IsNotFound());
+  std::string out;
+  ASSERT_TRUE(disk.snapshot_data(head, 30, 100, &out).ok());
+  EXPECT_EQ(out, data.substr(30));
+}
+
+TEST(SimStorageTest, CompactionDropsThePrefixAndKeepsTheTail) {
+  SimStorage disk;
+  disk.write(core::HardState{1, 1, 3}, {Command(1, 1, "a"), Command(2, 1, "b"), Command(3, 1, "c")},
+             true);
+  auto [head, data] = Snapshot(2, 1, 10);
+  disk.compact(head, data);
+  EXPECT_EQ(disk.head_index(), 2u);
+  EXPECT_EQ(disk.last_index(), 3u);
+  std::vector<core::Entry> out;
+  ASSERT_TRUE(disk.entries(3, 4, 100, &out).ok());
+  EXPECT_EQ(out.at(0).data, "c");
+  EXPECT_TRUE(disk.entries(2, 4, 100, &out).IsNotFound());
+  core::SnapshotHead other = head;
+  other.index = 1;
+  EXPECT_TRUE(disk.snapshot_data(other, 0, 10, &out.emplace_back().data).IsNotFound());
+}
+
+TEST(AppStateTest, TheSnapshotDataDecodesToTheSameStateAsTheLogsPrefix) {
+  AppState state;
+  LogView log;
+  const std::vector<core::Entry> entries = {Command(1, 1, "a"), Command(2, 1, "b"),
+                                            Command(3, 2, "c")};
+  log.assign(entries);
+  for (const core::Entry& e : entries) state.apply(e);
+  EXPECT_EQ(state.digest(), log.prefix_hash(3));
+  uint64_t digest = 0;
+  const std::string data = state.encode(2, 1, &digest);
+  EXPECT_EQ(digest, log.prefix_hash(2));
+  AppState restored;
+  core::Term term = 0;
+  ASSERT_TRUE(AppState::Decode(data, &restored, &term));
+  EXPECT_EQ(restored.applied(), 2u);
+  EXPECT_EQ(term, 1u);
+  EXPECT_EQ(restored.digest(), log.prefix_hash(2));
+  EXPECT_FALSE(AppState::Decode(data.substr(1), &restored, &term));
 }
 
 TEST(NetworkTest, BlockedLinksDropOneWay) {

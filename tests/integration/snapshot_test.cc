@@ -140,6 +140,7 @@ Status PushFromProducers(const std::vector<std::string>& endpoints, int producer
   std::vector<std::vector<Acked>> mine(static_cast<size_t>(producers));
   std::vector<Status> results(static_cast<size_t>(producers));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(producers));
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       const size_t k = static_cast<size_t>(p);
@@ -196,7 +197,7 @@ Status PushBatch(ProcessCluster& c, const std::string& producer, uint64_t events
         !info.leader_endpoint.empty()) {
       *endpoint = info.leader_endpoint;
     } else {
-      const auto id = static_cast<core::NodeId>(attempt % c.size() + 1);
+      const core::NodeId id = static_cast<core::NodeId>(attempt % c.size()) + 1;
       if (c.running(id)) *endpoint = c.client_endpoint(id);
       ProcessCluster::wait_for([] { return false; }, 50ms);  // an election: wait a moment
     }

@@ -69,6 +69,9 @@ Status Snapshotter::on_event(const Event& event) {
     saving_ = false;
     last_saved_ = std::max(last_saved_, i->head.index);
     ++counters_.snapshots;
+    // One that was asked for compacts as far as retention allows at once,
+    // not only in the usual steps: the operator wants the disk back.
+    if (!waiting_.empty()) compact_now_ = true;
     answer(Status::Ok(), i->head);
   }
   return Status::Ok();
@@ -122,6 +125,7 @@ void Snapshotter::step(uint64_t now_ms) {
     if (asked_) {  // nothing applied since the last one: that one it is
       core::SnapshotHead head;
       Status s = log_->last_snapshot(&head);
+      compact_now_ = s.ok();
       answer(s.ok() ? s : Status::NotFound("nothing applied yet to take a snapshot of"), head);
     }
   }
@@ -129,10 +133,11 @@ void Snapshotter::step(uint64_t now_ms) {
   // synced write and a pass of LevelDB's compaction over the range.
   const core::LogIndex step = std::max<uint64_t>(kMarkEntries, options_.snapshot_every / 4);
   const core::LogIndex target = compaction_target(now_ms);
-  if (target > h.head && (target >= h.head + step || target == last_saved_)) {
+  if (target > h.head && (target >= h.head + step || target == last_saved_ || compact_now_)) {
     Status s = log_->compact(target);
     if (s.ok()) {
       compacting_ = true;
+      compact_now_ = false;
     } else if (!s.IsBusy()) {
       RAFTLOG_LOG(kWarn) << "compaction to " << target << " not done: " << s.message();
     }

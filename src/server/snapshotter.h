@@ -78,7 +78,9 @@ class Snapshotter {
 
   // Takes a snapshot now (at the applied index), or, if nothing was applied
   // since the last one, answers with that one; `done` runs once it is
-  // durable, or failed. Busy while this node receives a leader's snapshot.
+  // durable, or failed (one being received from the leader is finished
+  // first). Then the log is compacted as far as retention allows, even by
+  // less than the usual step.
   void request(Done done);
 
   const SnapshotCounters& counters() const { return counters_; }
@@ -107,6 +109,7 @@ class Snapshotter {
   bool compacting_ = false;        // a compact is
   std::vector<Done> waiting_;      // request()s answered when the save is durable
   bool asked_ = false;             // a request() wants a snapshot at the next step
+  bool compact_now_ = false;       // ...and then a compaction, whatever its step
   SnapshotCounters counters_;
 };
 

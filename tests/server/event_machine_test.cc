@@ -737,6 +737,25 @@ TEST(Snapshotter, ARequestIsAnsweredOnceTheSnapshotIsDurable) {
   EXPECT_EQ(n.snaps_->counters().snapshots, 1u);
 }
 
+TEST(Snapshotter, AnAskedForSnapshotCompactsAsFarAsRetentionAllowsAtOnce) {
+  storage::MemoryLogStore disk;
+  Node n(&disk);
+  RetentionOptions o;
+  o.snapshot_every = 0;
+  o.retain_entries = 100;
+  n.enable_snapshots(o);
+  n.elect();
+  PushMany(n, 600, [](uint64_t) { return 1; });
+  EXPECT_EQ(n.log_->local_history().head, 0u);
+  bool answered = false;
+  n.snaps_->request([&](const Status& s, const core::SnapshotHead&) { answered = s.ok(); });
+  n.settle();
+  ASSERT_TRUE(answered);
+  // 500 entries to drop is less than the usual step (1024), but asked for.
+  const LocalHistory h = n.log_->local_history();
+  EXPECT_EQ(h.head, h.applied - 100);
+}
+
 TEST(Snapshotter, ANodeRestartedFromItsSnapshotAnswersRetriesItCompactedAway) {
   storage::MemoryLogStore disk;
   {

@@ -152,8 +152,11 @@ void ReplicatedLog::Impl::local_written(const Status& status) {
   // The head and the data were checked when the write was submitted: only
   // a bug makes the store refuse them. Stop rather than go on half-done.
   Status s = status;
-  if (s.ok() && op.compact && !op.compact_submitted) {
-    // The snapshot is durable: now the compaction (install_snapshot).
+  if (s.ok() && op.compact && !op.compact_submitted && !installing_remote_) {
+    // The snapshot is durable: now the compaction (install_snapshot). Not
+    // while a leader's snapshot is being installed: it is past this one
+    // (above the commit index) and replaces the log, which the core must
+    // not read meanwhile, and a compaction behind it would be refused.
     s = compact_core_then_store(op);
     if (s.ok()) return;
   }

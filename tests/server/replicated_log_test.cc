@@ -338,6 +338,54 @@ TEST_F(SnapshotsOnEagerDisks, TheStoreDropsEntriesOnlyOnceTheCoreStopsReadingThe
   EXPECT_EQ(StateOf(nodes_[f]), StateOf(ln.committed, fourth));
 }
 
+// A follower's own install_snapshot is written but not yet reported when
+// the last chunk of its leader's snapshot goes to the disk: the leader's
+// snapshot replaces the log, and the follower's compaction, which used to
+// follow it, was refused behind it (or read the replaced log) and stopped
+// the node. Found by the whole-node simulator.
+TEST_F(SnapshotsOnEagerDisks, ALeadersSnapshotInstalledMeanwhileTakesTheOwnCompactionsPlace) {
+  // One chunk: it reaches the follower's disk though the follower's earlier
+  // writes are not reported yet (a chunk is acknowledged once durable).
+  chunk_bytes_ = 1 << 20;
+  for (core::NodeId id = 1; id <= 3; ++id) start(id);
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  const core::NodeId f = l == 1 ? 2 : 1;
+  TestNode& ln = nodes_[l];
+  TestNode& fn = nodes_[f];
+  const core::LogIndex first = propose(l, 10, "a");
+  fn.log.reset();  // down while the others go on and compact
+  for (core::NodeId other : {1, 2, 3}) {
+    if (other != f) net_.cut(f, other);  // and what is sent to it is lost
+  }
+  const core::LogIndex second = propose(l, 30, "b");
+  ASSERT_TRUE(ln.log->install_snapshot(second, StateOf(ln.committed, second)).ok());
+  ASSERT_TRUE(pump_until([&] { return !ln.installed.empty(); }));
+
+  net_.heal();
+  fn.committed.clear();
+  start(f);  // replays its own log, then needs the leader's snapshot
+  ASSERT_TRUE(pump_until([&] { return fn.log->local_history().applied >= first; }));
+  fn.writer->held = true;
+  const core::LogIndex own = fn.log->local_history().applied;
+  ASSERT_TRUE(fn.log->install_snapshot(own, StateOf(fn.committed, own)).ok());
+  // The transfer goes on (a chunk is answered at once) until the last one.
+  ASSERT_TRUE(pump_until([&] { return fn.store->head_index() >= second; }))
+      << "the leader's snapshot did not reach the follower's disk";
+  fn.writer->held = false;
+  ASSERT_TRUE(pump_until([&] { return !fn.loaded.empty() || !fn.stopped.ok(); }))
+      << "head " << fn.log->local_history().head << " applied " << fn.log->local_history().applied
+      << " last " << fn.log->local_history().last << " own " << own << " second " << second
+      << " installing " << fn.log->is_snapshot_installing() << " role "
+      << core::RoleName(fn.log->local_node().role) << " leader " << l << " "
+      << fn.stopped.ToString();
+  EXPECT_TRUE(fn.stopped.ok()) << fn.stopped.ToString();
+  const core::LogIndex more = propose(l, 5, "c");
+  EXPECT_TRUE(fn.stopped.ok()) << fn.stopped.ToString();
+  EXPECT_EQ(fn.loaded.back().head.index, second);
+  EXPECT_EQ(StateOf(fn), StateOf(ln.committed, more));
+}
+
 TEST_F(ThreeNodes, ElectALeaderAndCommitProposalsEverywhereInOrder) {
   ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
   core::NodeId l = leader();

@@ -335,15 +335,16 @@ int RunCampaign(const Args& args, const char* argv0) {
               << " to a leader still applying its log, " << total.busy << " answered busy, "
               << total.expired_refusals << " refused as from an expired producer, "
               << total.given_up << " given up by their producer, " << total.retries_from_snapshot
-              << " answered with an index the node had compacted), " << total.crashes << " crashes ("
-              << total.full_restarts << " whole-cluster restarts), " << total.partitions
-              << " partitions, " << total.subscriber_events << " subscriber events checked ("
-              << total.subscriber_restarts << " subscriber restarts, " << total.fetches
-              << " fetches, " << total.compacted_fetches << " answered compacted, "
-              << total.subscribers_behind << " subscribers behind every node's log head); "
-              << total.snapshots_taken << " local snapshots (" << total.compactions
-              << " compactions), " << total.snapshots_installed << " installed from a leader (in "
-              << seeds_with_installs << " seeds; " << total.snapshot_chunks << " chunks sent), "
+              << " answered with an index the node had compacted), " << total.crashes
+              << " crashes (" << total.full_restarts << " whole-cluster restarts), "
+              << total.partitions << " partitions, " << total.subscriber_events
+              << " subscriber events checked (" << total.subscriber_restarts
+              << " subscriber restarts, " << total.fetches << " fetches, "
+              << total.compacted_fetches << " answered compacted, " << total.subscribers_behind
+              << " subscribers behind every node's log head); " << total.snapshots_taken
+              << " local snapshots (" << total.compactions << " compactions), "
+              << total.snapshots_installed << " installed from a leader (in " << seeds_with_installs
+              << " seeds; " << total.snapshot_chunks << " chunks sent), "
               << total.snapshots_at_start << " nodes started from one\n";
   } else {
     std::cout << "raftlog-sim: seeds " << args.first << ".." << args.last << " (nodes "

@@ -950,10 +950,15 @@ void Raft::Impl::send_heartbeats() {
 
 void Raft::Impl::send_anchored(NodeId to, Progress& pr) {
   // Anchored at the match index, which the follower is known to hold, so it
-  // is no false mismatch when it overtakes entries still in flight.
+  // is no false mismatch when it overtakes entries still in flight. A match
+  // this log was compacted past has no term here any more: anchored at 0,
+  // which every log holds (the follower needs the snapshot, which its probe
+  // or the retransmit timeout sends). Its term read as 0 was a mismatch the
+  // follower refused, and a leader that ignores refusals at or below the
+  // match (stale) never heard from the follower again.
   AppendEntries ae;
-  ae.prev_log_index = pr.match;
-  ae.prev_log_term = log_.term(pr.match);
+  ae.prev_log_index = pr.match < log_.head_index() ? 0 : pr.match;
+  ae.prev_log_term = log_.term(ae.prev_log_index);
   ae.leader_commit = commit_;
   ae.seq = seq_;
   pr.commit_sent = std::min(commit_, pr.match);

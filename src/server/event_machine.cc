@@ -16,6 +16,8 @@
 //   RAFTLOG_BUG_FETCH_PAST_COMMIT         fetch reads the log past the commit
 //   RAFTLOG_BUG_EXPIRED_RETRY_TAKEN_AS_NEW  a retry from an expired producer
 //                                         is appended as new
+//   RAFTLOG_BUG_RESTORE_WITHOUT_PRODUCERS  restoring a snapshot forgets the
+//                                         producer table
 
 namespace raftlog::server {
 
@@ -441,6 +443,9 @@ Status EventMachine::restore(core::LogIndex head, std::string_view bytes) {
   // The waiters' entries may or may not be in the snapshot, or commit
   // later: their outcome is unknown here.
   fail_pending("this node installed a snapshot up to index " + std::to_string(head));
+#ifdef RAFTLOG_BUG_RESTORE_WITHOUT_PRODUCERS
+  table = ProducerTable(producers_.window(), producer_expiry_ms_);
+#endif
   producers_ = std::move(table);
   applied_ = head;
   last_event_ = last_event;

@@ -45,6 +45,8 @@ class ReplicatedLog::Impl {
   void finish_writes();
   void snapshot_received(const SnapshotWritten& w);
   void local_written(const Status& status);
+  struct LocalOp;
+  Status compact_core_then_store(LocalOp& op);
   // install_snapshot, save_snapshot and compact.
   Status submit_local(core::LogIndex new_head, std::optional<std::string> snapshot,
                       core::LogIndex compact_to);
@@ -64,9 +66,14 @@ class ReplicatedLog::Impl {
   std::vector<core::Message> inbox_;
   Status error_;
   // The local snapshot and compaction with the writer (one at a time).
+  // The store drops entries only once the core no longer reads them (it
+  // reads entries it released from memory back from the store): the core
+  // learns the new head first (on_log_compacted), then the compaction goes
+  // to the writer; after a snapshot, once the snapshot is durable.
   struct LocalOp {
     std::optional<core::SnapshotHead> saved;
     std::optional<std::pair<core::LogIndex, core::Term>> compact;
+    bool compact_submitted = false;
   };
   std::optional<LocalOp> local_op_;
   bool installing_remote_ = false;  // a leader's snapshot's last piece is
@@ -140,17 +147,36 @@ void ReplicatedLog::Impl::finish_writes() {
 }
 
 void ReplicatedLog::Impl::local_written(const Status& status) {
-  const LocalOp op = local_op_.value_or(LocalOp{});
+  LocalOp op = local_op_.value_or(LocalOp{});
   local_op_.reset();
   // The head and the data were checked when the write was submitted: only
   // a bug makes the store refuse them. Stop rather than go on half-done.
   Status s = status;
-  if (s.ok() && op.compact) s = raft_->on_log_compacted(op.compact->first, op.compact->second);
+  if (s.ok() && op.compact && !op.compact_submitted && !installing_remote_) {
+    // The snapshot is durable: now the compaction (install_snapshot). Not
+    // while a leader's snapshot is being installed: it is past this one
+    // (above the commit index) and replaces the log, which the core must
+    // not read meanwhile, and a compaction behind it would be refused.
+    s = compact_core_then_store(op);
+    if (s.ok()) return;
+  }
   if (!s.ok()) {
     if (error_.ok()) error_ = s;
     return;
   }
   if (op.saved) events_.emplace_back(SnapshotInstalled{*op.saved});
+}
+
+Status ReplicatedLog::Impl::compact_core_then_store(LocalOp& op) {
+  Status s = raft_->on_log_compacted(op.compact->first, op.compact->second);
+  if (!s.ok()) return s;
+  LogWrite w;
+  w.sync = true;
+  w.compact_to = op.compact;
+  op.compact_submitted = true;
+  local_op_ = op;
+  writer_->submit(std::move(w));
+  return Status::Ok();
 }
 
 void ReplicatedLog::Impl::snapshot_received(const SnapshotWritten& w) {
@@ -329,8 +355,9 @@ Status ReplicatedLog::Impl::submit_local(core::LogIndex new_head,
       if (!s.ok()) return s;
     }
     op.compact = std::make_pair(compact_to, at.front().term);
-    w.compact_to = op.compact;
   }
+  // A compaction alone: the store's snapshot covers it, durable already.
+  if (!snapshot) return compact_core_then_store(op);
   writer_->submit(std::move(w));
   local_op_ = op;
   return Status::Ok();

@@ -234,6 +234,36 @@ TEST(Snapshot, NothingIsDeliveredWhileASnapshotIsBeingInstalled) {
   EXPECT_EQ(c.state(3), c.state(1));
 }
 
+// A follower whose match the leader compacted past: heartbeats are anchored
+// where both logs agree, not at a term the leader no longer has (read as 0,
+// the follower refused it, and the leader, taking a refusal at the match for
+// a stale one, never heard from it again: found by the whole-node simulator).
+TEST(Snapshot, HeartbeatsToAFollowerBehindTheHeadNameNoTermThatIsGone) {
+  Cluster c(3, [](Config& cfg) { cfg.snapshot_chunk_bytes = 16; });
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) c.propose(1, "a" + std::to_string(i));
+  c.deliver_all();  // node 3 holds and has committed the leader's first 6 entries
+  c.cut(1, 3);
+  for (int i = 0; i < 15; ++i) c.propose(1, "b" + std::to_string(i));
+  c.deliver_all();
+  c.snapshot(1);
+  ASSERT_GT(c.node(1).log.head_index(), c.raft(3).last_index());
+  c.heal();
+  c.delivered.clear();
+  for (int i = 0; i < 40 && c.node(3).snapshots_installed == 0; ++i) {
+    c.tick_all();
+    c.deliver_all();
+  }
+  for (const Message& m : c.delivered) {
+    if (m.type() != MessageType::kAppendEntries || m.to != 3) continue;
+    const auto& ae = std::get<AppendEntries>(m.body);
+    EXPECT_FALSE(ae.prev_log_index > 0 && ae.prev_log_term == 0)
+        << "an AppendEntries anchored at " << ae.prev_log_index << " with no term";
+  }
+  EXPECT_EQ(c.node(3).snapshots_installed, 1);
+  EXPECT_EQ(c.state(3), c.state(1));
+}
+
 TEST(Snapshot, CompactionPastWhatWasAppliedIsRefused) {
   Cluster c(1);
   c.elect(1);

@@ -34,9 +34,29 @@ class SharedStore : public storage::ForwardingLogStore {
   std::shared_ptr<storage::MemoryLogStore> s_;
 };
 
+// A disk that carries a write out as soon as it is submitted but reports it
+// done only when not held: the widest window between the store and the
+// core (a storage thread done with a write the loop has not heard of yet).
+class EagerWriter final : public LogWriter {
+ public:
+  explicit EagerWriter(storage::LogStore* store) : store_(store) {}
+  void submit(LogWrite write) override { done_.push_back(CarryOut(store_, write)); }
+  void take_done(std::vector<LogWriteDone>* out) override {
+    if (held) return;
+    for (LogWriteDone& d : done_) out->push_back(std::move(d));
+    done_.clear();
+  }
+  bool held = false;
+
+ private:
+  storage::LogStore* store_;
+  std::vector<LogWriteDone> done_;
+};
+
 struct TestNode {
   std::shared_ptr<storage::MemoryLogStore> store = std::make_shared<storage::MemoryLogStore>();
   std::chrono::milliseconds write_delay{0};
+  std::unique_ptr<EagerWriter> writer;  // if set, in place of the storage thread
   std::unique_ptr<ReplicatedLog> log;
   std::vector<Committed> committed;
   std::vector<SnapshotLoaded> loaded;
@@ -63,6 +83,10 @@ class ThreeNodes : public ::testing::Test {
     TestNode& n = nodes_[id];
     n.log.reset();
     n.stopped = Status::Ok();
+    if (eager_writers_) {
+      n.writer = std::make_unique<EagerWriter>(n.store.get());
+      o.writer = n.writer.get();
+    }
     auto store = std::make_unique<SharedStore>(n.store);
     store->write_delay_ = n.write_delay;
     ASSERT_TRUE(ReplicatedLog::Open(o, std::move(store), net_.join(id), &n.log).ok());
@@ -103,6 +127,7 @@ class ThreeNodes : public ::testing::Test {
   int restarts_ = 0;
   size_t chunk_bytes_ = 1 << 20;
   bool resume_from_commit_ = true;
+  bool eager_writers_ = false;
 };
 
 // The application of the snapshot tests: its state is every committed
@@ -233,6 +258,111 @@ TEST_F(Snapshots, SaveKeepsTheLogAndCompactGoesNoFurtherThanTheSnapshot) {
   ASSERT_TRUE(pump_until([&] { return !ln.loaded.empty() && !ln.committed.empty(); }));
   EXPECT_EQ(ln.loaded.front().head.index, first);
   EXPECT_EQ(ln.committed.front().index, first + 1);
+}
+
+class SnapshotsOnEagerDisks : public Snapshots {
+ protected:
+  void SetUp() override {
+    eager_writers_ = true;
+    Snapshots::SetUp();
+  }
+};
+
+// The core reads the entries it released from memory back from the store:
+// the store must not drop them before the core knows its new log head. A
+// leader whose disk compacted at once but had not reported it read a
+// dropped entry for a follower coming back, and stopped ("entry N:
+// compacted"), found by the whole-node simulator.
+TEST_F(SnapshotsOnEagerDisks, TheStoreDropsEntriesOnlyOnceTheCoreStopsReadingThem) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  const core::NodeId f = l == 1 ? 2 : 1;
+  nodes_[f].log.reset();  // down while the others go on
+  TestNode& ln = nodes_[l];
+  const core::LogIndex last = propose(l, 50, "a");
+  const core::LogIndex applied = ln.log->local_history().applied;
+  ASSERT_GE(applied, last);
+
+  ln.writer->held = true;  // the snapshot is written, not yet reported
+  ASSERT_TRUE(ln.log->install_snapshot(applied, StateOf(ln.committed, applied)).ok());
+  nodes_[f].committed.clear();
+  start(f);  // behind: the leader reads its log to catch it up
+  EXPECT_FALSE(pump_until([&] { return !ln.stopped.ok(); }, 300ms)) << ln.stopped.ToString();
+  EXPECT_EQ(ln.log->local_history().head, 0u) << "not compacted before the save is reported";
+
+  ln.writer->held = false;
+  ASSERT_TRUE(pump_until([&] { return !ln.installed.empty(); }));
+  EXPECT_EQ(ln.log->local_history().head, applied);
+  const core::LogIndex more = propose(l, 10, "b");
+  EXPECT_TRUE(ln.stopped.ok()) << ln.stopped.ToString();
+  EXPECT_EQ(StateOf(nodes_[f]), StateOf(ln.committed, more));
+
+  // A compaction alone (after save_snapshot) goes the same way.
+  ASSERT_TRUE(ln.log->save_snapshot(more, StateOf(ln.committed, more)).ok());
+  ASSERT_TRUE(pump_until([&] { return ln.installed.size() == 2; }));
+  nodes_[f].log.reset();
+  const core::LogIndex third = propose(l, 20, "c");
+  ln.writer->held = true;
+  ASSERT_TRUE(ln.log->compact(more).ok());
+  nodes_[f].committed.clear();
+  nodes_[f].loaded.clear();
+  start(f);
+  EXPECT_FALSE(pump_until([&] { return !ln.stopped.ok(); }, 300ms)) << ln.stopped.ToString();
+  ln.writer->held = false;
+  ASSERT_TRUE(pump_until([&] { return !ln.log->is_snapshot_installing(); }));
+  EXPECT_EQ(ln.log->local_history().head, more);
+  const core::LogIndex fourth = propose(l, 5, "d");
+  ASSERT_GT(fourth, third);
+  EXPECT_TRUE(ln.stopped.ok()) << ln.stopped.ToString();
+  EXPECT_EQ(StateOf(nodes_[f]), StateOf(ln.committed, fourth));
+}
+
+// A follower's own install_snapshot is written but not yet reported when
+// the last chunk of its leader's snapshot goes to the disk: the leader's
+// snapshot replaces the log, and the follower's compaction, which used to
+// follow it, was refused behind it (or read the replaced log) and stopped
+// the node. Found by the whole-node simulator.
+TEST_F(SnapshotsOnEagerDisks, ALeadersSnapshotInstalledMeanwhileTakesTheOwnCompactionsPlace) {
+  // One chunk: it reaches the follower's disk though the follower's earlier
+  // writes are not reported yet (a chunk is acknowledged once durable).
+  chunk_bytes_ = 1 << 20;
+  for (core::NodeId id = 1; id <= 3; ++id) start(id);
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  const core::NodeId f = l == 1 ? 2 : 1;
+  TestNode& ln = nodes_[l];
+  TestNode& fn = nodes_[f];
+  const core::LogIndex first = propose(l, 10, "a");
+  fn.log.reset();  // down while the others go on and compact
+  for (core::NodeId other : {1, 2, 3}) {
+    if (other != f) net_.cut(f, other);  // and what is sent to it is lost
+  }
+  const core::LogIndex second = propose(l, 30, "b");
+  ASSERT_TRUE(ln.log->install_snapshot(second, StateOf(ln.committed, second)).ok());
+  ASSERT_TRUE(pump_until([&] { return !ln.installed.empty(); }));
+
+  net_.heal();
+  fn.committed.clear();
+  start(f);  // replays its own log, then needs the leader's snapshot
+  ASSERT_TRUE(pump_until([&] { return fn.log->local_history().applied >= first; }));
+  fn.writer->held = true;
+  const core::LogIndex own = fn.log->local_history().applied;
+  ASSERT_TRUE(fn.log->install_snapshot(own, StateOf(fn.committed, own)).ok());
+  // The transfer goes on (a chunk is answered at once) until the last one.
+  ASSERT_TRUE(pump_until([&] { return fn.store->head_index() >= second; }))
+      << "the leader's snapshot did not reach the follower's disk";
+  fn.writer->held = false;
+  ASSERT_TRUE(pump_until([&] { return !fn.loaded.empty() || !fn.stopped.ok(); }))
+      << "head " << fn.log->local_history().head << " applied " << fn.log->local_history().applied
+      << " last " << fn.log->local_history().last << " own " << own << " second " << second
+      << " installing " << fn.log->is_snapshot_installing() << " role "
+      << core::RoleName(fn.log->local_node().role) << " leader " << l << " "
+      << fn.stopped.ToString();
+  EXPECT_TRUE(fn.stopped.ok()) << fn.stopped.ToString();
+  const core::LogIndex more = propose(l, 5, "c");
+  EXPECT_TRUE(fn.stopped.ok()) << fn.stopped.ToString();
+  EXPECT_EQ(fn.loaded.back().head.index, second);
+  EXPECT_EQ(StateOf(fn), StateOf(ln.committed, more));
 }
 
 TEST_F(ThreeNodes, ElectALeaderAndCommitProposalsEverywhereInOrder) {

@@ -219,7 +219,11 @@ void PrintSummaryLine(uint64_t seed, const Outcome& o) {
               << " full_restarts=" << r.full_restarts << " partitions=" << r.partitions
               << " subscriber_events=" << r.subscriber_events
               << " subscriber_restarts=" << r.subscriber_restarts << " fetches=" << r.fetches
-              << "\n";
+              << " snapshots=" << r.snapshots_taken << " compactions=" << r.compactions
+              << " installed=" << r.snapshots_installed << " at_start=" << r.snapshots_at_start
+              << " chunks=" << r.snapshot_chunks << " compacted_fetches=" << r.compacted_fetches
+              << " subscribers_behind=" << r.subscribers_behind
+              << " retries_from_snapshot=" << r.retries_from_snapshot << "\n";
     return;
   }
   const RunResult& r = o.core;
@@ -275,6 +279,7 @@ int RunCampaign(const Args& args, const char* argv0) {
   uint64_t worst_percent = 0;
   uint64_t snapshots_taken = 0, snapshots_installed = 0, snapshots_failed = 0;
   WorldResult total;  // --node: the passed seeds' counts, summed
+  uint64_t seeds_with_installs = 0;
   bool found_safety = false;
   std::string found;  // the invariant of the first non-liveness violation
   for (uint64_t seed = args.first; seed <= args.last; ++seed) {
@@ -302,6 +307,15 @@ int RunCampaign(const Args& args, const char* argv0) {
       total.subscriber_events += r.node.subscriber_events;
       total.subscriber_restarts += r.node.subscriber_restarts;
       total.fetches += r.node.fetches;
+      total.snapshots_taken += r.node.snapshots_taken;
+      total.compactions += r.node.compactions;
+      total.snapshots_installed += r.node.snapshots_installed;
+      total.snapshots_at_start += r.node.snapshots_at_start;
+      total.snapshot_chunks += r.node.snapshot_chunks;
+      total.compacted_fetches += r.node.compacted_fetches;
+      total.subscribers_behind += r.node.subscribers_behind;
+      total.retries_from_snapshot += r.node.retries_from_snapshot;
+      if (r.node.snapshots_installed > 0) ++seeds_with_installs;
       continue;
     }
     ++failed;
@@ -325,11 +339,18 @@ int RunCampaign(const Args& args, const char* argv0) {
               << total.retries << " retries (" << total.retries_to_replaying_leader
               << " to a leader still applying its log, " << total.busy << " answered busy, "
               << total.expired_refusals << " refused as from an expired producer, "
-              << total.given_up << " given up by their producer), " << total.crashes << " crashes ("
-              << total.full_restarts << " whole-cluster restarts), " << total.partitions
-              << " partitions, " << total.subscriber_events << " subscriber events checked ("
-              << total.subscriber_restarts << " subscriber restarts, " << total.fetches
-              << " fetches)\n";
+              << total.given_up << " given up by their producer, " << total.retries_from_snapshot
+              << " answered with an index the node had compacted), " << total.crashes
+              << " crashes (" << total.full_restarts << " whole-cluster restarts), "
+              << total.partitions << " partitions, " << total.subscriber_events
+              << " subscriber events checked (" << total.subscriber_restarts
+              << " subscriber restarts, " << total.fetches << " fetches, "
+              << total.compacted_fetches << " answered compacted, " << total.subscribers_behind
+              << " subscribers behind every node's log head); " << total.snapshots_taken
+              << " local snapshots (" << total.compactions << " compactions), "
+              << total.snapshots_installed << " installed from a leader (in " << seeds_with_installs
+              << " seeds; " << total.snapshot_chunks << " chunks sent), "
+              << total.snapshots_at_start << " nodes started from one\n";
   } else {
     std::cout << "raftlog-sim: seeds " << args.first << ".." << args.last << " (nodes "
               << JoinSizes(args.sizes) << ", " << args.steps << " steps): " << passed << " passed, "

@@ -16,6 +16,7 @@
 #include "raftlog/wire/log_ops.h"
 #include "server/client_service.h"
 #include "server/event_machine.h"
+#include "server/log.h"
 #include "server/publisher.h"
 
 namespace raftlog::sim {
@@ -92,6 +93,11 @@ struct World::Impl {
   void poll(SimNode& n);
   void send(const core::Message& m);
   void on_committed(SimNode& n, const Committed& c);
+  // A node's state became a snapshot's: its store's at a start, or its
+  // leader's (the event layer restores it).
+  void on_snapshot_loaded(SimNode& n, const SnapshotLoaded& loaded);
+  // A snapshot the node took of itself is durable (SnapshotInstalled).
+  void on_snapshot_saved(SimNode& n, const SnapshotInstalled& saved);
   // What a node's PUB socket sends, and its client socket's replies.
   void on_pub(SimNode& n, std::string_view topic, std::string_view body);
   void on_reply(SimNode& n, const server::ReplyTo& to, std::string_view frame);
@@ -117,6 +123,21 @@ struct World::Impl {
     raft().after_step();
     raft_verdict();
   }
+
+  // --- snapshots, as raftlogd takes them ---
+  // After a loop turn: a snapshot once snapshot_every entries were applied
+  // since the last one.
+  void maybe_snapshot(SimNode& n);
+  // events.snapshot() at events.applied(), to install_snapshot or
+  // save_snapshot (then compact_step, later).
+  void take_snapshot(SimNode& n);
+  void compact_step(SimNode* n, uint64_t incarnation);
+  // At random moments, a random node takes one.
+  void snapshot_timer();
+  // Snapshots of the same index are the same bytes on every node (the
+  // event layer's state is a function of the log): snapshot-agreement.
+  void check_snapshot_bytes(SimNode& n, core::LogIndex index, const std::string& bytes,
+                            const char* what);
 
   // --- faults ---
   void crash_timer();
@@ -167,14 +188,29 @@ struct World::Impl {
     core::NodeId fetch_from = 1;
     uint64_t incarnation = 0;
     std::vector<std::pair<core::LogIndex, std::string>> output;  // index, producer#seq
+    // Ranges of indexes it skipped: every node asked said they were
+    // compacted (NotFound), and it went on from the earliest index held.
+    std::vector<std::pair<core::LogIndex, core::LogIndex>> skipped;
+    // The nodes asked in turn since one last served a page (the Subscriber
+    // library's round over its endpoints), and the lowest earliest index
+    // those that answered "compacted" named (0: none did).
+    int round_asked = 0;
+    core::LogIndex round_earliest = 0;
   };
   bool wanted(const Subscriber& sub, const std::string& topic) const;
   void live_message(size_t s, uint64_t incarnation, const std::string& topic,
                     const std::string& body);
   void subscriber_step(size_t s);
   // One fetch from node `from` through its ClientService; checks what it
-  // returns. False if it could not be asked.
-  bool fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count, wire::FetchResult* out);
+  // returns: a page, "compacted" (NotFound, naming the earliest index the
+  // node holds: *earliest), or no answer (the node is down, or the answer
+  // was a violation).
+  enum class Fetched { kPage, kCompacted, kNoAnswer };
+  Fetched fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count, wire::FetchResult* out,
+                core::LogIndex* earliest);
+  // Every node asked in a round said the subscriber's next index was
+  // compacted: it starts again from the earliest index held.
+  void fell_behind(size_t s);
   // Delivers what the subscriber's stream has ready.
   void drain(size_t s);
   void output(size_t s, const ReceivedEvent& ev);
@@ -197,6 +233,16 @@ struct World::Impl {
   uint32_t whole_cluster_ppm = 0;
   Time partition_every = 0;
   uint64_t producer_expiry_ms = 0;  // 0: producers never expire
+  // Snapshots: every so many applied entries (0: not by count), at random
+  // moments (every about snapshot_timer_ms; 0: not), and how much of the
+  // log a node keeps behind its snapshot: retain < 0, none
+  // (install_snapshot: save and compact at once); else save_snapshot, then
+  // compact to retain entries below it, up to compact_delay_max ms later.
+  core::LogIndex snapshot_every = 0;
+  Time snapshot_timer_ms = 0;
+  int64_t retain = -1;
+  Time compact_delay_max = 0;
+  std::map<core::LogIndex, std::string> ref_snapshots;  // index -> the event layer's bytes
   std::vector<std::unique_ptr<SimNode>> nodes;
   std::vector<Producer> producers;
   std::vector<Subscriber> subscribers;
@@ -324,6 +370,49 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
       }
       return changed;
     }
+    // The leader's snapshot `head` replaced the log on the disk: the log
+    // now ends at head, and what it stands for is the committed log up to
+    // there, which is what the view holds from here on (log-matching and
+    // leader-completeness compare it so). A compaction leaves the view as
+    // it is: the log still stands for the entries it dropped.
+    void installed(const core::SnapshotHead& head) {
+      World::Impl& w = *node_->world;
+      const Checker& c = w.checker;
+      const core::Entry* at = c.committed(head.index);
+      if (at == nullptr || at->term != head.term) {
+        w.checker.fail("state-machine-safety",
+                       Cat("n", node_->id, " installs a snapshot of ", head.index, "/", head.term,
+                           at == nullptr ? std::string(", beyond every commit index")
+                                         : Cat(", where ", DescribeEntry(*at), " is committed")));
+        return;
+      }
+      for (core::LogIndex i = head.index + 1; i <= log_.last_index(); ++i) {
+        const core::Entry* committed = c.committed(i);
+        if (committed != nullptr && *committed == *log_.at(i)) {
+          w.checker.fail("state-machine-safety",
+                         Cat("n", node_->id, " installs a snapshot of ", head.index,
+                             " and so removes committed entry ", DescribeEntry(*committed)));
+          return;
+        }
+      }
+      core::LogIndex changed = 0;
+      for (core::LogIndex i = 1; i <= head.index && changed == 0; ++i) {
+        if (log_.at(i) == nullptr || !(*log_.at(i) == *c.committed(i))) changed = i;
+      }
+      if (changed == 0 && log_.last_index() > head.index) changed = head.index + 1;
+      if (changed == 0) return;
+      if (changed > head.index) {
+        log_.truncate(head.index);
+      } else {
+        std::vector<core::Entry> prefix;
+        prefix.reserve(head.index - changed + 1);
+        for (core::LogIndex i = changed; i <= head.index; ++i) prefix.push_back(*c.committed(i));
+        log_.truncate(changed - 1);
+        (void)log_.append(prefix);
+      }
+      w.checker.log_changed(*this, changed);
+      touch();
+    }
 
    private:
     SimNode* node_;
@@ -388,8 +477,9 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     size_t crash(bool lands) {
       const size_t landed = writing_ && lands ? jobs_ : 0;
       if (landed > 0) {
-        (void)CarryOut(&node_->store, batch_);
+        const LogWriteDone d = CarryOut(&node_->store, batch_);
         durable();
+        received(d);
       }
       auto lost = [this](const LogWrite& w) {
         if (w.entries.empty()) return;
@@ -418,7 +508,8 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
         ++jobs_;
       }
       writing_ = true;
-      const bool touches = batch_.hard_state.has_value() || !batch_.entries.empty();
+      const bool touches =
+          batch_.hard_state.has_value() || !batch_.entries.empty() || batch_.has_snapshot_work();
       const uint64_t inc = node_->incarnation;
       SimNode* n = node_;
       w.at(touches ? w.rng.between(0, w.disk_max) : 0, [n, inc] {
@@ -426,6 +517,12 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
         n->disk->finish();
         n->world->poll(*n);
       });
+    }
+    // A leader's snapshot the write carried replaced the log.
+    void received(const LogWriteDone& d) {
+      if (!d.status.ok() || !d.received || !d.received->status.ok()) return;
+      node_->view.installed(d.received->head);
+      node_->world->raft_verdict();
     }
     // The write on the disk reached it: a vote in it is a promise now, even
     // if no reply goes out before a crash.
@@ -439,6 +536,7 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
     void finish() {
       LogWriteDone d = CarryOut(&node_->store, batch_);
       if (d.status.ok()) durable();
+      received(d);
       done_.push_back(std::move(d));
       // One report stands for every merged write; the rest report empty.
       for (size_t i = 1; i < jobs_; ++i) {
@@ -499,9 +597,16 @@ struct SimNode : server::ReplyChannel, server::PubChannel {
   // When this node, if it leads, next calls heartbeat() (the basis of a
   // ReadIndex read), for read-index-safety.
   Time next_read_heartbeat = 0;
+  // The index of the last snapshot this life took or loaded (0: none yet).
+  core::LogIndex snapshot_index = 0;
+  // No event seen yet in this life: a SnapshotLoaded now is the store's.
+  bool fresh = true;
 };
 
 World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(LinkFaults{}) {
+  // raftlogd's log lines (a snapshot restored, ...) are noise here: the
+  // trace tells the story. Warnings and errors still show.
+  server::SetLogLevel(server::LogLevel::kWarn);
   n = options.sizes[rng.below(options.sizes.size())];
   core_config.election_ticks = static_cast<int>(rng.between(8, 20));
   core_config.heartbeat_ticks = static_cast<int>(rng.between(1, 3));
@@ -529,6 +634,26 @@ World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(Link
   // Short expiries, with producers that stall for about as long, so that
   // a retry reaches a cluster that has forgotten its producer.
   producer_expiry_ms = rng.chance(400000) ? rng.between(100, 1000) : 0;
+  // Snapshots as raftlogd takes them, in 85% of the scenarios: by count of
+  // applied entries, at random moments, or both. Small chunks (16 bytes to
+  // 4 KB, about evenly over the powers of two), sometimes throttled, so a
+  // transfer takes many round trips and meets crashes, partitions and loss.
+  if (rng.chance(850000)) {
+    const uint64_t how = rng.below(3);
+    if (how != 1) snapshot_every = rng.between(10, 200);
+    if (how != 0) snapshot_timer_ms = rng.between(50, 1000);
+    if (rng.chance(600000)) {
+      retain = static_cast<int64_t>(rng.between(0, 100));
+      compact_delay_max = rng.between(0, 300);
+    }
+    const uint64_t power = rng.below(9);  // 16 << power: 16 .. 4096
+    core_config.snapshot_chunk_bytes =
+        rng.between(16ull << power, std::min(4096ull, 32ull << power));
+    if (rng.chance(300000)) {
+      core_config.snapshot_bytes_per_tick =
+          rng.between(core_config.snapshot_chunk_bytes, 4 * core_config.snapshot_chunk_bytes);
+    }
+  }
   const uint64_t np = rng.between(1, 4);
   for (uint64_t i = 0; i < np; ++i) {
     Producer p;
@@ -560,7 +685,13 @@ World::Impl::Impl(const WorldOptions& o) : options(o), rng(o.seed), network(Link
           links.drop_ppm / 10000.0, "%, dup ", links.duplicate_ppm / 10000.0, "%; client loss ",
           client_drop_ppm / 10000.0, "%; disk 0..", disk_max, " ms; crash every ", crash_every,
           " ms (whole cluster ", whole_cluster_ppm / 10000, "%), partition every ", partition_every,
-          " ms; ", producers.size(), " producers, ", subscribers.size(), " subscribers");
+          " ms; ", producers.size(), " producers, ", subscribers.size(), " subscribers; ",
+          snapshot_every == 0 && snapshot_timer_ms == 0
+              ? std::string("no snapshots")
+              : Cat("snapshot every ", snapshot_every, " entries and ", snapshot_timer_ms, " ms, ",
+                    retain < 0 ? std::string("compacting to it") : Cat("retaining ", retain),
+                    ", chunks of ", core_config.snapshot_chunk_bytes, " B, ",
+                    core_config.snapshot_bytes_per_tick, " B/tick"));
   for (int i = 1; i <= n; ++i) nodes.push_back(std::make_unique<SimNode>(this, i));
 }
 
@@ -596,6 +727,8 @@ void World::Impl::start(SimNode& nd) {
                                                      nd.clients.get(), eo);
   nd.clients->set_events(nd.events.get());
   nd.next_heartbeat = now + rng.between(0, kHeartbeatMs);
+  nd.snapshot_index = 0;
+  nd.fresh = true;
   trace("n", nd.id, " START (commit ", nd.log->local_history().committed, ", last ",
         nd.log->local_history().last, ")");
   nd.view.restart();
@@ -671,6 +804,10 @@ void World::Impl::poll(SimNode& nd) {
     if (const auto* c = std::get_if<Committed>(&ev)) {
       ++applied;
       on_committed(nd, *c);
+    } else if (const auto* loaded = std::get_if<SnapshotLoaded>(&ev)) {
+      on_snapshot_loaded(nd, *loaded);
+    } else if (const auto* saved = std::get_if<SnapshotInstalled>(&ev)) {
+      on_snapshot_saved(nd, *saved);
     } else if (const auto* r = std::get_if<core::RoleChanged>(&ev)) {
       trace("n", nd.id, " ", core::RoleName(r->role), " (term ", nd.log->local_node().ballot.term,
             ", applied ", nd.events->applied(), ", commit ", nd.log->local_history().committed,
@@ -682,9 +819,12 @@ void World::Impl::poll(SimNode& nd) {
         raft_verdict();
       }
     }
+    nd.fresh = false;
     if (failed()) return;
     nd.events->on_event(ev);
   }
+  if (applied > 0) maybe_snapshot(nd);
+  if (failed()) return;
   // A turn that delivered something may have left more (a replay goes a
   // few Readies per turn): the loop turns again once this one's work is
   // done, 1 ms plus the scenario's cost of applying each entry.
@@ -700,6 +840,7 @@ void World::Impl::poll(SimNode& nd) {
 }
 
 void World::Impl::send(const core::Message& m) {
+  if (m.type() == core::MessageType::kInstallSnapshot) ++result.snapshot_chunks;
   if (m.type() == core::MessageType::kRequestVoteReply) {
     const auto& reply = std::get<core::RequestVoteReply>(m.body);
     if (reply.granted && !reply.pre_vote) {
@@ -738,6 +879,13 @@ void World::Impl::on_committed(SimNode& nd, const Committed& c) {
   if (failed()) return;
   const core::LogIndex i = c.index;
   if (i <= ref.size()) return;
+  if (i != ref.size() + 1) {
+    // Every index was applied by some node before: a snapshot only covers
+    // what a node applied.
+    fail("state-machine-safety",
+         Cat("n", nd.id, " applies ", i, " before any node applied ", ref.size() + 1));
+    return;
+  }
   RefEntry r;
   r.term = c.entry.term;
   r.type = c.entry.type;
@@ -899,6 +1047,8 @@ size_t World::Impl::producer_index(const std::string& name) const {
 
 void World::Impl::check_ack(SimNode& nd, size_t p, uint64_t seq, const wire::PushResult& r) {
   const std::string& name = producers[p].name;
+  // A retry answered from the producer table, its entry compacted here.
+  if (r.duplicate && r.index <= nd.log->local_history().head) ++result.retries_from_snapshot;
   auto it = ref_events.find(std::make_pair(name, seq));
   if (r.index > nd.log->local_history().committed || it == ref_events.end() ||
       it->second != r.index) {
@@ -907,6 +1057,118 @@ void World::Impl::check_ack(SimNode& nd, size_t p, uint64_t seq, const wire::Pus
              nd.log->local_history().committed, "), but it is committed ",
              it == ref_events.end() ? std::string("nowhere") : Cat("at ", it->second)));
   }
+}
+
+// --- Snapshots --------------------------------------------------------------
+
+void World::Impl::check_snapshot_bytes(SimNode& nd, core::LogIndex index, const std::string& bytes,
+                                       const char* what) {
+  auto [it, fresh] = ref_snapshots.emplace(index, bytes);
+  if (!fresh && it->second != bytes) {
+    fail("snapshot-agreement",
+         Cat("n", nd.id, " ", what, " a snapshot of index ", index, " of ", bytes.size(),
+             " bytes that differs from the one taken there before (", it->second.size(),
+             " bytes): the event layer's state is not a function of the log"));
+  }
+}
+
+void World::Impl::on_snapshot_loaded(SimNode& nd, const SnapshotLoaded& loaded) {
+  const core::SnapshotHead& head = loaded.head;
+  const bool at_start = nd.fresh;
+  if (at_start) {
+    ++result.snapshots_at_start;
+  } else {
+    ++result.snapshots_installed;
+  }
+  trace("n", nd.id,
+        at_start ? " starts from its snapshot of " : " installs a leader's snapshot of ",
+        head.index, "/", head.term, " (", head.size, " bytes)");
+  const core::Entry* committed = checker.committed(head.index);
+  if (committed == nullptr || committed->term != head.term) {
+    fail("state-machine-safety",
+         Cat("n", nd.id, " loads a snapshot of ", head.index, "/", head.term,
+             committed == nullptr ? std::string(", beyond every commit index")
+                                  : Cat(", where ", DescribeEntry(*committed), " is committed")));
+    return;
+  }
+  check_snapshot_bytes(nd, head.index, loaded.snapshot, "loads");
+  if (failed()) return;
+  // As raftlogd's loop does: the event layer takes the snapshot's state.
+  Status s = nd.events->restore(head.index, loaded.snapshot);
+  if (!s.ok()) {
+    fail("snapshot-restore",
+         Cat("n", nd.id, " cannot restore its snapshot of ", head.index, ": ", s.ToString()));
+    return;
+  }
+  // Committed entries go on from head.index + 1 (state-machine-safety).
+  nd.view.set_applied(head.index);
+  nd.snapshot_index = std::max(nd.snapshot_index, head.index);
+}
+
+void World::Impl::on_snapshot_saved(SimNode& nd, const SnapshotInstalled& saved) {
+  ++result.snapshots_taken;
+  trace("n", nd.id, " snapshot of ", saved.head.index, " is durable");
+  if (retain < 0) {
+    ++result.compactions;  // install_snapshot compacted the log to it
+    return;
+  }
+  // raftlogd keeps a tail of entries behind its snapshot: compact later.
+  SimNode* p = &nd;
+  at(rng.between(0, compact_delay_max), [this, p, inc = nd.incarnation] { compact_step(p, inc); });
+}
+
+void World::Impl::compact_step(SimNode* nd, uint64_t incarnation) {
+  if (!nd->up() || nd->incarnation != incarnation || failed()) return;
+  core::SnapshotHead snap;
+  if (!nd->log->last_snapshot(&snap).ok()) return;
+  if (snap.index <= static_cast<core::LogIndex>(retain)) return;
+  const core::LogIndex to = snap.index - static_cast<core::LogIndex>(retain);
+  if (to <= nd->log->local_history().head) return;  // compacted that far already
+  Status s = nd->log->compact(to);
+  if (s.IsBusy()) {  // one at a time: again a little later
+    at(rng.between(5, 50), [this, nd, incarnation] { compact_step(nd, incarnation); });
+    return;
+  }
+  if (!s.ok()) {
+    fail("node-error", Cat("n", nd->id, " refuses to compact to ", to, " (snapshot ", snap.index,
+                           ", head ", nd->log->local_history().head, "): ", s.ToString()));
+    return;
+  }
+  ++result.compactions;
+  trace("n", nd->id, " compacts to ", to, " (snapshot ", snap.index, ")");
+}
+
+void World::Impl::maybe_snapshot(SimNode& nd) {
+  if (snapshot_every == 0 || nd.events->applied() < nd.snapshot_index + snapshot_every) return;
+  take_snapshot(nd);
+}
+
+void World::Impl::take_snapshot(SimNode& nd) {
+  const core::LogIndex applied = nd.events->applied();
+  if (applied <= nd.snapshot_index || applied <= nd.log->local_history().head) return;
+  if (nd.log->is_snapshot_installing()) return;  // one at a time: the next turn tries again
+  std::string bytes = nd.events->snapshot();
+  check_snapshot_bytes(nd, applied, bytes, "takes");
+  if (failed()) return;
+  const size_t size = bytes.size();
+  Status s = retain < 0 ? nd.log->install_snapshot(applied, std::move(bytes))
+                        : nd.log->save_snapshot(applied, std::move(bytes));
+  if (s.IsBusy()) return;
+  if (!s.ok()) {
+    fail("node-error",
+         Cat("n", nd.id, " refuses a snapshot of what it applied, ", applied, ": ", s.ToString()));
+    return;
+  }
+  nd.snapshot_index = applied;
+  trace("n", nd.id, retain < 0 ? " install_snapshot(" : " save_snapshot(", applied, ", ", size,
+        " bytes)");
+}
+
+void World::Impl::snapshot_timer() {
+  if (healed) return;
+  at(rng.between(snapshot_timer_ms / 2, snapshot_timer_ms * 3 / 2), [this] { snapshot_timer(); });
+  SimNode& nd = node(static_cast<core::NodeId>(rng.between(1, n)));
+  if (nd.up()) take_snapshot(nd);
 }
 
 // --- Producers --------------------------------------------------------------
@@ -1106,10 +1368,10 @@ void World::Impl::live_message(size_t s, uint64_t incarnation, const std::string
   drain(s);
 }
 
-bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count,
-                        wire::FetchResult* out) {
+World::Impl::Fetched World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count,
+                                        wire::FetchResult* out, core::LogIndex* earliest) {
   SimNode& nd = node(from);
-  if (!nd.up()) return false;
+  if (!nd.up()) return Fetched::kNoAnswer;
   ++result.fetches;
   // A fetch request as the Subscriber library sends it, answered by the
   // node's ClientService (at once: fetch never waits).
@@ -1129,10 +1391,26 @@ bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count
   wire::ClientReply reply;
   Status st = wire::DecodeReply(fetch_reply.data(), fetch_reply.size(), {}, &reply);
   if (st.ok()) st = ReplyStatus(reply);
+  if (st.IsNotFound()) {
+    // "Compacted": only for an index at or below the node's log head, and
+    // naming the first index after it, as the Subscriber library reads it.
+    *earliest = 0;
+    for (const auto& [k, v] : reply.body) {
+      if (k == "earliest" && v.kind() == wire::Value::Kind::kUint) *earliest = v.as_uint();
+    }
+    const core::LogIndex head = nd.log->local_history().head;
+    if (lo > head || *earliest != head + 1) {
+      fail("fetch-committed", Cat("fetch from n", from, " at ", lo, " (log head ", head,
+                                  ") answers compacted, naming ", *earliest, ": ", st.ToString()));
+      return Fetched::kNoAnswer;
+    }
+    ++result.compacted_fetches;
+    return Fetched::kCompacted;
+  }
   if (st.ok()) st = wire::DecodeFetchResult(reply.body, out);
   if (!st.ok()) {
     fail("fetch-committed", Cat("fetch from n", from, " at ", lo, ": ", st.ToString()));
-    return false;
+    return Fetched::kNoAnswer;
   }
   core::LogIndex expect = lo;
   for (const core::Entry& e : out->entries) {
@@ -1145,10 +1423,10 @@ bool World::Impl::fetch(core::NodeId from, core::LogIndex lo, uint64_t max_count
                e.index <= ref.size() ? Cat(ref[e.index - 1].term,
                                            ref[e.index - 1].event ? ", an event" : ", no event")
                                      : std::string("nothing yet")));
-      return false;
+      return Fetched::kNoAnswer;
     }
   }
-  return true;
+  return Fetched::kPage;
 }
 
 void World::Impl::drain(size_t s) {
@@ -1191,6 +1469,8 @@ void World::Impl::subscriber_step(size_t s) {
     ++result.subscriber_restarts;
     sub.stream = std::make_unique<StreamTracker>(sub.topics);
     sub.stream->start_after(sub.saved);
+    sub.round_asked = 0;
+    sub.round_earliest = 0;
     sub.node = static_cast<core::NodeId>(rng.between(1, n));
     trace("subscriber ", s + 1, " RESTART from ", sub.saved, " reading n", sub.node);
     return;
@@ -1199,18 +1479,65 @@ void World::Impl::subscriber_step(size_t s) {
   // One page, as Subscriber::next does: from the node it fetched from
   // last, moving on when that one cannot serve it.
   wire::FetchResult page;
-  if (!fetch(sub.fetch_from, sub.stream->fetch_from(), rng.between(1, 20), &page)) {
-    if (failed()) return;
+  core::LogIndex earliest = 0;
+  const Fetched got =
+      fetch(sub.fetch_from, sub.stream->fetch_from(), rng.between(1, 20), &page, &earliest);
+  if (failed()) return;
+  Status st;
+  if (got == Fetched::kPage) {
+    st = sub.stream->take_page(page);
+    if (st.IsCorruption()) {
+      fail("fetch-committed", Cat("subscriber ", s + 1, ": ", st.message()));
+      return;
+    }
+    // A node that answers with a page ends the round (even one behind
+    // what another node published: the library retries then).
+    sub.round_asked = 0;
+    sub.round_earliest = 0;
+  } else {
+    // Down or "compacted": the library's round goes on to the next node;
+    // when every node was asked and those that answered all said
+    // "compacted", Subscriber::next returns NotFound naming the lowest
+    // earliest index.
+    if (got == Fetched::kCompacted && (sub.round_earliest == 0 || earliest < sub.round_earliest)) {
+      sub.round_earliest = earliest;
+    }
+    if (++sub.round_asked >= n) {
+      if (sub.round_earliest != 0) {
+        fell_behind(s);
+        return;
+      }
+      sub.round_asked = 0;
+    }
+  }
+  if (got != Fetched::kPage || !st.ok()) {
     sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
-    return;
   }
-  Status st = sub.stream->take_page(page);
-  if (st.IsCorruption()) {
-    fail("fetch-committed", Cat("subscriber ", s + 1, ": ", st.message()));
-    return;
-  }
-  if (!st.ok()) sub.fetch_from = static_cast<core::NodeId>(sub.fetch_from % n + 1);
   drain(s);
+}
+
+void World::Impl::fell_behind(size_t s) {
+  // A user of the Subscriber library that gets NotFound ("index F was
+  // compacted; the earliest index held is E") has lost [F, E - 1] for
+  // good; here it starts a new subscriber after E - 1, reading another
+  // node's stream. subscriber-stream then expects the events from E on.
+  Subscriber& sub = subscribers[s];
+  const core::LogIndex from = sub.stream->fetch_from();
+  const core::LogIndex earliest = sub.round_earliest;
+  ++result.subscribers_behind;
+  sub.skipped.emplace_back(from, earliest - 1);
+  sub.round_asked = 0;
+  sub.round_earliest = 0;
+  ++sub.incarnation;
+  sub.stream = std::make_unique<StreamTracker>(sub.topics);
+  sub.stream->start_after(earliest - 1);
+  sub.saved = earliest - 1;
+  sub.last_output = std::max(sub.last_output, earliest - 1);
+  sub.node = static_cast<core::NodeId>(rng.between(1, n));
+  trace("subscriber ", s + 1, " FELL BEHIND: ", from,
+        " was compacted on every node that "
+        "answered; again after ",
+        earliest - 1, " reading n", sub.node);
 }
 
 // --- Faults -----------------------------------------------------------------
@@ -1318,12 +1645,25 @@ void World::Impl::final_checks() {
   for (core::LogIndex i = 1; i <= ref.size(); ++i) {
     if (ref[i - 1].event) events.emplace_back(i, Payload(ref[i - 1].producer, ref[i - 1].seq));
   }
-  // Fetch from every node returns what the stream carried.
+  // Fetch from every node returns what the stream carried, from the first
+  // index it holds (a node that compacted its log says so when asked for
+  // index 1, naming that index).
   for (auto& nd : nodes) {
     std::vector<std::pair<core::LogIndex, std::string>> got;
+    core::LogIndex first = 1;
     for (core::LogIndex next = 1; next <= ref.size();) {
       wire::FetchResult page;
-      if (!fetch(nd->id, next, 1000, &page)) return;
+      core::LogIndex earliest = 0;
+      const Fetched f = fetch(nd->id, next, 1000, &page, &earliest);
+      if (failed()) return;
+      if (f == Fetched::kCompacted && next == 1) {
+        first = next = earliest;
+        continue;
+      }
+      if (f != Fetched::kPage) {
+        fail("fetch-committed", Cat("n", nd->id, " cannot serve ", next, " of ", ref.size()));
+        return;
+      }
       if (page.entries.empty()) {
         fail("fetch-committed",
              Cat("n", nd->id, " returns nothing from ", next, " of ", ref.size()));
@@ -1338,16 +1678,24 @@ void World::Impl::final_checks() {
         next = e.index + 1;
       }
     }
-    if (got != events) {
-      fail("fetch-committed", Cat("fetching everything from n", nd->id, " gives ", got.size(),
-                                  " events; ", events.size(), " were committed"));
+    const auto held =
+        std::lower_bound(events.begin(), events.end(), std::make_pair(first, std::string()));
+    if (!std::equal(got.begin(), got.end(), held, events.end())) {
+      fail("fetch-committed",
+           Cat("fetching everything from n", nd->id, " (from ", first, ") gives ", got.size(),
+               " events; ", events.end() - held, " were committed there"));
       return;
     }
   }
   for (size_t s = 0; s < subscribers.size(); ++s) {
+    const Subscriber& sub = subscribers[s];
+    auto skipped = [&sub](core::LogIndex i) {
+      return std::any_of(sub.skipped.begin(), sub.skipped.end(),
+                         [i](const auto& r) { return r.first <= i && i <= r.second; });
+    };
     std::vector<std::pair<core::LogIndex, std::string>> expected;
     for (const auto& e : events) {
-      if (wanted(subscribers[s], ref[e.first - 1].topic)) expected.push_back(e);
+      if (wanted(sub, ref[e.first - 1].topic) && !skipped(e.first)) expected.push_back(e);
     }
     if (subscribers[s].output != expected) {
       fail("subscriber-stream", Cat("subscriber ", s + 1, " output ", subscribers[s].output.size(),
@@ -1368,6 +1716,7 @@ WorldResult World::Impl::run() {
   }
   if (crash_every > 0) at(crash_every, [this] { crash_timer(); });
   if (partition_every > 0) at(partition_every, [this] { partition_timer(); });
+  if (snapshot_timer_ms > 0) at(snapshot_timer_ms, [this] { snapshot_timer(); });
   at(options.chaos_ms, [this] { heal(); });
   Time next_settle_check = 0;
   while (!failed() && !finished && !queue.empty()) {

@@ -22,7 +22,11 @@
 //    retry one that times out (or gets Busy, NotLeader, or "dropped") with
 //    the same seq at another node, and give up only as the client deadline
 //    says; subscribers read the live stream of one node, fill gaps with
-//    fetch from any node, save their position and restart.
+//    fetch from any node, save their position and restart;
+//  - nodes take snapshots of their event layer as raftlogd does (by count
+//    of applied entries and at random moments; install_snapshot, or
+//    save_snapshot then compact behind it), restore the ones they load,
+//    and send them to followers behind their log head in small chunks.
 //
 // A run has two phases: chaos (crashes, whole-cluster restarts, partitions,
 // loss), then healing (no faults; the producers' last pushes must be acked,
@@ -72,6 +76,19 @@ struct WorldResult {
   uint64_t subscriber_events = 0;  // events output by subscribers, all checked
   uint64_t subscriber_restarts = 0;
   uint64_t fetches = 0;
+  // Snapshots (docs/simulator.md, "Snapshots"): taken of a node's own
+  // applied state and durable (save_snapshot or install_snapshot), logs
+  // compacted, leaders' snapshots installed by a follower, nodes started
+  // from their store's snapshot, InstallSnapshot chunks sent, fetches
+  // answered "compacted", subscribers that every node told so.
+  uint64_t snapshots_taken = 0;
+  uint64_t compactions = 0;
+  uint64_t snapshots_installed = 0;
+  uint64_t snapshots_at_start = 0;
+  uint64_t snapshot_chunks = 0;
+  uint64_t compacted_fetches = 0;
+  uint64_t subscribers_behind = 0;
+  uint64_t retries_from_snapshot = 0;  // acked with an index the acking node compacted
   core::LogIndex committed = 0;
 };
 

@@ -115,7 +115,10 @@ void RaftLog::stable_to(LogIndex index, Term t) {
 
 void RaftLog::release_to(LogIndex applied) {
   LogIndex upto = std::min(applied, stable_);
-  while (!entries_.empty() && offset_ <= upto) {
+  // The last entry stays: its term (last_term(), asked by every vote
+  // request) must not need the store, which may already hold a snapshot
+  // in place of this log while the runtime installs it.
+  while (entries_.size() > 1 && offset_ <= upto) {
     entries_.pop_front();
     ++offset_;
   }

@@ -264,6 +264,48 @@ TEST(Snapshot, HeartbeatsToAFollowerBehindTheHeadNameNoTermThatIsGone) {
   EXPECT_EQ(c.state(3), c.state(1));
 }
 
+// A runtime writes a received snapshot on its storage thread: the store may
+// hold the snapshot in place of the log before the core hears it is
+// installed. A vote request in that window must not read the log's old tail
+// from the store (it is gone there): the core keeps the tail's term itself.
+TEST(Snapshot, AVoteRequestWhileTheStoreAlreadyHoldsTheSnapshotIsAnswered) {
+  Cluster c(3);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) c.propose(1, "a" + std::to_string(i));
+  c.deliver_all();  // node 3 applied everything: its core released its entries
+  c.cut(1, 3);
+  for (int i = 0; i < 15; ++i) c.propose(1, "b" + std::to_string(i));
+  c.deliver_all();
+  c.snapshot(1);
+  c.heal();
+  Node& n3 = c.node(3);
+  n3.auto_persist = false;
+  const SnapshotChunk* done = nullptr;
+  for (int i = 0; i < 40 && done == nullptr; ++i) {
+    c.tick_all();
+    c.deliver_all();
+    for (const Ready& r : n3.held) {
+      for (const SnapshotChunk& ch : r.snapshot_chunks) {
+        if (ch.done && ch.offset == 0) done = &ch;
+      }
+    }
+  }
+  ASSERT_NE(done, nullptr) << "node 3 received the whole snapshot in one chunk";
+  // The store has replaced the log; the core has not been told yet. And
+  // the leader went silent long enough for node 3 to hear a vote request.
+  const LogIndex old_last = c.raft(3).last_index();
+  n3.log.install(done->snapshot, done->data);
+  c.isolate(1);
+  c.tick(3, 25);
+  RequestVote rv;
+  rv.last_log_index = old_last + 100;
+  rv.last_log_term = c.raft(3).term() + 1;
+  rv.pre_vote = true;
+  const Status s = c.raft(3).step(Message{2, 3, c.raft(3).term() + 1, rv});
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(c.raft(3).status().ok()) << c.raft(3).status().ToString();
+}
+
 TEST(Snapshot, CompactionPastWhatWasAppliedIsRefused) {
   Cluster c(1);
   c.elect(1);

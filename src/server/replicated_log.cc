@@ -343,9 +343,10 @@ Status ReplicatedLog::Impl::submit_local(core::LogIndex new_head,
   LogWrite w;
   LocalOp op;
   if (snapshot) {
+    const std::string& data = *snapshot;
+    const uint32_t crc = storage::Crc32c(data.data(), data.size());
     // The configuration as of new_head: with a fixed membership, today's.
-    op.saved = core::SnapshotHead{new_head, term, raft_->cluster_config(), snapshot->size(),
-                                  storage::Crc32c(snapshot->data(), snapshot->size())};
+    op.saved = core::SnapshotHead{new_head, term, raft_->cluster_config(), data.size(), crc};
     w.local_snapshot = LocalSnapshot{*op.saved, std::move(*snapshot)};
   }
   if (compact_to > 0) {

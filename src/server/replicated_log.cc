@@ -245,12 +245,10 @@ Status ReplicatedLog::Open(const ReplicatedLogOptions& options,
   storage::SnapshotMeta meta;
   s = store->load_snapshot(&meta);
   if (s.ok()) {
-    // install_snapshot saves the snapshot, then compacts: a crash between
-    // the two leaves the log's head behind it. Compact now.
-    if (meta.last_index > store->head_index() && meta.last_index <= store->last_index()) {
-      s = store->compact(meta.last_index);
-      if (!s.ok()) return s;
-    }
+    // The log may go on below the snapshot: save_snapshot keeps it (a
+    // retained tail), and a crash between install_snapshot's save and its
+    // compaction leaves it too. Either way it is the application's to
+    // compact, not the start's.
     loaded.emplace();
     loaded->head = meta.head();
     s = LoadSnapshotData(*store, loaded->head, &loaded->snapshot);

@@ -18,6 +18,11 @@ Status Snapshotter::learn() {
   const LocalHistory h = log_->local_history();
   core::LogIndex next = h.head + 1;
   uint64_t log_time = 0;
+  // Marks from the log head on (the snapshot this node started from moved
+  // them past what is learnt here).
+  marks_.clear();
+  last_mark_index_ = h.head;
+  last_mark_bytes_ = total_bytes_;
   std::vector<core::Entry> page;
   while (next <= last_saved_) {
     page.clear();

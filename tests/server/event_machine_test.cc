@@ -756,6 +756,30 @@ TEST(Snapshotter, AnAskedForSnapshotCompactsAsFarAsRetentionAllowsAtOnce) {
   EXPECT_EQ(h.head, h.applied - 100);
 }
 
+TEST(Snapshotter, ARestartedNodeLearnsTheSizesOfTheEntriesItKeptBeforeItsSnapshot) {
+  storage::MemoryLogStore disk;
+  {
+    Node n(&disk);
+    RetentionOptions o;
+    o.snapshot_every = 2500;  // no limit: nothing compacts
+    n.enable_snapshots(o);
+    n.elect();
+    PushMany(n, 3000, [](uint64_t) { return 1; });
+    ASSERT_EQ(n.log_->local_history().head, 0u);
+  }
+  Node again(&disk);
+  RetentionOptions o;
+  o.retain_bytes = 10 << 10;
+  again.enable_snapshots(o);
+  // The snapshot (at 2501) is the first event; then what it holds before it.
+  again.turn();
+  ASSERT_TRUE(again.snaps_->learn().ok());
+  ASSERT_EQ(again.log_->local_history().head, 0u) << "a start compacts nothing";
+  const core::LogIndex target = again.snaps_->compaction_target(0);
+  EXPECT_GE(target, 2501u - Snapshotter::kMarkEntries) << "cut at a mark near the snapshot";
+  EXPECT_LE(target, 2501u);
+}
+
 TEST(Snapshotter, ANodeRestartedFromItsSnapshotAnswersRetriesItCompactedAway) {
   storage::MemoryLogStore disk;
   {

@@ -27,6 +27,7 @@
 #include "local_cluster.h"
 #include "raftlog/client.h"
 #include "raftlog/producer.h"
+#include "server/data_dir.h"
 
 namespace po = boost::program_options;
 using namespace raftlog;
@@ -92,17 +93,6 @@ uint64_t Counter(const NodeCounters& counters, const std::string& name) {
     if (n == name) return v;
   }
   return 0;
-}
-
-// Bytes of every file under dir.
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += it->file_size(ec);
-  }
-  return total;
 }
 
 std::string JsonArray(const std::vector<uint64_t>& values) {
@@ -248,7 +238,7 @@ int main(int argc, char** argv) {
   // The disk of every node: the follower's as it was before the fill.
   std::vector<uint64_t> disk_after_fill;
   for (int id = 1; id <= cluster.nodes; ++id)
-    disk_after_fill.push_back(DirBytes(local.data_dir(id)));
+    disk_after_fill.push_back(raftlog::server::DirectoryBytes(local.data_dir(id)));
   const core::LogIndex target = leader.last_index;
   const core::LogIndex leader_head = leader.head_index;
   t0 = Clock::now();
@@ -277,7 +267,7 @@ int main(int argc, char** argv) {
   const double catchup_s = Seconds(t0);
   std::vector<uint64_t> disk_after_catchup;
   for (int id = 1; id <= cluster.nodes; ++id)
-    disk_after_catchup.push_back(DirBytes(local.data_dir(id)));
+    disk_after_catchup.push_back(raftlog::server::DirectoryBytes(local.data_dir(id)));
 
   // One node's restart, as it is, then with a snapshot at its tail.
   uint64_t node_replayed = 0, node_replayed_at_tail = 0;

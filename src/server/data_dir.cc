@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace raftlog::server {
 
@@ -49,6 +50,16 @@ Status PrepareDataDir(const std::string& dir) {
   // LevelDB creates its files in it (root passes this whatever the mode).
   if (access(dir.c_str(), W_OK | X_OK) != 0) return Fail("use", dir, errno);
   return Status::Ok();
+}
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
 }
 
 }  // namespace raftlog::server

@@ -1,6 +1,7 @@
 // raftlogd's data directory, made ready before LevelDB opens it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "raftlog/status.h"
@@ -13,5 +14,9 @@ namespace raftlog::server {
 // data/node1: Permission denied", "cannot use data directory data/node1:
 // Not a directory".
 Status PrepareDataDir(const std::string& dir);
+
+// Bytes of every regular file under dir (0 for what cannot be read): a
+// node's disk use, as its status reply gives it.
+uint64_t DirectoryBytes(const std::string& dir);
 
 }  // namespace raftlog::server

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <random>
 
@@ -71,17 +70,6 @@ uint64_t WallMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-// Bytes of the files under dir (the status reply's disk_bytes).
-uint64_t DiskBytes(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += it->file_size(ec);
-  }
-  return total;
 }
 
 int Run(const ServerOptions& options) {
@@ -239,7 +227,7 @@ int Run(const ServerOptions& options) {
         {"snapshot_bytes", Value::Uint(last_snapshot.size)},
         {"snapshots_taken", Value::Uint(snapshots.counters().snapshots)},
         {"compactions", Value::Uint(snapshots.counters().compactions)},
-        {"disk_bytes", Value::Uint(DiskBytes(options.data_dir))},
+        {"disk_bytes", Value::Uint(DirectoryBytes(options.data_dir))},
     };
   });
 

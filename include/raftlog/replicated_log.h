@@ -33,8 +33,12 @@ struct ReplicatedLogOptions {
   core::Config core;
   // Wall time of one tick.
   std::chrono::milliseconds tick_interval{50};
-  // The members to start with when the log holds no configuration yet.
+  // The members to start with when the log and the snapshot hold no
+  // configuration yet. Empty only with `join`.
   core::ClusterConfig members;
+  // The node knows no members: it waits for a leader to add it (it never
+  // stands for election until a configuration names it a voter).
+  bool join = false;
   // After a restart, deliver committed entries only from the persisted
   // commit index on (true), or replay them all from the log head (false).
   bool resume_from_commit = true;
@@ -70,7 +74,11 @@ struct SnapshotInstalled {
   core::SnapshotHead head;
 };
 
-using Event = std::variant<core::RoleChanged, core::TermChanged, core::NewLeaderElected, Committed,
+// Besides the core's events: ConfigChanged (the configuration in force,
+// with its context), TransferAborted, and ReadState (the answer to
+// read_index).
+using Event = std::variant<core::RoleChanged, core::TermChanged, core::NewLeaderElected,
+                           core::ConfigChanged, core::TransferAborted, core::ReadState, Committed,
                            SnapshotLoaded, SnapshotInstalled>;
 
 // This node as the seed crate describes it.
@@ -114,8 +122,17 @@ class ReplicatedLog {
   // InvalidInput for a command over options.max_command_bytes; NotLeader
   // (with a hint) when this node does not lead.
   Status propose_command(std::string command, core::ProposalId* id);
+  // Membership change (core::Raft::propose_config): the crate's form keeps
+  // the context of the configuration in force; the other sets it.
   Status propose_config(const std::vector<core::NodeId>& voters,
                         const std::vector<core::NodeId>& learners, core::ProposalId* id);
+  Status propose_config(const core::ClusterConfig& target, core::ProposalId* id);
+  core::ConfigChange config_change() const;
+  // Leadership transfer and ReadIndex (core::Raft::transfer_leadership,
+  // read_index); the read's answer comes as a ReadState event.
+  Status transfer_leadership(core::NodeId target);
+  core::NodeId transfer_target() const;
+  Status read_index(uint64_t ctx);
   Status heartbeat(uint64_t* seq);
   uint64_t last_heartbeat_ack() const;
   // Compaction driven by the application, as in the seed crate: `snapshot`
@@ -140,6 +157,9 @@ class ReplicatedLog {
   bool is_snapshot_installing() const;
   // The store's snapshot; NotFound when there is none.
   Status last_snapshot(core::SnapshotHead* head) const;
+  // The seed crate's start_election: a follower that knows a live leader
+  // asks it to hand leadership over (a transfer to this node); otherwise
+  // this node stands now.
   Status start_election();
 
   LocalNode local_node() const;

@@ -29,6 +29,11 @@ class Transport {
   // Makes a receive() in progress, or the next one, return at once.
   // Safe from any thread and from a signal handler's thread.
   virtual void wake() = 0;
+
+  // The configuration in force changed (and at start): a transport that
+  // learns its peers from it (their addresses in config.context) connects
+  // to new members and drops removed ones. Called from the loop thread.
+  virtual void set_members(const core::ClusterConfig& config) { (void)config; }
 };
 
 }  // namespace raftlog

@@ -73,6 +73,20 @@ constexpr bool kBugInstallOldSnapshot = true;
 constexpr bool kBugInstallOldSnapshot = false;
 #endif
 
+// A configuration takes effect only once committed (instead of once in
+// the log): a leader counts a quorum of a configuration no longer in force.
+#ifdef RAFTLOG_BUG_CONFIG_AT_COMMIT
+constexpr bool kBugConfigAtCommit = true;
+#else
+constexpr bool kBugConfigAtCommit = false;
+#endif
+// While joint, a commit needs only a majority of the new voters.
+#ifdef RAFTLOG_BUG_JOINT_NEW_MAJORITY_ONLY
+constexpr bool kBugJointNewMajorityOnly = true;
+#else
+constexpr bool kBugJointNewMajorityOnly = false;
+#endif
+
 Status Config::validate() const {
   if (id == kNoNode) return Status::InvalidInput("config: id must be positive");
   if (heartbeat_ticks < 1) return Status::InvalidInput("config: heartbeat_ticks must be >= 1");
@@ -92,6 +106,7 @@ Status Config::validate() const {
   if (snapshot_chunk_bytes == 0) {
     return Status::InvalidInput("config: snapshot_chunk_bytes must be > 0");
   }
+  if (catch_up_ticks < 0) return Status::InvalidInput("config: catch_up_ticks must be >= 0");
   return Status::Ok();
 }
 
@@ -104,6 +119,11 @@ class Raft::Impl {
   void tick();
   Status step(const Message& m);
   Status propose_command(std::string data, ProposalId* id);
+  Status propose_config(const ClusterConfig& target, ProposalId* id);
+  ConfigChange config_change() const;
+  ClusterConfig config_at(LogIndex index) const;
+  Status transfer_leadership(NodeId target);
+  Status read_index(uint64_t ctx);
   Status heartbeat(uint64_t* seq);
   Status start_election();
   void on_persisted(LogIndex index, Term term);
@@ -123,7 +143,13 @@ class Raft::Impl {
 
   Config cfg_;
   RaftLog log_;
+  // The configuration in force (thesis §4.1: the latest one in the log,
+  // committed or not); what it is made of: the one in force at the log
+  // head (the snapshot's, or the bootstrap members), then every
+  // configuration entry above the head.
   ClusterConfig members_;
+  ClusterConfig base_config_;
+  std::vector<std::pair<LogIndex, ClusterConfig>> configs_;
   Status error_;
 
   Role role_ = Role::kFollower;
@@ -155,6 +181,33 @@ class Raft::Impl {
   bool installing_ = false;
   NodeId snapshot_from_ = kNoNode;
 
+  // Leaders: the transfer in progress, for how many ticks, and whether the
+  // target was told to stand (TimeoutNow).
+  NodeId transfer_target_ = kNoNode;
+  int transfer_elapsed_ = 0;
+  bool timeout_now_sent_ = false;
+
+  // Leaders: a membership change waiting for its new voters to catch up
+  // (the sum of their match indexes, and for how long it has not grown).
+  struct CatchUp {
+    ClusterConfig target;
+    LogIndex progress = 0;
+    int stalled_ticks = 0;
+  };
+  std::optional<CatchUp> catch_up_;
+
+  // Leaders: reads waiting for a heartbeat round (sequence number seq) to
+  // confirm this node still leads; from: who asked (this node or a
+  // follower).
+  struct PendingRead {
+    uint64_t ctx;
+    LogIndex index;
+    uint64_t seq;
+    NodeId from;
+  };
+  std::deque<PendingRead> reads_;
+  bool read_round_pending_ = false;
+
   Ready pending_;
 
  private:
@@ -164,7 +217,7 @@ class Raft::Impl {
   // candidate that cannot win does not hold back the ones that can.
   void become_follower(Term term, NodeId leader, bool reset_timer = true);
   void become_pre_candidate();
-  void become_candidate();
+  void become_candidate(bool transfer = false);
   void become_leader();
   void campaign();
   void set_role(Role role);
@@ -188,8 +241,29 @@ class Raft::Impl {
   void handle_install_reply(const Message& m, const InstallSnapshotReply& r);
   bool in_leader_lease() const;
 
+  // --- configuration ---
+  const ClusterConfig& latest_config() const {
+    return configs_.empty() ? base_config_ : configs_.back().second;
+  }
+  LogIndex latest_config_index() const { return configs_.empty() ? 0 : configs_.back().first; }
+  // The configuration in force changed (or may have): take it on.
+  void update_members(LogIndex index);
+  // Leaders, after every input: the next step of a membership change
+  // (joint after catch-up, final after joint), and stepping down once a
+  // configuration without this node as a voter is committed.
+  void maintain();
+  void tick_catch_up();
+  void abort_catch_up(const std::string& why);
+  void append_config(const ClusterConfig& config, ProposalId* id);
+  void handle_timeout_now(const Message& m);
+  void maybe_send_timeout_now();
+  void abort_transfer(const std::string& why);
+  void serve_read(uint64_t ctx, NodeId from);
+  void answer_read(uint64_t ctx, NodeId from, LogIndex index, bool ok);
+  void release_reads();
+
   // --- leader ---
-  void append_local(EntryType type, std::string data);
+  void append_local(EntryType type, std::string data, const ClusterConfig* config = nullptr);
   bool maybe_commit();
   LogIndex match_of(NodeId id) const;
   void flush();
@@ -215,9 +289,15 @@ class Raft::Impl {
 
 Raft::Impl::Impl(const Config& config, const LogReader* log, const HardState& hs,
                  const ClusterConfig& members)
-    : cfg_(config), log_(log), members_(members) {
+    : cfg_(config), log_(log), base_config_(members) {
   error_ = cfg_.validate();
   if (error_.ok()) error_ = log_.error();
+  SnapshotHead snap;
+  if (log->snapshot(&snap).ok() && !snap.config.voters.empty()) base_config_ = snap.config;
+  std::vector<Entry> found;
+  if (Status s = log->config_entries(&found); !s.ok() && error_.ok()) error_ = s;
+  for (Entry& e : found) configs_.emplace_back(e.index, std::move(e.config));
+  members_ = latest_config();
   term_ = hs.term;
   vote_ = hs.voted_for;
   // A commit index beyond the durable log would be a lie; the store clamps it.
@@ -238,6 +318,7 @@ void Raft::Impl::tick() {
       campaign();
     }
   }
+  maintain();
   check_log_error();
 }
 
@@ -265,7 +346,8 @@ Status Raft::Impl::step(const Message& m) {
                        (rv_reply != nullptr && rv_reply->pre_vote && rv_reply->granted);
     if (!future_term) {
       bool from_leader = std::holds_alternative<AppendEntries>(m.body) ||
-                         std::holds_alternative<InstallSnapshot>(m.body);
+                         std::holds_alternative<InstallSnapshot>(m.body) ||
+                         std::holds_alternative<TimeoutNow>(m.body);
       become_follower(m.term, from_leader ? m.from : kNoNode, /*reset_timer=*/rv == nullptr);
     }
   } else if (m.term < term_) {
@@ -289,9 +371,24 @@ Status Raft::Impl::step(const Message& m) {
           handle_install_snapshot(m, body);
         } else if constexpr (std::is_same_v<T, InstallSnapshotReply>) {
           handle_install_reply(m, body);
+        } else if constexpr (std::is_same_v<T, TimeoutNow>) {
+          handle_timeout_now(m);
+        } else if constexpr (std::is_same_v<T, TransferRequest>) {
+          // A follower asks to take over: a transfer to it, if this node
+          // leads and it may (a voter); otherwise it finds out by timing out.
+          if (role_ == Role::kLeader) (void)transfer_leadership(m.from);
+        } else if constexpr (std::is_same_v<T, ReadIndexRequest>) {
+          if (role_ == Role::kLeader) {
+            serve_read(body.ctx, m.from);
+          } else {
+            send(m.from, ReadIndexReply{body.ctx, 0, false});
+          }
+        } else if constexpr (std::is_same_v<T, ReadIndexReply>) {
+          if (m.from == leader_) pending_.read_states.push_back({body.ctx, body.index, body.ok});
         }
       },
       m.body);
+  maintain();
   check_log_error();
   return error_;
 }
@@ -299,6 +396,9 @@ Status Raft::Impl::step(const Message& m) {
 Status Raft::Impl::propose_command(std::string data, ProposalId* id) {
   if (!error_.ok()) return error_;
   if (role_ != Role::kLeader) return Status::NotLeader(leader_);
+  if (transfer_target_ != kNoNode) {
+    return Status::Busy("leadership is being handed to node " + std::to_string(transfer_target_));
+  }
   if (log_.last_index() - commit_ >= cfg_.max_uncommitted_entries) {
     return Status::Busy("too many uncommitted entries (" +
                         std::to_string(log_.last_index() - commit_) + ")");
@@ -309,6 +409,308 @@ Status Raft::Impl::propose_command(std::string data, ProposalId* id) {
     *id = ProposalId{term_, log_.last_index() + off};
   }
   return Status::Ok();
+}
+
+namespace {
+
+bool SameSet(std::vector<NodeId> a, std::vector<NodeId> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+bool Contains(const std::vector<NodeId>& v, NodeId id) {
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+Status CheckTarget(const ClusterConfig& target) {
+  if (target.voters.empty())
+    return Status::InvalidInput("a configuration needs at least one voter");
+  if (!target.voters_outgoing.empty()) {
+    return Status::InvalidInput(
+        "the joint phase is the leader's to add: name only voters and learners");
+  }
+  std::vector<NodeId> all = target.voters;
+  all.insert(all.end(), target.learners.begin(), target.learners.end());
+  std::sort(all.begin(), all.end());
+  if (all.front() == kNoNode) return Status::InvalidInput("node id 0 is not a node");
+  if (auto dup = std::adjacent_find(all.begin(), all.end()); dup != all.end()) {
+    return Status::InvalidInput("node " + std::to_string(*dup) +
+                                " is named twice (a node is a voter or a learner, once)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Raft::Impl::propose_config(const ClusterConfig& target, ProposalId* id) {
+  if (!error_.ok()) return error_;
+  if (role_ != Role::kLeader) return Status::NotLeader(leader_);
+  Status s = CheckTarget(target);
+  if (!s.ok()) return s;
+  if (transfer_target_ != kNoNode) {
+    return Status::Busy("leadership is being handed to node " + std::to_string(transfer_target_));
+  }
+  const ConfigChange now = config_change();
+  if (now.phase != ConfigChange::Phase::kNone) {
+    return Status::Busy(std::string("a configuration change is already in progress (") +
+                        PhaseName(now.phase) + " phase)");
+  }
+  if (log_.term(commit_) != term_) {
+    // Thesis §4.1 erratum: a change waits for the new leader's first commit.
+    return Status::Busy("this leader has not committed an entry of its term yet");
+  }
+  if (id != nullptr) *id = ProposalId{};
+  std::vector<NodeId> new_voters;
+  for (NodeId v : target.voters) {
+    if (!Contains(members_.voters, v)) new_voters.push_back(v);
+  }
+  if (!new_voters.empty()) {
+    // Catch-up: the new voters receive the log as learners first.
+    ClusterConfig staging = members_;
+    staging.context = target.context;
+    for (NodeId v : new_voters) {
+      if (!Contains(staging.learners, v)) staging.learners.push_back(v);
+    }
+    catch_up_ = CatchUp{target, 0, 0};
+    if (staging != members_) append_config(staging, id);
+  } else if (SameSet(target.voters, members_.voters)) {
+    append_config(target, id);  // learners (or the context) only: no quorum changes
+  } else {
+    ClusterConfig joint = target;
+    joint.voters_outgoing = members_.voters;
+    append_config(joint, id);
+  }
+  maintain();
+  check_log_error();
+  return error_;
+}
+
+void Raft::Impl::append_config(const ClusterConfig& config, ProposalId* id) {
+  append_local(EntryType::kConfig, std::string(), &config);
+  if (id != nullptr) *id = ProposalId{term_, log_.last_index()};
+}
+
+ConfigChange Raft::Impl::config_change() const {
+  ConfigChange c;
+  if (catch_up_) {
+    c.phase = ConfigChange::Phase::kCatchUp;
+    c.target = catch_up_->target;
+    for (NodeId v : c.target.voters) {
+      if (Contains(members_.voters, v)) continue;
+      auto it = progress_.find(v);
+      const LogIndex match = it == progress_.end() ? 0 : it->second.match;
+      c.behind.emplace_back(v, log_.last_index() - std::min(match, log_.last_index()));
+    }
+  } else if (members_.joint()) {
+    c.phase = ConfigChange::Phase::kJoint;
+    c.target = members_;
+    c.target.voters_outgoing.clear();
+  } else if (latest_config_index() > commit_) {
+    c.phase = ConfigChange::Phase::kFinal;
+    c.target = members_;
+  }
+  return c;
+}
+
+ClusterConfig Raft::Impl::config_at(LogIndex index) const {
+  for (auto it = configs_.rbegin(); it != configs_.rend(); ++it) {
+    if (it->first <= index) return it->second;
+  }
+  return base_config_;
+}
+
+void Raft::Impl::update_members(LogIndex index) {
+  const ClusterConfig* now = &latest_config();
+  if (kBugConfigAtCommit) {
+    now = &base_config_;
+    for (auto it = configs_.rbegin(); it != configs_.rend(); ++it) {
+      if (it->first <= commit_) {
+        now = &it->second;
+        break;
+      }
+    }
+  }
+  if (*now == members_) return;
+  members_ = *now;
+  pending_.events.emplace_back(ConfigChanged{members_, index, std::string()});
+  if (role_ != Role::kLeader) return;
+  for (NodeId id : members_.members()) {
+    if (id != cfg_.id && progress_.find(id) == progress_.end()) {
+      progress_[id].become_probe(log_.last_index() + 1);
+    }
+  }
+  for (auto it = progress_.begin(); it != progress_.end();) {
+    it = members_.is_member(it->first) ? std::next(it) : progress_.erase(it);
+  }
+  if (transfer_target_ != kNoNode && !members_.is_voter(transfer_target_)) {
+    abort_transfer("node " + std::to_string(transfer_target_) + " is no longer a voter");
+  }
+  // Another quorum may already hold more, or have echoed a newer heartbeat.
+  update_heartbeat_ack();
+  if (maybe_commit()) flush_pending_ = true;
+  flush_pending_ = true;
+}
+
+void Raft::Impl::maintain() {
+  if (kBugConfigAtCommit) update_members(latest_config_index());
+  if (role_ != Role::kLeader || !error_.ok()) return;
+  const bool committed = latest_config_index() <= commit_;
+  if (!committed) return;
+  if (members_.joint()) {
+    // The joint configuration is committed: the final one follows (also
+    // when a new leader finds a committed joint one in its log).
+    ClusterConfig final_config = members_;
+    final_config.voters_outgoing.clear();
+    append_config(final_config, nullptr);
+    return;
+  }
+  if (!members_.is_voter(cfg_.id)) {
+    // Thesis §4.2.2: a leader that is not a voter of the committed
+    // configuration steps down. The most up-to-date voter is told to stand
+    // at once, so the cluster need not wait for an election timeout.
+    NodeId best = kNoNode;
+    for (const auto& [id, pr] : progress_) {
+      if (members_.is_voter(id) && pr.match == log_.last_index()) best = id;
+    }
+    if (best != kNoNode) send(best, TimeoutNow{});
+    become_follower(term_, kNoNode);
+    return;
+  }
+  if (catch_up_) {
+    for (NodeId v : catch_up_->target.voters) {
+      if (Contains(members_.voters, v)) continue;
+      auto it = progress_.find(v);
+      if (it == progress_.end() || it->second.match + cfg_.catch_up_lag < log_.last_index()) return;
+    }
+    ClusterConfig joint = catch_up_->target;
+    joint.voters_outgoing = members_.voters;
+    catch_up_.reset();
+    append_config(joint, nullptr);
+  }
+}
+
+void Raft::Impl::tick_catch_up() {
+  if (!catch_up_) return;
+  LogIndex sum = 0;
+  std::string behind;
+  for (NodeId v : catch_up_->target.voters) {
+    if (Contains(members_.voters, v)) continue;
+    auto it = progress_.find(v);
+    const LogIndex match = it == progress_.end() ? 0 : it->second.match;
+    sum += match;
+    if (match + cfg_.catch_up_lag < log_.last_index()) {
+      if (!behind.empty()) behind += "; ";
+      behind += "node " + std::to_string(v) +
+                " is not caught up: " + std::to_string(log_.last_index() - match) +
+                " entries behind";
+    }
+  }
+  if (sum > catch_up_->progress) {
+    catch_up_->progress = sum;
+    catch_up_->stalled_ticks = 0;
+    return;
+  }
+  const int limit = cfg_.catch_up_ticks > 0 ? cfg_.catch_up_ticks : 10 * cfg_.election_ticks;
+  if (++catch_up_->stalled_ticks >= limit) {
+    abort_catch_up((behind.empty() ? std::string("no progress") : behind) + " (no progress for " +
+                   std::to_string(limit) + " ticks)");
+  }
+}
+
+void Raft::Impl::abort_catch_up(const std::string& why) {
+  catch_up_.reset();
+  // The learners added for the change stay learners.
+  pending_.events.emplace_back(ConfigChanged{members_, latest_config_index(), why});
+}
+
+Status Raft::Impl::transfer_leadership(NodeId target) {
+  if (!error_.ok()) return error_;
+  if (role_ != Role::kLeader) {
+    if (target != cfg_.id) {
+      return Status::InvalidInput("only the leader hands leadership to another node");
+    }
+    if (!promotable()) return Status::InvalidInput("this node is not a voter");
+    if (leader_ == kNoNode) return Status::NotLeader(kNoNode);
+    send(leader_, TransferRequest{});
+    return Status::Ok();
+  }
+  if (target == cfg_.id) return Status::Ok();  // nothing to hand over
+  if (!members_.is_voter(target)) {
+    return Status::InvalidInput("node " + std::to_string(target) + " is not a voter");
+  }
+  if (transfer_target_ == target) return Status::Ok();
+  if (transfer_target_ != kNoNode) {
+    return Status::Busy("leadership is being handed to node " + std::to_string(transfer_target_));
+  }
+  transfer_target_ = target;
+  transfer_elapsed_ = 0;
+  timeout_now_sent_ = false;
+  maybe_send_timeout_now();
+  flush_pending_ = true;  // brings the target up to date
+  check_log_error();
+  return error_;
+}
+
+void Raft::Impl::maybe_send_timeout_now() {
+  if (transfer_target_ == kNoNode || timeout_now_sent_) return;
+  auto it = progress_.find(transfer_target_);
+  if (it == progress_.end() || it->second.match < log_.last_index()) return;
+  timeout_now_sent_ = true;
+  send(transfer_target_, TimeoutNow{});
+}
+
+void Raft::Impl::abort_transfer(const std::string& why) {
+  const NodeId target = transfer_target_;
+  transfer_target_ = kNoNode;
+  pending_.events.emplace_back(TransferAborted{target, why});
+}
+
+void Raft::Impl::handle_timeout_now(const Message& m) {
+  // m.term == term_: from this term's leader, which brought this log up to
+  // date. Stand at once, with no pre-vote, in a vote that may disturb it.
+  if (role_ == Role::kLeader || m.from != leader_ || !promotable() || installing_) return;
+  become_candidate(/*transfer=*/true);
+}
+
+Status Raft::Impl::read_index(uint64_t ctx) {
+  if (!error_.ok()) return error_;
+  if (role_ == Role::kLeader) {
+    serve_read(ctx, cfg_.id);
+  } else if (leader_ != kNoNode) {
+    send(leader_, ReadIndexRequest{ctx});
+  } else {
+    return Status::NotLeader(kNoNode);
+  }
+  check_log_error();
+  return error_;
+}
+
+void Raft::Impl::serve_read(uint64_t ctx, NodeId from) {
+  // Thesis §6.4: the commit index is a read index only once it includes an
+  // entry of this leader's term (then it covers everything committed before).
+  if (log_.term(commit_) != term_) {
+    answer_read(ctx, from, 0, false);
+    return;
+  }
+  reads_.push_back(PendingRead{ctx, commit_, seq_ + 1, from});
+  read_round_pending_ = true;
+}
+
+void Raft::Impl::answer_read(uint64_t ctx, NodeId from, LogIndex index, bool ok) {
+  if (from == cfg_.id) {
+    pending_.read_states.push_back(ReadState{ctx, index, ok});
+  } else {
+    send(from, ReadIndexReply{ctx, index, ok});
+  }
+}
+
+void Raft::Impl::release_reads() {
+  while (!reads_.empty() && reads_.front().seq <= heartbeat_ack_) {
+    const PendingRead r = reads_.front();
+    reads_.pop_front();
+    answer_read(r.ctx, r.from, r.index, true);
+  }
 }
 
 Status Raft::Impl::heartbeat(uint64_t* seq) {
@@ -333,6 +735,7 @@ void Raft::Impl::on_persisted(LogIndex index, Term term) {
   if (!error_.ok()) return;
   log_.stable_to(index, term);
   if (role_ == Role::kLeader && maybe_commit()) flush_pending_ = true;
+  maintain();
   check_log_error();
 }
 
@@ -346,6 +749,11 @@ Status Raft::Impl::on_log_compacted(LogIndex index, Term term) {
                                 std::to_string(log_.term(index)) + ")");
   }
   log_.compacted(index, term);
+  // Configurations at or below the new head fold into the one in force there.
+  while (!configs_.empty() && configs_.front().first <= index) {
+    base_config_ = std::move(configs_.front().second);
+    configs_.erase(configs_.begin());
+  }
   check_log_error();
   return error_;
 }
@@ -357,7 +765,10 @@ void Raft::Impl::on_snapshot_installed(const SnapshotHead& snapshot) {
   log_.restore(snapshot.index, snapshot.term);
   commit_ = kBugInstallOldSnapshot ? snapshot.index : std::max(commit_, snapshot.index);
   applied_ = snapshot.index;
-  if (!snapshot.config.voters.empty()) members_ = snapshot.config;
+  // The log was replaced: the snapshot's configuration is the one in force.
+  if (!snapshot.config.voters.empty()) base_config_ = snapshot.config;
+  configs_.clear();
+  update_members(snapshot.index);
   // Durable already: the answer goes at once.
   if (snapshot_from_ != kNoNode) {
     InstallSnapshotReply reply;
@@ -379,13 +790,18 @@ void Raft::Impl::on_snapshot_failed(const SnapshotHead& snapshot) {
 
 bool Raft::Impl::has_ready() const {
   if (!error_.ok()) return false;
-  return !pending_.empty() || log_.has_unhanded() || flush_pending_ ||
+  return !pending_.empty() || log_.has_unhanded() || flush_pending_ || read_round_pending_ ||
          HardState{term_, vote_, commit_} != saved_hs_ ||
          (!installing_ && applied_ < std::min(commit_, log_.persisted_index()));
 }
 
 Ready Raft::Impl::take_ready() {
   if (!error_.ok()) return Ready();
+  if (read_round_pending_) {
+    // One heartbeat round confirms every read asked for since the last Ready.
+    read_round_pending_ = false;
+    if (role_ == Role::kLeader) send_heartbeats();
+  }
   if (flush_pending_) flush();
   Ready ready = std::move(pending_);
   pending_ = Ready();
@@ -456,6 +872,15 @@ void Raft::Impl::become_follower(Term term, NodeId leader, bool reset_timer) {
   votes_.clear();
   flush_pending_ = false;
   heartbeat_ack_ = 0;
+  transfer_target_ = kNoNode;
+  catch_up_.reset();
+  // Reads this node was confirming fail here (the reader asks again);
+  // a follower's time out there.
+  for (const PendingRead& r : reads_) {
+    if (r.from == cfg_.id) pending_.read_states.push_back({r.ctx, 0, false});
+  }
+  reads_.clear();
+  read_round_pending_ = false;
   if (reset_timer) reset_election_timer();
 }
 
@@ -488,7 +913,7 @@ void Raft::Impl::become_pre_candidate() {
   }
 }
 
-void Raft::Impl::become_candidate() {
+void Raft::Impl::become_candidate(bool transfer) {
   set_role(Role::kCandidate);
   term_ += 1;
   vote_ = cfg_.id;
@@ -503,7 +928,7 @@ void Raft::Impl::become_candidate() {
   }
   for (NodeId id : members_.members()) {
     if (id == cfg_.id || !members_.is_voter(id)) continue;
-    send(id, RequestVote{log_.last_index(), log_.last_term(), false, false});
+    send(id, RequestVote{log_.last_index(), log_.last_term(), false, transfer});
   }
 }
 
@@ -520,6 +945,8 @@ void Raft::Impl::become_leader() {
   heartbeat_ack_ = 0;
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
+  transfer_target_ = kNoNode;
+  catch_up_.reset();
   // §5.4.2 / §8: a new leader commits entries from earlier terms only by
   // committing one of its own; the Noop makes that happen at once.
   append_local(EntryType::kNoop, std::string());
@@ -653,7 +1080,22 @@ void Raft::Impl::handle_append_entries(const Message& m, const AppendEntries& ae
                                            std::to_string(first_new->index));
         return;
       }
+      // Configurations from the first new entry on are replaced too: a
+      // truncated one goes, an appended one takes effect at once.
+      const LogIndex from = first_new->index;
+      bool changed = false;
+      while (!configs_.empty() && configs_.back().first >= from) {
+        configs_.pop_back();
+        changed = true;
+      }
+      for (auto it = first_new; it != ae.entries.end(); ++it) {
+        if (it->type == EntryType::kConfig) {
+          configs_.emplace_back(it->index, it->config);
+          changed = true;
+        }
+      }
       log_.truncate_and_append(first_new, ae.entries.end());
+      if (changed) update_members(latest_config_index());
     }
     commit_ = kBugCommitGoesBack ? std::min(ae.leader_commit, last_new)
                                  : std::max(commit_, std::min(ae.leader_commit, last_new));
@@ -729,6 +1171,7 @@ void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply&
     // entries are lost in flight must not hide the loss.
     pr.ticks_since_ack = 0;
     if (pr.state == Progress::State::kProbe) pr.become_replicate();
+    if (m.from == transfer_target_) maybe_send_timeout_now();
     if (maybe_commit()) flush_pending_ = true;
     flush_pending_ = true;
   } else if (pr.state == Progress::State::kProbe) {
@@ -751,14 +1194,20 @@ void Raft::Impl::handle_append_reply(const Message& m, const AppendEntriesReply&
 // ---------------------------------------------------------------------------
 // Leader
 
-void Raft::Impl::append_local(EntryType type, std::string data) {
+void Raft::Impl::append_local(EntryType type, std::string data, const ClusterConfig* config) {
   Entry e;
   e.index = log_.last_index() + 1;
   e.term = term_;
   e.type = type;
   e.data = std::move(data);
+  if (config != nullptr) e.config = *config;
+  const LogIndex index = e.index;
   log_.append(std::move(e));
   flush_pending_ = true;
+  if (config != nullptr) {
+    configs_.emplace_back(index, *config);
+    update_members(index);
+  }
 }
 
 LogIndex Raft::Impl::match_of(NodeId id) const {
@@ -769,7 +1218,12 @@ LogIndex Raft::Impl::match_of(NodeId id) const {
 }
 
 bool Raft::Impl::maybe_commit() {
-  LogIndex index = QuorumValue(members_, [&](NodeId id) { return match_of(id); });
+  ClusterConfig bugged;
+  if (kBugJointNewMajorityOnly && members_.joint()) {
+    bugged.voters = members_.voters;
+  }
+  const ClusterConfig& quorum = bugged.voters.empty() ? members_ : bugged;
+  LogIndex index = QuorumValue(quorum, [&](NodeId id) { return match_of(id); });
   if (index <= commit_) return false;
   // §5.4.2: count replicas only for an entry of the current term; earlier
   // entries commit with it.
@@ -973,6 +1427,7 @@ void Raft::Impl::update_heartbeat_ack() {
         return it == progress_.end() ? 0 : it->second.acked_seq;
       });
   heartbeat_ack_ = std::max(heartbeat_ack_, acked);
+  release_reads();
 }
 
 void Raft::Impl::tick_leader() {
@@ -1025,6 +1480,11 @@ void Raft::Impl::tick_leader() {
     heartbeat_elapsed_ = 0;
     send_heartbeats();
   }
+  if (transfer_target_ != kNoNode && ++transfer_elapsed_ >= cfg_.election_ticks) {
+    abort_transfer("node " + std::to_string(transfer_target_) +
+                   " did not take over within an election timeout");
+  }
+  tick_catch_up();
 }
 
 // ---------------------------------------------------------------------------
@@ -1047,8 +1507,23 @@ Status Raft::step(const Message& m) {
 Status Raft::propose_command(std::string data, ProposalId* id) {
   return impl_->propose_command(std::move(data), id);
 }
-Status Raft::propose_config(const std::vector<NodeId>&, const std::vector<NodeId>&, ProposalId*) {
-  return Status::NotSupported("membership change is not implemented yet");
+Status Raft::propose_config(const ClusterConfig& target, ProposalId* id) {
+  return impl_->propose_config(target, id);
+}
+ConfigChange Raft::config_change() const {
+  return impl_->config_change();
+}
+ClusterConfig Raft::config_at(LogIndex index) const {
+  return impl_->config_at(index);
+}
+Status Raft::transfer_leadership(NodeId target) {
+  return impl_->transfer_leadership(target);
+}
+NodeId Raft::transfer_target() const {
+  return impl_->transfer_target_;
+}
+Status Raft::read_index(uint64_t ctx) {
+  return impl_->read_index(ctx);
 }
 Status Raft::heartbeat(uint64_t* seq) {
   return impl_->heartbeat(seq);

@@ -47,6 +47,14 @@ const char* MessageTypeName(MessageType type) {
       return "InstallSnapshot";
     case MessageType::kInstallSnapshotReply:
       return "InstallSnapshotReply";
+    case MessageType::kTimeoutNow:
+      return "TimeoutNow";
+    case MessageType::kTransferRequest:
+      return "TransferRequest";
+    case MessageType::kReadIndexRequest:
+      return "ReadIndexRequest";
+    case MessageType::kReadIndexReply:
+      return "ReadIndexReply";
   }
   return "Unknown";
 }
@@ -58,6 +66,33 @@ std::vector<NodeId> ClusterConfig::members() const {
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   return all;
+}
+
+const char* PhaseName(ConfigChange::Phase phase) {
+  switch (phase) {
+    case ConfigChange::Phase::kNone:
+      return "stable";
+    case ConfigChange::Phase::kCatchUp:
+      return "catch-up";
+    case ConfigChange::Phase::kJoint:
+      return "joint";
+    case ConfigChange::Phase::kFinal:
+      return "final";
+  }
+  return "unknown";
+}
+
+std::string Describe(const ClusterConfig& c) {
+  std::ostringstream out;
+  auto list = [&](const char* name, const std::vector<NodeId>& ids) {
+    out << name << "=[";
+    for (size_t i = 0; i < ids.size(); ++i) out << (i ? "," : "") << ids[i];
+    out << "]";
+  };
+  list("voters", c.voters);
+  if (c.joint()) list(" outgoing", c.voters_outgoing);
+  if (!c.learners.empty()) list(" learners", c.learners);
+  return out.str();
 }
 
 namespace {
@@ -99,6 +134,12 @@ struct Describer {
     }
     out << " seq=" << b.seq;
   }
+  void operator()(const TimeoutNow&) { out << "TimeoutNow"; }
+  void operator()(const TransferRequest&) { out << "TransferRequest"; }
+  void operator()(const ReadIndexRequest& b) { out << "ReadIndexRequest ctx=" << b.ctx; }
+  void operator()(const ReadIndexReply& b) {
+    out << "ReadIndexReply ctx=" << b.ctx << (b.ok ? " index=" : " refused index=") << b.index;
+  }
 };
 
 }  // namespace
@@ -118,6 +159,11 @@ std::string Describe(const Event& e) {
     out << "TermChanged t" << t->ballot.term << " voted_for=" << t->ballot.voted_for;
   } else if (const auto* l = std::get_if<NewLeaderElected>(&e)) {
     out << "NewLeaderElected " << l->leader << " t" << l->term;
+  } else if (const auto* c = std::get_if<ConfigChanged>(&e)) {
+    out << "ConfigChanged at " << c->index << " " << Describe(c->config);
+    if (!c->aborted.empty()) out << " aborted: " << c->aborted;
+  } else if (const auto* t = std::get_if<TransferAborted>(&e)) {
+    out << "TransferAborted to " << t->target << ": " << t->reason;
   }
   return out.str();
 }

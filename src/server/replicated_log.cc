@@ -214,8 +214,13 @@ void ReplicatedLog::Impl::drain_ready() {
       writer_->submit(std::move(w));
     }
     for (core::Event& e : ready.events) {
-      std::visit([&](auto& ev) { events_.emplace_back(ev); }, e);
+      if (const auto* c = std::get_if<core::ConfigChanged>(&e);
+          c != nullptr && c->aborted.empty()) {
+        transport_->set_members(c->config);
+      }
+      std::visit([&](auto& ev) { events_.emplace_back(std::move(ev)); }, e);
     }
+    for (core::ReadState& rs : ready.read_states) events_.emplace_back(rs);
     for (core::Entry& e : ready.committed) {
       core::LogIndex index = e.index;
       events_.emplace_back(Committed{index, std::move(e)});
@@ -234,8 +239,8 @@ Status ReplicatedLog::Open(const ReplicatedLogOptions& options,
   if (options.tick_interval.count() <= 0) return Status::InvalidInput("tick_interval must be > 0");
   Status s = options.core.validate();
   if (!s.ok()) return s;
-  if (!options.members.is_member(options.core.id) && options.members.voters.empty()) {
-    return Status::InvalidInput("no cluster members given");
+  if (options.members.voters.empty() && !options.join) {
+    return Status::InvalidInput("no cluster members given (a node that joins a cluster sets join)");
   }
   core::HardState hs;
   s = store->load_hard_state(&hs);
@@ -260,6 +265,7 @@ Status ReplicatedLog::Open(const ReplicatedLogOptions& options,
                                      loaded ? loaded->head.index : 0);
   s = impl->raft_->status();
   if (!s.ok()) return s;
+  impl->transport_->set_members(impl->raft_->cluster_config());
   if (loaded) impl->events_.emplace_front(std::move(*loaded));
   out->reset(new ReplicatedLog(std::move(impl)));
   return Status::Ok();
@@ -296,7 +302,34 @@ Status ReplicatedLog::propose_command(std::string command, core::ProposalId* id)
 Status ReplicatedLog::propose_config(const std::vector<core::NodeId>& voters,
                                      const std::vector<core::NodeId>& learners,
                                      core::ProposalId* id) {
-  return impl_->raft_->propose_config(voters, learners, id);
+  core::ClusterConfig target;
+  target.voters = voters;
+  target.learners = learners;
+  target.context = impl_->raft_->cluster_config().context;
+  return propose_config(target, id);
+}
+
+Status ReplicatedLog::propose_config(const core::ClusterConfig& target, core::ProposalId* id) {
+  if (!impl_->error_.ok()) return impl_->error_;
+  return impl_->raft_->propose_config(target, id);
+}
+
+core::ConfigChange ReplicatedLog::config_change() const {
+  return impl_->raft_->config_change();
+}
+
+Status ReplicatedLog::transfer_leadership(core::NodeId target) {
+  if (!impl_->error_.ok()) return impl_->error_;
+  return impl_->raft_->transfer_leadership(target);
+}
+
+core::NodeId ReplicatedLog::transfer_target() const {
+  return impl_->raft_->transfer_target();
+}
+
+Status ReplicatedLog::read_index(uint64_t ctx) {
+  if (!impl_->error_.ok()) return impl_->error_;
+  return impl_->raft_->read_index(ctx);
 }
 
 Status ReplicatedLog::heartbeat(uint64_t* seq) {
@@ -343,8 +376,10 @@ Status ReplicatedLog::Impl::submit_local(core::LogIndex new_head,
   if (snapshot) {
     const std::string& data = *snapshot;
     const uint32_t crc = storage::Crc32c(data.data(), data.size());
-    // The configuration as of new_head: with a fixed membership, today's.
-    op.saved = core::SnapshotHead{new_head, term, raft_->cluster_config(), data.size(), crc};
+    // The configuration in force as of new_head, not today's: a follower
+    // that installs it and then the log after it must meet each change
+    // where it happened.
+    op.saved = core::SnapshotHead{new_head, term, raft_->config_at(new_head), data.size(), crc};
     w.local_snapshot = LocalSnapshot{*op.saved, std::move(*snapshot)};
   }
   if (compact_to > 0) {
@@ -383,7 +418,14 @@ bool ReplicatedLog::is_snapshot_installing() const {
 }
 
 Status ReplicatedLog::start_election() {
-  return impl_->raft_->start_election();
+  if (!impl_->error_.ok()) return impl_->error_;
+  core::Raft& r = *impl_->raft_;
+  // A live leader is not deposed by an election (check-quorum): it is
+  // asked to hand over instead.
+  if (r.role() == core::Role::kFollower && r.leader() != core::kNoNode) {
+    return r.transfer_leadership(r.id());
+  }
+  return r.start_election();
 }
 
 LocalNode ReplicatedLog::local_node() const {

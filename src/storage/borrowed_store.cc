@@ -19,6 +19,9 @@ Status ForwardingLogStore::entries(core::LogIndex lo, core::LogIndex hi, size_t 
                                    std::vector<core::Entry>* out) const {
   return target_->entries(lo, hi, max_bytes, out);
 }
+Status ForwardingLogStore::config_entries(std::vector<core::Entry>* out) const {
+  return target_->config_entries(out);
+}
 Status ForwardingLogStore::snapshot(core::SnapshotHead* out) const {
   return target_->snapshot(out);
 }

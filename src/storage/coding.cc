@@ -8,7 +8,10 @@
 namespace raftlog::storage {
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
+// Version 2 added a configuration's context; version 1 records (no
+// context) are still read.
+constexpr uint8_t kFormatVersion = 2;
+constexpr uint8_t kOldestVersion = 1;
 constexpr size_t kHeaderSize = 5;  // crc32c + version
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -28,6 +31,8 @@ void PutConfig(std::string* out, const core::ClusterConfig& c) {
   PutIds(out, c.voters);
   PutIds(out, c.voters_outgoing);
   PutIds(out, c.learners);
+  PutVarint(out, c.context.size());
+  out->append(c.context);
 }
 
 // Starts a record at the end of *out: room for the CRC, then the version.
@@ -48,7 +53,8 @@ void Seal(std::string* out, size_t start) {
 // Reads a body; any read past the end or malformed varint makes ok false.
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  explicit Reader(std::string_view in, uint8_t version = kFormatVersion)
+      : in_(in), version_(version) {}
   bool ok() const { return ok_; }
   bool done() const { return in_.empty(); }
   size_t remaining() const { return in_.size(); }
@@ -92,10 +98,12 @@ class Reader {
     ids(&c->voters);
     ids(&c->voters_outgoing);
     ids(&c->learners);
+    if (version_ >= 2) c->context = std::string(bytes(varint()));
   }
 
  private:
   std::string_view in_;
+  uint8_t version_;
   bool ok_ = true;
 };
 
@@ -107,7 +115,7 @@ Status Open(std::string_view record, const std::string& what, std::string_view* 
   if (Crc32c(record.data() + 4, record.size() - 4) != stored) {
     return Status::Corruption(what + ": checksum mismatch");
   }
-  if (static_cast<uint8_t>(record[4]) != kFormatVersion) {
+  if (const auto v = static_cast<uint8_t>(record[4]); v < kOldestVersion || v > kFormatVersion) {
     return Status::Corruption(what + ": unknown format version " +
                               std::to_string(static_cast<uint8_t>(record[4])));
   }
@@ -155,12 +163,13 @@ void AppendEntryRecord(const core::Entry& e, std::string* out) {
 Status NextEntryRecord(std::string_view* run, core::LogIndex key_index, std::string_view* record,
                        core::LogIndex* index) {
   // The body's own structure says where it ends: index, term, type, the
-  // payload with its length, three id lists with their counts.
+  // payload with its length, three id lists with their counts (and, from
+  // version 2 on, the configuration's context with its length).
   if (run->size() < kHeaderSize) {
     return Status::Corruption("entries through " + std::to_string(key_index) +
                               ": record truncated");
   }
-  Reader r(run->substr(kHeaderSize));
+  Reader r(run->substr(kHeaderSize), static_cast<uint8_t>((*run)[4]));
   *index = r.varint();
   r.varint();
   r.byte();
@@ -210,7 +219,7 @@ Status DecodeEntry(std::string_view record, core::LogIndex key_index, core::Entr
   std::string_view body;
   Status s = Open(record, what, &body);
   if (!s.ok()) return s;
-  Reader r(body);
+  Reader r(body, static_cast<uint8_t>(record[4]));
   core::Entry out;
   out.index = r.varint();
   out.term = r.varint();
@@ -234,7 +243,7 @@ Status DecodeHardState(std::string_view record, core::HardState* hs) {
   std::string_view body;
   Status s = Open(record, "hard state", &body);
   if (!s.ok()) return s;
-  Reader r(body);
+  Reader r(body, static_cast<uint8_t>(record[4]));
   core::HardState out;
   out.term = r.varint();
   out.voted_for = r.varint();
@@ -248,7 +257,7 @@ Status DecodeLogMeta(std::string_view record, LogMeta* meta) {
   std::string_view body;
   Status s = Open(record, "log metadata", &body);
   if (!s.ok()) return s;
-  Reader r(body);
+  Reader r(body, static_cast<uint8_t>(record[4]));
   LogMeta out;
   out.head_index = r.varint();
   out.head_term = r.varint();
@@ -261,7 +270,7 @@ Status DecodeSnapshotMeta(std::string_view record, SnapshotMeta* meta) {
   std::string_view body;
   Status s = Open(record, "snapshot metadata", &body);
   if (!s.ok()) return s;
-  Reader r(body);
+  Reader r(body, static_cast<uint8_t>(record[4]));
   SnapshotMeta out;
   out.last_index = r.varint();
   out.last_term = r.varint();

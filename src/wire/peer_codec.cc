@@ -33,7 +33,14 @@ constexpr size_t kPeerDepth = 5;
 //     offset, data, done, seq
 //   6 InstallSnapshotReply: snapshot_index, next_offset, installed,
 //     match_index, seq
-constexpr size_t kBodyFields[] = {0, 4, 2, 5, 5, 9, 5};
+//   7 TimeoutNow: (none)
+//   8 TransferRequest: (none)
+//   9 ReadIndexRequest: ctx
+//  10 ReadIndexReply: ctx, index, ok
+// A config is [voters, voters_outgoing, learners, context]; a decoder
+// takes the three lists alone too (an empty context), as sent before
+// membership change.
+constexpr size_t kBodyFields[] = {0, 4, 2, 5, 5, 9, 5, 0, 0, 1, 3};
 static_assert(std::size(kBodyFields) == std::variant_size_v<core::Message::Body> + 1);
 
 size_t BodyFields(core::MessageType type) {
@@ -43,11 +50,13 @@ size_t BodyFields(core::MessageType type) {
 // ---- encoding ----
 
 void PackConfig(detail::Packer& pk, const core::ClusterConfig& c) {
-  pk.pack_array(3);
+  pk.pack_array(4);
   for (const auto* ids : {&c.voters, &c.voters_outgoing, &c.learners}) {
     pk.pack_array(static_cast<uint32_t>(ids->size()));
     for (core::NodeId id : *ids) pk.pack_uint64(id);
   }
+  pk.pack_bin(static_cast<uint32_t>(c.context.size()));
+  pk.pack_bin_body(c.context.data(), static_cast<uint32_t>(c.context.size()));
 }
 
 void PackEntry(detail::Packer& pk, const Entry& e) {
@@ -109,6 +118,19 @@ void PackBody(detail::Packer& pk, const core::InstallSnapshotReply& b) {
   pk.pack(b.installed);
   pk.pack_uint64(b.match_index);
   pk.pack_uint64(b.seq);
+}
+
+void PackBody(detail::Packer&, const core::TimeoutNow&) {}
+void PackBody(detail::Packer&, const core::TransferRequest&) {}
+
+void PackBody(detail::Packer& pk, const core::ReadIndexRequest& b) {
+  pk.pack_uint64(b.ctx);
+}
+
+void PackBody(detail::Packer& pk, const core::ReadIndexReply& b) {
+  pk.pack_uint64(b.ctx);
+  pk.pack_uint64(b.index);
+  pk.pack(b.ok);
 }
 
 // ---- decoding ----
@@ -173,15 +195,20 @@ Status GetIds(const object& o, const Where& w, const char* field, const DecodeLi
 
 Status GetConfig(const object& o, const Where& w, const DecodeLimits& limits,
                  core::ClusterConfig* c) {
-  Status s = GetArray(o, w, "config", 3);
+  Status s = GetArray(o, w, "config", 4);
   if (!s.ok()) return s;
-  if (o.via.array.size != 3) {
-    return w.Fail("config", "expected 3 lists, got " + std::to_string(o.via.array.size));
+  if (o.via.array.size != 3 && o.via.array.size != 4) {
+    return w.Fail("config", "expected 3 lists and a context, got " +
+                                std::to_string(o.via.array.size) + " fields");
   }
   const object* lists = o.via.array.ptr;
   s = GetIds(lists[0], w, "voters", limits, &c->voters);
   if (s.ok()) s = GetIds(lists[1], w, "voters_outgoing", limits, &c->voters_outgoing);
   if (s.ok()) s = GetIds(lists[2], w, "learners", limits, &c->learners);
+  if (!s.ok() || o.via.array.size == 3) return s;
+  const object& context = lists[3];
+  if (context.type != object_type::BIN) return w.WrongType("context", "bin", context);
+  c->context.assign(context.via.bin.ptr, context.via.bin.size);
   return s;
 }
 
@@ -293,6 +320,24 @@ Status GetBody(const object* f, const Where& w, const DecodeLimits&,
   return s;
 }
 
+Status GetBody(const object*, const Where&, const DecodeLimits&, core::TimeoutNow*) {
+  return Status::Ok();
+}
+Status GetBody(const object*, const Where&, const DecodeLimits&, core::TransferRequest*) {
+  return Status::Ok();
+}
+
+Status GetBody(const object* f, const Where& w, const DecodeLimits&, core::ReadIndexRequest* b) {
+  return GetUint(f[0], w, "ctx", &b->ctx);
+}
+
+Status GetBody(const object* f, const Where& w, const DecodeLimits&, core::ReadIndexReply* b) {
+  Status s = GetUint(f[0], w, "ctx", &b->ctx);
+  if (s.ok()) s = GetUint(f[1], w, "index", &b->index);
+  if (s.ok()) s = GetBool(f[2], w, "ok", &b->ok);
+  return s;
+}
+
 msgpack::unpack_limit PeerUnpackLimit(const DecodeLimits& limits) {
   const size_t array = std::max({limits.max_entries, limits.max_config_nodes, size_t{16}});
   // No maps, strs or exts in a peer frame: their limit 0 rejects any but empty ones.
@@ -388,6 +433,14 @@ Status DecodeMessage(const char* data, size_t size, const DecodeLimits& limits,
     case core::MessageType::kInstallSnapshotReply:
       return GetBody(f + kHeaderFields, w, limits,
                      &out->body.emplace<core::InstallSnapshotReply>());
+    case core::MessageType::kTimeoutNow:
+      return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::TimeoutNow>());
+    case core::MessageType::kTransferRequest:
+      return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::TransferRequest>());
+    case core::MessageType::kReadIndexRequest:
+      return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::ReadIndexRequest>());
+    case core::MessageType::kReadIndexReply:
+      return GetBody(f + kHeaderFields, w, limits, &out->body.emplace<core::ReadIndexReply>());
   }
   return w.Fail("type", "unknown message type " + std::to_string(type));
 }

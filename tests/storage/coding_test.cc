@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/crc32c.h"
 #include "test_util.h"
 
 namespace raftlog::storage {
@@ -25,11 +26,37 @@ TEST(CodingTest, EntryRoundTrips) {
   e.type = core::EntryType::kConfig;
   e.config.voters = {1, 2, 1ull << 63};
   e.config.learners = {9};
+  e.config.context = std::string("peers\0\x80", 7);
   std::string record;
   EncodeEntry(e, &record);
   Entry back;
   ASSERT_TRUE(DecodeEntry(record, 300, &back).ok());
   EXPECT_EQ(back, e);
+}
+
+// A record of format version 1 (before configurations had a context),
+// written byte by byte: a store written then still opens.
+TEST(CodingTest, VersionOneEntryStillDecodes) {
+  std::string record(4, '\0');
+  record += '\x01';                          // version
+  record += std::string("\x05\x02\x01", 3);  // index 5, term 2, type config
+  record += '\x00';                          // no data
+  record += std::string("\x02\x01\x02", 3);  // voters [1, 2]
+  record += std::string("\x00\x01\x03", 3);  // no outgoing, learners [3]
+  const uint32_t crc = Crc32c(record.data() + 4, record.size() - 4);
+  for (int i = 0; i < 4; ++i) record[i] = static_cast<char>(crc >> (8 * i));
+  Entry back;
+  ASSERT_TRUE(DecodeEntry(record, 5, &back).ok());
+  EXPECT_EQ(back.type, core::EntryType::kConfig);
+  EXPECT_EQ(back.config.voters, (std::vector<core::NodeId>{1, 2}));
+  EXPECT_EQ(back.config.learners, (std::vector<core::NodeId>{3}));
+  EXPECT_TRUE(back.config.context.empty());
+  std::string_view run = record;
+  std::string_view one;
+  core::LogIndex index = 0;
+  ASSERT_TRUE(NextEntryRecord(&run, 5, &one, &index).ok());
+  EXPECT_EQ(index, 5u);
+  EXPECT_TRUE(run.empty());
 }
 
 TEST(CodingTest, EveryFlippedBitOfAnEntryIsCaught) {

@@ -50,6 +50,7 @@ Entry ConfigEntry(core::LogIndex index) {
   e.config.voters = {1, 2, 3};
   e.config.voters_outgoing = {1, 2, 4};
   e.config.learners = {5};
+  e.config.context = std::string("endpoints\0\xff", 11);
   return e;
 }
 
@@ -188,6 +189,41 @@ TEST(PeerCodec, ConfigWithEmptyListsRoundTrips) {
   EXPECT_EQ(RoundTrip(m), m);
 }
 
+TEST(PeerCodec, MembershipMessagesRoundTrip) {
+  for (const Message& m :
+       {Make(core::TimeoutNow{}), Make(core::TransferRequest{}),
+        Make(core::ReadIndexRequest{.ctx = 77}),
+        Make(core::ReadIndexReply{.ctx = 77, .index = 1234, .ok = true}),
+        Make(core::ReadIndexReply{.ctx = UINT64_MAX, .index = 0, .ok = false})}) {
+    EXPECT_EQ(RoundTrip(m), m) << core::Describe(m);
+  }
+}
+
+TEST(PeerCodec, ConfigWithoutContextDecodes) {
+  // Three lists alone, as sent before configurations had a context.
+  std::string frame = Frame([](detail::Packer& pk) {
+    Header(pk, 10, 3);
+    for (int i = 0; i < 4; ++i) pk.pack_uint64(0);
+    pk.pack_array(1);
+    pk.pack_array(5);
+    pk.pack_uint64(1);
+    pk.pack_uint64(1);
+    pk.pack_uint8(static_cast<uint8_t>(EntryType::kConfig));
+    pk.pack_bin(0);
+    pk.pack_array(3);
+    pk.pack_array(2);
+    pk.pack_uint64(1);
+    pk.pack_uint64(2);
+    pk.pack_array(0);
+    pk.pack_array(0);
+  });
+  Message m;
+  ASSERT_TRUE(Decode(frame, &m).ok());
+  const Entry& e = std::get<AppendEntries>(m.body).entries.at(0);
+  EXPECT_EQ(e.config.voters, (std::vector<core::NodeId>{1, 2}));
+  EXPECT_TRUE(e.config.context.empty());
+}
+
 TEST(PeerCodec, LargeAndBinaryPayloadsRoundTrip) {
   std::string binary("\0\xff\x01\xc1", 4);  // NUL and bytes invalid as msgpack type tags
   std::string large(3 << 20, 'x');
@@ -311,7 +347,7 @@ TEST(PeerCodec, RootMustBeAnArrayWithAHeader) {
 }
 
 TEST(PeerCodec, UnknownMessageTypeIsAnError) {
-  for (uint8_t type : {0, 7, 200}) {
+  for (uint8_t type : {0, 11, 200}) {
     ExpectCorruption(Frame([type](detail::Packer& pk) { Header(pk, 5, type); }),
                      {"unknown message type"});
   }
@@ -433,7 +469,7 @@ TEST(PeerCodec, MalformedConfigsAreErrors) {
                      pk.pack_array(0);
                      pk.pack_array(0);
                    }),
-                   {"expected 3 lists, got 2"});
+                   {"expected 3 lists and a context, got 2 fields"});
   ExpectCorruption(config_entry([](detail::Packer& pk) {
                      pk.pack_array(3);
                      pk.pack_array(1);

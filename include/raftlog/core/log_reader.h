@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "raftlog/core/types.h"
@@ -37,6 +38,28 @@ class LogReader {
   // lo < hi. Requires head_index() < lo <= hi <= last_index() + 1.
   virtual Status entries(LogIndex lo, LogIndex hi, size_t max_bytes,
                          std::vector<Entry>* out) const = 0;
+
+  // Appends to *out the configuration entries (EntryType::kConfig) of the
+  // log, (head_index(), last_index()], in order: where the core finds the
+  // configuration in force at start. This default reads the whole log; a
+  // store that keeps an index of them answers without.
+  virtual Status config_entries(std::vector<Entry>* out) const {
+    // A few MiB at a time: the whole log is read, never held.
+    constexpr size_t kChunkBytes = 4 << 20;
+    const LogIndex last = last_index();
+    std::vector<Entry> chunk;
+    for (LogIndex lo = head_index() + 1; lo <= last;) {
+      chunk.clear();
+      Status s = entries(lo, last + 1, kChunkBytes, &chunk);
+      if (!s.ok()) return s;
+      if (chunk.empty()) return Status::Corruption("no entry at " + std::to_string(lo));
+      for (Entry& e : chunk) {
+        if (e.type == EntryType::kConfig) out->push_back(std::move(e));
+      }
+      lo = chunk.back().index + 1;
+    }
+    return Status::Ok();
+  }
 
   // The snapshot the log head stands on: what a leader sends a follower
   // that needs entries at or below the head. NotFound when there is none

@@ -18,8 +18,8 @@ struct RequestVote {
   LogIndex last_log_index = 0;
   Term last_log_term = 0;
   bool pre_vote = false;
-  // Set when the leader asked for this election (TimeoutNow): it may disturb
-  // a live leader. Reserved for leadership transfer.
+  // Set when the leader asked for this election (TimeoutNow, a leadership
+  // transfer): voters answer it even while they hear from a live leader.
   bool transfer = false;
   bool operator==(const RequestVote&) const = default;
 };
@@ -82,6 +82,34 @@ struct InstallSnapshotReply {
   bool operator==(const InstallSnapshotReply&) const = default;
 };
 
+// Leadership transfer: the leader tells the target, whose log it has
+// brought up to date, to stand for election at once (thesis §3.10).
+struct TimeoutNow {
+  bool operator==(const TimeoutNow&) const = default;
+};
+
+// A follower asks its leader to hand leadership over to it (the seed
+// crate's start_election on a node that follows a live leader).
+struct TransferRequest {
+  bool operator==(const TransferRequest&) const = default;
+};
+
+// ReadIndex (thesis §6.4): a follower asks its leader for a read index on
+// behalf of a local read identified by ctx; the leader answers once a
+// heartbeat round confirmed it still leads. index 0 with ok false: the
+// leader could not serve it (not yet committed an entry of its term, or
+// stepping down); the follower tells its reader to try again.
+struct ReadIndexRequest {
+  uint64_t ctx = 0;
+  bool operator==(const ReadIndexRequest&) const = default;
+};
+struct ReadIndexReply {
+  uint64_t ctx = 0;
+  LogIndex index = 0;
+  bool ok = false;
+  bool operator==(const ReadIndexReply&) const = default;
+};
+
 enum class MessageType : uint8_t {
   kRequestVote = 1,
   kRequestVoteReply = 2,
@@ -89,6 +117,10 @@ enum class MessageType : uint8_t {
   kAppendEntriesReply = 4,
   kInstallSnapshot = 5,
   kInstallSnapshotReply = 6,
+  kTimeoutNow = 7,
+  kTransferRequest = 8,
+  kReadIndexRequest = 9,
+  kReadIndexReply = 10,
 };
 const char* MessageTypeName(MessageType type);
 
@@ -97,7 +129,8 @@ struct Message {
   NodeId to = kNoNode;
   Term term = 0;
   using Body = std::variant<RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply,
-                            InstallSnapshot, InstallSnapshotReply>;
+                            InstallSnapshot, InstallSnapshotReply, TimeoutNow, TransferRequest,
+                            ReadIndexRequest, ReadIndexReply>;
   Body body;
 
   MessageType type() const { return static_cast<MessageType>(body.index() + 1); }

@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -76,6 +77,13 @@ struct Config {
   // not starve replication. One chunk per follower is in flight at a time.
   size_t snapshot_chunk_bytes = 1 << 20;
   uint64_t snapshot_bytes_per_tick = 0;
+  // Membership change: a voter being added first receives the log as a
+  // non-voting member (catch-up) until its match index is within
+  // catch_up_lag entries of the leader's last index; only then does the
+  // joint configuration go into the log. A catch-up whose new members make
+  // no progress for catch_up_ticks (0: 10 * election_ticks) is given up.
+  size_t catch_up_lag = 1024;
+  int catch_up_ticks = 0;
   // Entries up to this index were applied before a restart; committed
   // entries are delivered from applied + 1 (0: from the log head on).
   LogIndex applied = 0;
@@ -98,7 +106,23 @@ struct NewLeaderElected {
   NodeId leader;
   Term term;
 };
-using Event = std::variant<RoleChanged, TermChanged, NewLeaderElected>;
+// The configuration in force changed: an entry carrying it was appended or
+// truncated away, a snapshot brought it, or a change was given up (config
+// is then unchanged and `aborted` says why). A configuration takes effect
+// when it is in the log, committed or not (thesis §4.1).
+struct ConfigChanged {
+  ClusterConfig config;
+  LogIndex index = 0;  // the entry (or snapshot) it comes from; 0: the bootstrap members
+  std::string aborted;
+};
+// A leadership transfer ended without this node handing over (the target
+// did not take over within an election timeout, or it left the cluster).
+struct TransferAborted {
+  NodeId target;
+  std::string reason;
+};
+using Event =
+    std::variant<RoleChanged, TermChanged, NewLeaderElected, ConfigChanged, TransferAborted>;
 std::string Describe(const Event& e);
 
 // A piece of a snapshot this follower is receiving from its leader, to be
@@ -113,6 +137,33 @@ struct SnapshotChunk {
   bool operator==(const SnapshotChunk&) const = default;
 };
 
+// A read index (thesis §6.4) for the read identified by ctx: once this
+// node has applied through index, it may answer the read with what it
+// holds, and the answer is linearizable. ok false: the leader could not
+// confirm one (it stepped down, or has not committed an entry of its term
+// yet); ask again.
+struct ReadState {
+  uint64_t ctx = 0;
+  LogIndex index = 0;
+  bool ok = false;
+  bool operator==(const ReadState&) const = default;
+};
+
+// A membership change in progress, as the leader sees it.
+struct ConfigChange {
+  enum class Phase : uint8_t {
+    kNone,     // nothing in progress
+    kCatchUp,  // new voters receive the log, not voting yet
+    kJoint,    // the joint configuration is in the log; the final one follows its commit
+    kFinal,    // the final configuration is in the log, not committed yet
+  };
+  Phase phase = Phase::kNone;
+  ClusterConfig target;  // kCatchUp: the configuration asked for
+  // kCatchUp: each new voter and how many entries it is behind the leader.
+  std::vector<std::pair<NodeId, LogIndex>> behind;
+};
+const char* PhaseName(ConfigChange::Phase phase);
+
 struct Ready {
   std::optional<HardState> hard_state;  // persist when set
   // The write must be synced: it carries entries or a new term or vote. A
@@ -125,10 +176,11 @@ struct Ready {
   std::vector<Entry> committed;                 // apply, in order
   std::vector<Event> events;
   std::vector<SnapshotChunk> snapshot_chunks;  // persist after entries, in order
+  std::vector<ReadState> read_states;          // answers to read_index()
 
   bool empty() const {
     return !hard_state && entries.empty() && messages.empty() && messages_after_persist.empty() &&
-           committed.empty() && events.empty() && snapshot_chunks.empty();
+           committed.empty() && events.empty() && snapshot_chunks.empty() && read_states.empty();
   }
 };
 
@@ -145,9 +197,11 @@ struct PeerProgress {
 class Raft {
  public:
   // Starts as a follower from persisted state: hard_state as last saved and
-  // the durable log behind `log`, which must outlive this object. `members`
-  // is the cluster configuration to use (the latest one known: from the
-  // snapshot, the log, or the bootstrap list). Check status() afterwards.
+  // the durable log behind `log`, which must outlive this object. The
+  // configuration in force is the latest one in the log, else the
+  // snapshot's, else `members` (the bootstrap list; empty for a node that
+  // joins an existing cluster and waits to be added). Check status()
+  // afterwards.
   Raft(const Config& config, const LogReader* log, const HardState& hard_state,
        const ClusterConfig& members);
   ~Raft();
@@ -170,9 +224,40 @@ class Raft {
   // Leader only: appends a command. NotLeader (with the leader hint) or Busy.
   Status propose_command(std::string data, ProposalId* id);
 
-  // Membership change arrives with its own issue; until then NotSupported.
-  Status propose_config(const std::vector<NodeId>& voters, const std::vector<NodeId>& learners,
-                        ProposalId* id);
+  // Leader only: changes the membership to target.voters and
+  // target.learners (target.voters_outgoing must be empty), carrying
+  // target.context. Voters that are not voters yet catch up first (the
+  // leader adds them to the log as learners, if they are not, and waits);
+  // then the joint configuration (old and new voters) goes in; once it
+  // commits, the leader appends the final one. A change of learners only
+  // goes in at once. *id is the first entry appended (index 0 when the
+  // change waits for learners to catch up before appending anything).
+  // InvalidInput for a malformed target, NotLeader, Busy while another
+  // change or a leadership transfer is in progress.
+  Status propose_config(const ClusterConfig& target, ProposalId* id);
+  // The change in progress (phase kNone on other roles).
+  ConfigChange config_change() const;
+  // The configuration in force as of index (for a snapshot taken there):
+  // the latest one the log holds at or below it. head_index() <= index <=
+  // last_index().
+  ClusterConfig config_at(LogIndex index) const;
+
+  // Leadership transfer to `target`, a voter (thesis §3.10). On the leader:
+  // it stops taking proposals (Busy), brings target's log up to date and
+  // sends it TimeoutNow; target stands at once, and its vote requests are
+  // answered even by nodes that hear from this leader. Given up (event
+  // TransferAborted) after an election timeout. On a follower, target must
+  // be this node: it asks its leader to hand over (NotLeader if it knows
+  // none). InvalidInput for a target that is not a voter.
+  Status transfer_leadership(NodeId target);
+  // The transfer in progress (kNoNode: none).
+  NodeId transfer_target() const;
+
+  // ReadIndex: asks for a linearizable read point for the read `ctx`; the
+  // answer comes as a ReadState in a later Ready (on a follower, once the
+  // leader answered; none if the message is lost: the caller times out).
+  // NotLeader when there is no known leader.
+  Status read_index(uint64_t ctx);
 
   // Leader only: broadcasts a heartbeat round now and returns its sequence
   // number. Once last_heartbeat_ack() >= it, a quorum confirmed this node
@@ -183,6 +268,8 @@ class Raft {
   uint64_t last_heartbeat_ack() const;
 
   // Stands for election now (a follower or candidate that is a voter).
+  // With check_quorum, a live leader is not deposed this way: its
+  // followers ignore the vote requests (use transfer_leadership).
   Status start_election();
 
   bool has_ready() const;

@@ -39,10 +39,16 @@ struct HardState {
 // The voting members of a cluster, and its non-voting learners. While
 // voters_outgoing is non-empty the cluster is in joint consensus: a decision
 // needs a majority of voters AND a majority of voters_outgoing.
+//
+// context is opaque to the core: what the runtime attaches to a
+// configuration (raftlogd: every member's endpoints). It travels with the
+// configuration through the log and snapshots, so a node that learns a
+// configuration learns it too.
 struct ClusterConfig {
   std::vector<NodeId> voters;
   std::vector<NodeId> voters_outgoing;
   std::vector<NodeId> learners;
+  std::string context = {};
 
   bool joint() const { return !voters_outgoing.empty(); }
   bool is_voter(NodeId id) const { return contains(voters, id) || contains(voters_outgoing, id); }
@@ -57,6 +63,9 @@ struct ClusterConfig {
     return std::find(v.begin(), v.end(), id) != v.end();
   }
 };
+
+// "voters=[1,2,3] outgoing=[1,2] learners=[4]", for logs and traces.
+std::string Describe(const ClusterConfig& c);
 
 enum class EntryType : uint8_t { kNoop = 0, kConfig = 1, kCommand = 2 };
 const char* EntryTypeName(EntryType type);
@@ -73,7 +82,7 @@ struct Entry {
   // Bytes this entry costs in a message or a batch: at least its encoding
   // on the peer wire (wire::MinPeerFrameBytes relies on it).
   size_t byte_size() const {
-    return data.size() + 48 +
+    return data.size() + 48 + config.context.size() +
            9 * (config.voters.size() + config.voters_outgoing.size() + config.learners.size());
   }
   bool operator==(const Entry&) const = default;

@@ -129,6 +129,7 @@ class ForwardingLogStore : public LogStore {
   Status term(core::LogIndex index, core::Term* term) const override;
   Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
                  std::vector<core::Entry>* out) const override;
+  Status config_entries(std::vector<core::Entry>* out) const override;
   Status snapshot(core::SnapshotHead* out) const override;
   Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,
                        std::string* out) const override;

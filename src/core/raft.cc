@@ -253,6 +253,9 @@ class Raft::Impl {
   // configuration without this node as a voter is committed.
   void maintain();
   void tick_catch_up();
+  // A new voter may vote once it answered this leader's appends (it is
+  // reachable and its log matches) and is within catch_up_lag entries.
+  bool caught_up(NodeId id) const;
   void abort_catch_up(const std::string& why);
   void append_config(const ClusterConfig& config, ProposalId* id);
   void handle_timeout_now(const Message& m);
@@ -579,9 +582,7 @@ void Raft::Impl::maintain() {
   }
   if (catch_up_) {
     for (NodeId v : catch_up_->target.voters) {
-      if (Contains(members_.voters, v)) continue;
-      auto it = progress_.find(v);
-      if (it == progress_.end() || it->second.match + cfg_.catch_up_lag < log_.last_index()) return;
+      if (!Contains(members_.voters, v) && !caught_up(v)) return;
     }
     ClusterConfig joint = catch_up_->target;
     joint.voters_outgoing = members_.voters;
@@ -599,7 +600,7 @@ void Raft::Impl::tick_catch_up() {
     auto it = progress_.find(v);
     const LogIndex match = it == progress_.end() ? 0 : it->second.match;
     sum += match;
-    if (match + cfg_.catch_up_lag < log_.last_index()) {
+    if (!caught_up(v)) {
       if (!behind.empty()) behind += "; ";
       behind += "node " + std::to_string(v) +
                 " is not caught up: " + std::to_string(log_.last_index() - match) +
@@ -616,6 +617,12 @@ void Raft::Impl::tick_catch_up() {
     abort_catch_up((behind.empty() ? std::string("no progress") : behind) + " (no progress for " +
                    std::to_string(limit) + " ticks)");
   }
+}
+
+bool Raft::Impl::caught_up(NodeId id) const {
+  auto it = progress_.find(id);
+  return it != progress_.end() && it->second.state == Progress::State::kReplicate &&
+         it->second.match + cfg_.catch_up_lag >= log_.last_index();
 }
 
 void Raft::Impl::abort_catch_up(const std::string& why) {
@@ -646,6 +653,12 @@ Status Raft::Impl::transfer_leadership(NodeId target) {
   transfer_target_ = target;
   transfer_elapsed_ = 0;
   timeout_now_sent_ = false;
+  // A target behind is sent what it lacks now, not after a retransmit
+  // timeout: every tick of the transfer is a tick without proposals.
+  if (Progress& pr = progress_[target];
+      pr.state == Progress::State::kReplicate && pr.match < log_.last_index()) {
+    pr.become_probe(pr.match + 1);
+  }
   maybe_send_timeout_now();
   flush_pending_ = true;  // brings the target up to date
   check_log_error();

@@ -136,6 +136,20 @@ std::string EntryKey(core::LogIndex index) {
   return key;
 }
 
+std::string ConfigKey(core::LogIndex index) {
+  std::string key = EntryKey(index);
+  key[0] = kConfigPrefix;
+  return key;
+}
+
+bool ParseConfigKey(std::string_view key, core::LogIndex* index) {
+  if (key.size() != kEntryKeySize || key[0] != kConfigPrefix) return false;
+  core::LogIndex v = 0;
+  for (size_t i = 1; i < kEntryKeySize; ++i) v = (v << 8) | static_cast<uint8_t>(key[i]);
+  *index = v;
+  return true;
+}
+
 bool ParseEntryKey(std::string_view key, core::LogIndex* index) {
   if (key.size() != kEntryKeySize || key[0] != kEntryPrefix) return false;
   core::LogIndex v = 0;

@@ -22,6 +22,11 @@
 namespace raftlog::storage {
 
 constexpr char kEntryPrefix = 'e';
+// One empty-valued key per configuration entry, under the same big-endian
+// index: the core finds the configuration in force at open without
+// reading the log. (Stores written before membership change hold no
+// configuration entry: nothing could append one.)
+constexpr char kConfigPrefix = 'c';
 constexpr std::string_view kHardStateKey = "h";
 constexpr std::string_view kLogMetaKey = "m";
 constexpr std::string_view kSnapshotKey = "s";
@@ -34,6 +39,8 @@ struct LogMeta {
 };
 
 std::string EntryKey(core::LogIndex index);
+std::string ConfigKey(core::LogIndex index);
+bool ParseConfigKey(std::string_view key, core::LogIndex* index);
 // False if key is not an entry key.
 bool ParseEntryKey(std::string_view key, core::LogIndex* index);
 

@@ -341,6 +341,7 @@ Status LevelDbLogStore::append(const std::optional<core::HardState>& hard_state,
     // Runs of entries, one key each (LevelDbOptions::max_run_bytes).
     scratch_.clear();
     for (const Entry& e : entries) {
+      if (e.type == core::EntryType::kConfig) batch.Put(ConfigKey(e.index), leveldb::Slice());
       AppendEntryRecord(e, &scratch_);
       if (scratch_.size() >= max_run_bytes_ || e.index == entries.back().index) {
         batch.Put(EntryKey(e.index), scratch_);
@@ -386,6 +387,42 @@ Status LevelDbLogStore::truncate_from(LogIndex from, leveldb::WriteBatch* batch)
   if (!it->status().ok()) {
     return FromLevelDb("append at " + std::to_string(from) + ": read the replaced suffix",
                        it->status());
+  }
+  for (it->Seek(ConfigKey(from)); it->Valid() && ParseConfigKey(View(it->key()), &key_index);
+       it->Next()) {
+    batch->Delete(it->key());
+  }
+  if (!it->status().ok()) {
+    return FromLevelDb("append at " + std::to_string(from) + ": read the replaced configurations",
+                       it->status());
+  }
+  return Status::Ok();
+}
+
+Status LevelDbLogStore::config_entries(std::vector<Entry>* out) const {
+  const LogBounds b = bounds();
+  std::vector<LogIndex> found;
+  {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Verified()));
+    LogIndex index = 0;
+    // Keys at or below the head are left over from compacted log: skipped.
+    for (it->Seek(ConfigKey(b.head_index + 1));
+         it->Valid() && ParseConfigKey(View(it->key()), &index) && index <= b.last_index;
+         it->Next()) {
+      found.push_back(index);
+    }
+    if (!it->status().ok()) return FromLevelDb("read the configuration keys", it->status());
+  }
+  for (LogIndex index : found) {
+    Entry e;
+    Status s = read_entry(index, &e);
+    if (!s.ok()) return s;
+    if (e.type != core::EntryType::kConfig) {
+      return Status::Corruption("entry " + std::to_string(index) +
+                                " is indexed as a configuration but is not one (type " +
+                                std::to_string(static_cast<int>(e.type)) + ")");
+    }
+    out->push_back(std::move(e));
   }
   return Status::Ok();
 }

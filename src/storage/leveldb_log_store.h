@@ -59,6 +59,8 @@ class LevelDbLogStore final : public LogStore {
   Status term(core::LogIndex index, core::Term* term) const override;
   Status entries(core::LogIndex lo, core::LogIndex hi, size_t max_bytes,
                  std::vector<core::Entry>* out) const override;
+  // From the configuration keys: no scan of the log.
+  Status config_entries(std::vector<core::Entry>* out) const override;
 
   Status snapshot(core::SnapshotHead* out) const override;
   Status snapshot_data(const core::SnapshotHead& snap, uint64_t offset, size_t max,

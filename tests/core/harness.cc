@@ -112,9 +112,19 @@ void Cluster::start(Node& n) {
   cfg.random_seed = n.id * 7919;
   if (tweak_) tweak_(cfg);
   ClusterConfig members;
-  for (int i = 1; i <= size_; ++i) members.voters.push_back(i);
+  if (!n.joining) {
+    for (int i = 1; i <= size_; ++i) members.voters.push_back(i);
+  }
   n.raft = std::make_unique<Raft>(cfg, &n.log, n.hard_state, members);
   EXPECT_TRUE(n.raft->status().ok()) << n.raft->status().ToString();
+}
+
+void Cluster::add_joining(NodeId id) {
+  auto n = std::make_unique<Node>();
+  n->id = id;
+  n->joining = true;
+  start(*n);
+  nodes_[id] = std::move(n);
 }
 
 std::vector<NodeId> Cluster::ids() const {
@@ -128,6 +138,8 @@ void Cluster::apply_ready(Node& n, Ready& r, bool persist) {
   r.messages.clear();
   for (Event& e : r.events) n.events.push_back(e);
   r.events.clear();
+  for (ReadState& rs : r.read_states) n.reads.push_back(rs);
+  r.read_states.clear();
   if (!persist) return;
   n.writes.push_back(WriteRecord{r.must_sync, r.hard_state.has_value(), r.entries.size(),
                                  r.hard_state ? r.hard_state->commit : 0});

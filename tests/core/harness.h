@@ -74,6 +74,8 @@ struct Node {
   int snapshots_installed = 0;
   int snapshots_failed = 0;
   std::vector<Event> events;
+  std::vector<ReadState> reads;  // every ReadState handed out
+  bool joining = false;          // started knowing no members (waits to be added)
   std::vector<WriteRecord> writes;
   bool auto_persist = true;  // persist each Ready at once (else: held in `held`)
   std::vector<Ready> held;   // taken but not yet persisted
@@ -86,6 +88,9 @@ class Cluster {
   // Nodes with the given initial logs and terms (node i+1 gets logs[i]).
   Cluster(const std::vector<std::vector<Term>>& logs, const std::vector<Term>& terms,
           std::function<void(Config&)> tweak = {});
+
+  // A node that knows no members yet (a new one, waiting to be added).
+  void add_joining(NodeId id);
 
   Node& node(NodeId id) { return *nodes_.at(id); }
   Raft& raft(NodeId id) { return *nodes_.at(id)->raft; }

@@ -147,6 +147,56 @@ TEST_P(LogStoreTest, AppendBelowTailTruncatesTheConflictingSuffix) {
   EXPECT_EQ(TermAt(8), 2u);
 }
 
+// The configuration entries above the head, whichever way the log moved
+// (the LevelDB store answers from an index of them, and keeps it across a
+// reopen).
+TEST_P(LogStoreTest, ConfigEntriesFollowAppendsTruncationsAndCompaction) {
+  auto config_at = [](LogIndex index, Term term, core::NodeId learner) {
+    Entry e = MakeEntry(index, term);
+    e.type = core::EntryType::kConfig;
+    e.data.clear();
+    e.config.voters = {1, 2, 3};
+    e.config.learners = {learner};
+    e.config.context = "book" + std::to_string(index);
+    return e;
+  };
+  auto configs = [&] {
+    std::vector<Entry> out;
+    Status s = store_->config_entries(&out);
+    EXPECT_TRUE(s.ok()) << s.message();
+    std::vector<LogIndex> at;
+    for (const Entry& e : out) {
+      EXPECT_EQ(e.type, core::EntryType::kConfig);
+      EXPECT_EQ(e.config.context, "book" + std::to_string(e.index));
+      at.push_back(e.index);
+    }
+    return at;
+  };
+  EXPECT_TRUE(configs().empty());
+  std::vector<Entry> log = MakeEntries(1, 10, 1);
+  log[2] = config_at(3, 1, 4);
+  log[6] = config_at(7, 1, 5);
+  Append(log);
+  EXPECT_EQ(configs(), (std::vector<LogIndex>{3, 7}));
+  // A truncation takes the configuration at 7 away; a new one comes at 9.
+  std::vector<Entry> tail = MakeEntries(6, 9, 2);
+  tail[3] = config_at(9, 2, 6);
+  Append(tail);
+  EXPECT_EQ(configs(), (std::vector<LogIndex>{3, 9}));
+  // Compaction past 3 leaves only 9 above the head.
+  SaveSnapshot(5, 1);
+  ASSERT_TRUE(store_->compact(5).ok());
+  EXPECT_EQ(configs(), (std::vector<LogIndex>{9}));
+  if (GetParam() == Kind::kLevelDb) {
+    store_.reset();
+    LevelDbOptions options;
+    options.env = &env_;
+    Status s = OpenLevelDbLogStore(dir_.path(), options, &store_);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(configs(), (std::vector<LogIndex>{9}));
+  }
+}
+
 TEST_P(LogStoreTest, MalformedAppendIsRejectedWithoutFailingTheStore) {
   Append(MakeEntries(1, 5, 2));
   Status gap = store_->append(std::nullopt, MakeEntries(7, 8, 2));

@@ -53,6 +53,24 @@ class EagerWriter final : public LogWriter {
   std::vector<LogWriteDone> done_;
 };
 
+// Records every configuration the log hands its transport.
+class RecordingTransport final : public Transport {
+ public:
+  RecordingTransport(std::unique_ptr<Transport> inner,
+                     std::shared_ptr<std::vector<core::ClusterConfig>> seen)
+      : inner_(std::move(inner)), seen_(std::move(seen)) {}
+  void send(const core::Message& m) override { inner_->send(m); }
+  Status receive(std::chrono::milliseconds t, std::vector<core::Message>* out) override {
+    return inner_->receive(t, out);
+  }
+  void wake() override { inner_->wake(); }
+  void set_members(const core::ClusterConfig& c) override { seen_->push_back(c); }
+
+ private:
+  std::unique_ptr<Transport> inner_;
+  std::shared_ptr<std::vector<core::ClusterConfig>> seen_;
+};
+
 struct TestNode {
   std::shared_ptr<storage::MemoryLogStore> store = std::make_shared<storage::MemoryLogStore>();
   std::chrono::milliseconds write_delay{0};
@@ -61,6 +79,10 @@ struct TestNode {
   std::vector<Committed> committed;
   std::vector<SnapshotLoaded> loaded;
   std::vector<SnapshotInstalled> installed;
+  std::vector<core::ReadState> reads;
+  std::vector<core::ConfigChanged> config_changes;
+  std::shared_ptr<std::vector<core::ClusterConfig>> members_seen =
+      std::make_shared<std::vector<core::ClusterConfig>>();
   Status stopped;
 };
 
@@ -70,7 +92,7 @@ class ThreeNodes : public ::testing::Test {
     for (core::NodeId id = 1; id <= 3; ++id) start(id);
   }
 
-  void start(core::NodeId id) {
+  void start(core::NodeId id, bool join = false) {
     ReplicatedLogOptions o;
     o.core.id = id;
     o.core.election_ticks = 10;
@@ -79,7 +101,11 @@ class ThreeNodes : public ::testing::Test {
     o.core.snapshot_chunk_bytes = chunk_bytes_;
     o.resume_from_commit = resume_from_commit_;
     o.tick_interval = 5ms;
-    o.members.voters = {1, 2, 3};
+    if (join) {
+      o.join = true;
+    } else {
+      o.members.voters = {1, 2, 3};
+    }
     TestNode& n = nodes_[id];
     n.log.reset();
     n.stopped = Status::Ok();
@@ -89,7 +115,8 @@ class ThreeNodes : public ::testing::Test {
     }
     auto store = std::make_unique<SharedStore>(n.store);
     store->write_delay_ = n.write_delay;
-    ASSERT_TRUE(ReplicatedLog::Open(o, std::move(store), net_.join(id), &n.log).ok());
+    auto transport = std::make_unique<RecordingTransport>(net_.join(id), n.members_seen);
+    ASSERT_TRUE(ReplicatedLog::Open(o, std::move(store), std::move(transport), &n.log).ok());
   }
 
   // Drives every node until pred holds or the deadline passes.
@@ -108,6 +135,8 @@ class ThreeNodes : public ::testing::Test {
             n.loaded.push_back(*l);
           }
           if (auto* i = std::get_if<SnapshotInstalled>(&e)) n.installed.push_back(*i);
+          if (auto* r = std::get_if<core::ReadState>(&e)) n.reads.push_back(*r);
+          if (auto* c = std::get_if<core::ConfigChanged>(&e)) n.config_changes.push_back(*c);
         }
       }
       if (pred()) return true;
@@ -478,6 +507,109 @@ TEST_F(ThreeNodes, AFollowersSlowDiskDoesNotMakeItStandForElection) {
     ASSERT_TRUE(stood.empty()) << stood;
   }
   EXPECT_EQ(nodes_[f].committed.back().entry.data, "slow-4");
+}
+
+}  // namespace
+}  // namespace raftlog::testing
+
+namespace raftlog::testing {
+namespace {
+
+TEST(ReplicatedLogOpen, NoMembersIsRefusedUnlessJoining) {
+  ReplicatedLogOptions o;
+  o.core.id = 4;
+  LocalNetwork net;
+  std::unique_ptr<ReplicatedLog> log;
+  Status s = ReplicatedLog::Open(o, std::make_unique<storage::MemoryLogStore>(), net.join(4), &log);
+  EXPECT_TRUE(s.IsInvalidInput()) << s.ToString();
+  o.join = true;
+  s = ReplicatedLog::Open(o, std::make_unique<storage::MemoryLogStore>(), net.join(4), &log);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(log->cluster_config().voters.empty());
+}
+
+TEST_F(ThreeNodes, AJoiningNodeIsAddedAndItsTransportLearnsTheConfiguration) {
+  start(4, /*join=*/true);
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  ASSERT_EQ(nodes_[4].members_seen->size(), 1u);  // at open: nobody
+  EXPECT_TRUE(nodes_[4].members_seen->front().voters.empty());
+  core::ClusterConfig target;
+  target.voters = {1, 2, 3, 4};
+  target.context = "address book";
+  Status s;
+  // The leader takes a change once it committed an entry of its term.
+  ASSERT_TRUE(pump_until([&] {
+    s = nodes_[l].log->propose_config(target, nullptr);
+    return !s.IsBusy();
+  }));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(nodes_[l].log->propose_config({1, 2}, {}, nullptr).IsBusy());
+  auto in_force = [&](core::NodeId id) {
+    const core::ClusterConfig& c = nodes_[id].log->cluster_config();
+    return !c.joint() && c.voters.size() == 4 &&
+           nodes_[id].log->config_change().phase == core::ConfigChange::Phase::kNone;
+  };
+  ASSERT_TRUE(pump_until([&] { return in_force(l) && in_force(4); }));
+  EXPECT_EQ(nodes_[4].log->cluster_config().context, "address book");
+  ASSERT_FALSE(nodes_[4].members_seen->empty());
+  EXPECT_EQ(nodes_[4].members_seen->back().context, "address book");
+  EXPECT_EQ(nodes_[4].members_seen->back().voters.size(), 4u);
+  ASSERT_FALSE(nodes_[l].config_changes.empty());
+  // The crate's form keeps the context in force.
+  ASSERT_TRUE(nodes_[l].log->propose_config({1, 2, 3, 4}, {}, nullptr).ok());
+  ASSERT_TRUE(pump_until([&] { return in_force(l); }));
+  EXPECT_EQ(nodes_[l].log->cluster_config().context, "address book");
+}
+
+TEST_F(ThreeNodes, StartElectionOnAFollowerTakesLeadershipOver) {
+  ASSERT_TRUE(pump_until([&] {
+    const core::NodeId l = leader();
+    return l != 0 && nodes_[l == 1 ? 2 : 1].log->local_node().leader == l;
+  }));
+  const core::NodeId f = leader() == 1 ? 2 : 1;
+  ASSERT_TRUE(nodes_[f].log->start_election().ok());
+  ASSERT_TRUE(pump_until([&] { return leader() == f; }));
+}
+
+TEST_F(ThreeNodes, ReadIndexIsAnsweredAsAnEvent) {
+  ASSERT_TRUE(pump_until([&] {
+    const core::NodeId l = leader();
+    return l != 0 && nodes_[l == 1 ? 2 : 1].log->local_node().leader == l;
+  }));
+  const core::NodeId l = leader();
+  const core::NodeId f = l == 1 ? 2 : 1;
+  core::ProposalId id;
+  ASSERT_TRUE(pump_until([&] { return nodes_[l].log->propose_command("x", &id).ok(); }));
+  ASSERT_TRUE(pump_until([&] { return nodes_[l].log->local_history().committed >= id.index; }));
+  ASSERT_TRUE(nodes_[f].log->read_index(42).ok());
+  ASSERT_TRUE(pump_until([&] { return !nodes_[f].reads.empty(); }));
+  EXPECT_EQ(nodes_[f].reads[0].ctx, 42u);
+  EXPECT_TRUE(nodes_[f].reads[0].ok);
+  EXPECT_GE(nodes_[f].reads[0].index, id.index);
+}
+
+TEST_F(Snapshots, ASnapshotCarriesTheConfigurationAsOfItsIndex) {
+  ASSERT_TRUE(pump_until([&] { return leader() != 0; }));
+  const core::NodeId l = leader();
+  const core::LogIndex before = propose(l, 3, "a");
+  core::ClusterConfig target;
+  target.voters = {1, 2, 3};
+  target.learners = {9};
+  Status s;
+  ASSERT_TRUE(pump_until([&] {
+    s = nodes_[l].log->propose_config(target, nullptr);
+    return !s.IsBusy();
+  }));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  propose(l, 1, "b");
+  EXPECT_EQ(nodes_[l].log->cluster_config().learners, std::vector<core::NodeId>{9});
+  ASSERT_TRUE(nodes_[l].log->save_snapshot(before, StateOf(nodes_[l].committed, before)).ok());
+  ASSERT_TRUE(pump_until([&] { return !nodes_[l].installed.empty(); }));
+  core::SnapshotHead head;
+  ASSERT_TRUE(nodes_[l].log->last_snapshot(&head).ok());
+  EXPECT_EQ(head.index, before);
+  EXPECT_TRUE(head.config.learners.empty());  // the change came after it
 }
 
 }  // namespace

@@ -141,12 +141,7 @@ Value::Map EncodeStatusBody(const NodeStatus& s) {
                      {"applied_index", Value::Uint(s.applied_index)},
                      {"head_index", Value::Uint(s.head_index)},
                      {"last_index", Value::Uint(s.last_index)}};
-  if (s.role == core::Role::kLeader) {
-    Value::Array peers;
-    peers.reserve(s.peers.size());
-    for (const PeerStatus& p : s.peers) peers.push_back(Value::MakeMap(EncodePeer(p)));
-    body.emplace_back("peers", Value::MakeArray(std::move(peers)));
-  }
+  // The configuration; peers, when present, stay the last key.
   body.emplace_back("voters", IdArray(s.voters));
   body.emplace_back("voters_outgoing", IdArray(s.voters_outgoing));
   body.emplace_back("learners", IdArray(s.learners));
@@ -163,6 +158,12 @@ Value::Map EncodeStatusBody(const NodeStatus& s) {
   body.emplace_back("catch_up", Value::MakeArray(std::move(catch_up)));
   body.emplace_back("transfer_target", Value::Uint(s.transfer_target));
   body.emplace_back("config_error", Value::Str(s.config_error));
+  if (s.role == core::Role::kLeader) {
+    Value::Array peers;
+    peers.reserve(s.peers.size());
+    for (const PeerStatus& p : s.peers) peers.push_back(Value::MakeMap(EncodePeer(p)));
+    body.emplace_back("peers", Value::MakeArray(std::move(peers)));
+  }
   return body;
 }
 

@@ -57,19 +57,19 @@ struct NodeStatus {
   std::vector<PeerStatus> peers;  // the leader's view; encoded only when role is leader
   // The configuration in force on this node (membership ops below). Absent
   // from the replies of older servers: then all empty.
-  std::vector<core::NodeId> voters;
-  std::vector<core::NodeId> voters_outgoing;  // non-empty: joint consensus
-  std::vector<core::NodeId> learners;
-  core::LogIndex config_index = 0;       // the entry it comes from (0: bootstrap or unknown)
-  std::vector<MemberEndpoints> members;  // the address book (may be empty)
+  std::vector<core::NodeId> voters = {};
+  std::vector<core::NodeId> voters_outgoing = {};  // non-empty: joint consensus
+  std::vector<core::NodeId> learners = {};
+  core::LogIndex config_index = 0;            // the entry it comes from (0: bootstrap or unknown)
+  std::vector<MemberEndpoints> members = {};  // the address book (may be empty)
   // The leader's change in progress: "stable", "catch-up", "joint" or
   // "final" ("stable" on other roles), the new voters catching up, and a
   // leadership transfer's target (0: none).
   std::string config_phase = "stable";
-  std::vector<CatchUpStatus> catch_up;
+  std::vector<CatchUpStatus> catch_up = {};
   core::NodeId transfer_target = core::kNoNode;
   // Why this node (as leader) last gave up a change; empty: never.
-  std::string config_error;
+  std::string config_error = {};
   bool operator==(const NodeStatus&) const = default;
 };
 

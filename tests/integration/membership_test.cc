@@ -411,7 +411,7 @@ TEST(Membership, ANodeIsReplacedByANewOneOnItsPortsThroughASnapshot) {
 // (one command line).
 TEST(Membership, DISABLED_CatchUpAMillionEntries) {
   constexpr uint64_t kEntries = 1'000'000;
-  constexpr uint64_t kBatch = 4096;
+  constexpr uint64_t kBatch = 1024;  // push_batch takes at most 1024 events
   ProcessCluster c(3);
   c.start_all();
   ASSERT_NE(WaitForLeaderAmong(c, {1, 2, 3}), 0u);

@@ -58,9 +58,33 @@ class Client {
   // Committed entries from the node at endpoint.
   Status fetch(const std::string& endpoint, const wire::FetchArgs& args, wire::FetchResult* out);
 
+  // Membership (docs/operations.md): sent to the leader (found like
+  // append's), and answered once the leader accepted the change, which then
+  // goes on by itself (new voters catch up first); poll status for the
+  // outcome. Elections and unanswered requests are retried up to deadline;
+  // every other answer is final: InvalidInput (what is wrong with the
+  // request: "node 7 is not a member"), Busy ("a configuration change is
+  // already in progress"). A request whose reply was lost and that is
+  // retried may be refused as already done ("node 4 is already a voter").
+  Status add_learner(const wire::MemberEndpoints& member, std::chrono::milliseconds deadline,
+                     wire::ChangeResult* out);
+  Status add_node(const wire::MemberEndpoints& member, std::chrono::milliseconds deadline,
+                  wire::ChangeResult* out);
+  Status promote(core::NodeId id, std::chrono::milliseconds deadline, wire::ChangeResult* out);
+  Status remove_node(core::NodeId id, std::chrono::milliseconds deadline, wire::ChangeResult* out);
+  // Asks the leader to hand leadership to `id` (kNoNode: the most up-to-date
+  // other voter); *target is the node it hands over to.
+  Status transfer_leader(core::NodeId id, std::chrono::milliseconds deadline, core::NodeId* target);
+  // A linearizable read point from the node at endpoint: an index it has
+  // applied through, confirmed by the leader after the call was made.
+  // Busy when the leader could not confirm one (retry).
+  Status read_index(const std::string& endpoint, core::LogIndex* index);
+
  private:
   friend class ClientInternals;  // raw requests: src/client/client_internals.h
   class Impl;
+  Status change(const char* op, const wire::MemberEndpoints& member, bool with_endpoints,
+                std::chrono::milliseconds deadline, wire::ChangeResult* out);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -42,6 +42,10 @@ class Client::Impl {
 
   Status call(const std::string& endpoint, const std::string& op, wire::Value::Map args,
               wire::ClientReply* reply);
+  // op through the leader: follows not_leader, retries unanswered requests
+  // and elections until deadline; any other answer is returned.
+  Status leader_call(const std::string& op, const wire::Value::Map& args,
+                     std::chrono::milliseconds deadline, wire::ClientReply* reply);
   zmq::socket_t& socket_for(const std::string& endpoint);
 
   ClientOptions options_;
@@ -97,6 +101,38 @@ Status Client::Impl::call(const std::string& endpoint, const std::string& op, wi
   sockets_.erase(endpoint);
   return Status::IOError(endpoint + ": no reply to '" + op + "' within " +
                          std::to_string(options_.request_timeout.count()) + " ms");
+}
+
+Status Client::Impl::leader_call(const std::string& op, const wire::Value::Map& args,
+                                 std::chrono::milliseconds deadline, wire::ClientReply* reply) {
+  auto end = Clock::now() + deadline;
+  const std::vector<std::string>& all = options_.endpoints;
+  if (all.empty()) return Status::InvalidInput("no endpoints");
+  size_t next = 0;
+  Status last = Status::IOError("no attempt made");
+  while (Clock::now() < end) {
+    std::string endpoint = leader_endpoint_;
+    if (endpoint.empty()) endpoint = all[next++ % all.size()];
+    last = call(endpoint, op, args, reply);
+    if (last.ok()) last = ReplyStatus(*reply);
+    if (last.ok()) {
+      leader_endpoint_ = endpoint;
+      return last;
+    }
+    leader_endpoint_.clear();
+    if (last.IsNotLeader()) {
+      wire::NotLeaderInfo info;
+      if (wire::DecodeNotLeaderBody(reply->body, &info).ok() && !info.leader_endpoint.empty()) {
+        leader_endpoint_ = info.leader_endpoint;
+        continue;
+      }
+    } else if (last.code() != Status::Code::kIOError ||
+               last.message().find("no reply") == std::string::npos) {
+      return last;  // a final answer
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return last;
 }
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -179,6 +215,63 @@ Status Client::fetch(const std::string& endpoint, const wire::FetchArgs& args,
   s = ReplyStatus(reply);
   if (!s.ok()) return s;
   return wire::DecodeFetchResult(reply.body, out);
+}
+
+Status Client::change(const char* op, const wire::MemberEndpoints& m, bool with_endpoints,
+                      std::chrono::milliseconds deadline, wire::ChangeResult* out) {
+  wire::ClientReply reply;
+  Status s = impl_->leader_call(op, wire::EncodeMemberArgs(m, with_endpoints), deadline, &reply);
+  if (!s.ok()) return s;
+  return wire::DecodeChangeResult(reply.body, out);
+}
+
+Status Client::add_learner(const wire::MemberEndpoints& member, std::chrono::milliseconds deadline,
+                           wire::ChangeResult* out) {
+  return change(wire::kAddLearnerOp, member, true, deadline, out);
+}
+
+Status Client::add_node(const wire::MemberEndpoints& member, std::chrono::milliseconds deadline,
+                        wire::ChangeResult* out) {
+  return change(wire::kAddNodeOp, member, true, deadline, out);
+}
+
+Status Client::promote(core::NodeId id, std::chrono::milliseconds deadline,
+                       wire::ChangeResult* out) {
+  return change(wire::kPromoteOp, {id, "", "", ""}, false, deadline, out);
+}
+
+Status Client::remove_node(core::NodeId id, std::chrono::milliseconds deadline,
+                           wire::ChangeResult* out) {
+  return change(wire::kRemoveNodeOp, {id, "", "", ""}, false, deadline, out);
+}
+
+Status Client::transfer_leader(core::NodeId id, std::chrono::milliseconds deadline,
+                               core::NodeId* target) {
+  wire::Value::Map args;
+  if (id != core::kNoNode) args.emplace_back("id", wire::Value::Uint(id));
+  wire::ClientReply reply;
+  Status s = impl_->leader_call(wire::kTransferLeaderOp, args, deadline, &reply);
+  if (!s.ok()) return s;
+  const wire::Value* t = wire::Value::Find(reply.body, "target");
+  if (t == nullptr || t->kind() != wire::Value::Kind::kUint) {
+    return Status::Corruption("transfer_leader reply: no target");
+  }
+  *target = t->as_uint();
+  return Status::Ok();
+}
+
+Status Client::read_index(const std::string& endpoint, core::LogIndex* index) {
+  wire::ClientReply reply;
+  Status s = impl_->call(endpoint, wire::kReadIndexOp, {}, &reply);
+  if (!s.ok()) return s;
+  s = ReplyStatus(reply);
+  if (!s.ok()) return s;
+  const wire::Value* i = wire::Value::Find(reply.body, "index");
+  if (i == nullptr || i->kind() != wire::Value::Kind::kUint) {
+    return Status::Corruption("read_index reply: no index");
+  }
+  *index = i->as_uint();
+  return Status::Ok();
 }
 
 }  // namespace raftlog

@@ -2,6 +2,7 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -64,14 +65,6 @@ Status ZmqTransport::start() {
     if (!s.ok()) return s;
     poller_ = own_poller_.get();
   }
-  // On both ends of every peer connection: a connection whose other end
-  // stops answering PINGs is closed, whatever TCP believes.
-  auto heartbeats = [this](zmq::socket_t& s) {
-    if (options_.heartbeat_interval_ms <= 0) return;
-    s.set(zmq::sockopt::heartbeat_ivl, options_.heartbeat_interval_ms);
-    s.set(zmq::sockopt::heartbeat_timeout, options_.heartbeat_timeout_ms);
-    s.set(zmq::sockopt::heartbeat_ttl, options_.heartbeat_timeout_ms);
-  };
   try {
     router_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
     router_.set(zmq::sockopt::sndhwm, options_.send_hwm);
@@ -85,25 +78,6 @@ Status ZmqTransport::start() {
                                   std::to_string(reinterpret_cast<uintptr_t>(this)),
                               ZMQ_EVENT_DISCONNECTED);
     router_.bind(options_.bind_endpoint);
-    for (const PeerAddress& p : options_.peers) {
-      Peer& peer = peers_[p.id];
-      peer.id = p.id;
-      peer.dealer = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
-      zmq::socket_t& d = *peer.dealer;
-      d.set(zmq::sockopt::sndhwm, options_.send_hwm);
-      d.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
-      d.set(zmq::sockopt::immediate, 1);
-      d.set(zmq::sockopt::linger, 0);
-      d.set(zmq::sockopt::reconnect_ivl, options_.reconnect_ivl_ms);
-      d.set(zmq::sockopt::reconnect_ivl_max, options_.reconnect_ivl_max_ms);
-      d.set(zmq::sockopt::connect_timeout, options_.connect_timeout_ms);
-      heartbeats(d);
-      peer.monitor = Monitor(context_, d,
-                             "dealer-" + IdString(options_.self) + "-" + IdString(p.id) + "-" +
-                                 std::to_string(reinterpret_cast<uintptr_t>(this)),
-                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
-      d.connect(p.endpoint);
-    }
   } catch (const zmq::error_t& e) {
     return Status::IOError("peer socket " + options_.bind_endpoint + ": " + e.what());
   }
@@ -111,11 +85,112 @@ Status ZmqTransport::start() {
   if (router_monitor_) {
     poller_->add(router_monitor_.get(), [this] { read_monitor(*router_monitor_, core::kNoNode); });
   }
-  for (auto& [id, p] : peers_) {
-    if (p.monitor)
-      poller_->add(p.monitor.get(), [this, m = p.monitor.get(), id = id] { read_monitor(*m, id); });
+  for (const PeerAddress& p : options_.peers) {
+    Status s = open_peer(p.id, p.endpoint);
+    if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// On both ends of every peer connection: a connection whose other end
+// stops answering PINGs is closed, whatever TCP believes.
+void ZmqTransport::heartbeats(zmq::socket_t& s) const {
+  if (options_.heartbeat_interval_ms <= 0) return;
+  s.set(zmq::sockopt::heartbeat_ivl, options_.heartbeat_interval_ms);
+  s.set(zmq::sockopt::heartbeat_timeout, options_.heartbeat_timeout_ms);
+  s.set(zmq::sockopt::heartbeat_ttl, options_.heartbeat_timeout_ms);
+}
+
+Status ZmqTransport::open_peer(core::NodeId id, const std::string& endpoint) {
+  auto existing = peers_.find(id);
+  if (existing != peers_.end()) {
+    if (existing->second.endpoint == endpoint) return Status::Ok();
+    close_peer(id);
+  }
+  Peer peer;
+  peer.id = id;
+  peer.endpoint = endpoint;
+  try {
+    peer.dealer = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
+    zmq::socket_t& d = *peer.dealer;
+    d.set(zmq::sockopt::sndhwm, options_.send_hwm);
+    d.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
+    d.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.limits.max_frame_bytes));
+    d.set(zmq::sockopt::immediate, 1);
+    d.set(zmq::sockopt::linger, 0);
+    d.set(zmq::sockopt::reconnect_ivl, options_.reconnect_ivl_ms);
+    d.set(zmq::sockopt::reconnect_ivl_max, options_.reconnect_ivl_max_ms);
+    d.set(zmq::sockopt::connect_timeout, options_.connect_timeout_ms);
+    heartbeats(d);
+    peer.monitor = Monitor(context_, d,
+                           "dealer-" + IdString(options_.self) + "-" + IdString(id) + "-" +
+                               std::to_string(reinterpret_cast<uintptr_t>(this)) + "-" +
+                               std::to_string(++monitors_made_),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+    d.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    if (peer.dealer) zmq_socket_monitor(peer.dealer->handle(), nullptr, 0);
+    return Status::IOError("peer socket to node " + IdString(id) + " at " + endpoint + ": " +
+                           e.what());
+  }
+  Peer& p = peers_[id] = std::move(peer);
+  poller_->add(p.dealer.get(), [this, id] { read_dealer(id); });
+  if (p.monitor) {
+    poller_->add(p.monitor.get(), [this, m = p.monitor.get(), id] { read_monitor(*m, id); });
+  }
+  routes_.erase(id);
+  return Status::Ok();
+}
+
+void ZmqTransport::close_peer(core::NodeId id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  Peer& p = it->second;
+  poller_->remove(p.dealer.get());
+  if (p.monitor) poller_->remove(p.monitor.get());
+  // Stop the monitor before its socket closes.
+  zmq_socket_monitor(p.dealer->handle(), nullptr, 0);
+  peers_.erase(it);
+  if (peer_listener_) peer_listener_(id, false);
+}
+
+void ZmqTransport::set_members(const core::ClusterConfig& config) {
+  if (!options_.resolve) return;
+  std::vector<PeerAddress> known;
+  Status s = options_.resolve(config, &known);
+  if (!s.ok()) {
+    warn(
+        "peer sockets: the configuration's addresses cannot be read, keeping the peers as they "
+        "are: " +
+        s.ToString());
+    return;
+  }
+  const std::vector<core::NodeId> members = config.members();
+  auto is_member = [&](core::NodeId id) {
+    return std::find(members.begin(), members.end(), id) != members.end();
+  };
+  // Members that left: their sockets close.
+  std::vector<core::NodeId> gone;
+  for (const auto& [id, p] : peers_) {
+    if (!is_member(id)) gone.push_back(id);
+  }
+  for (core::NodeId id : gone) {
+    close_peer(id);
+    ++counters_.peers_removed;
+  }
+  for (const PeerAddress& a : known) {
+    if (a.id == options_.self || a.id == core::kNoNode || !is_member(a.id) || a.endpoint.empty())
+      continue;
+    auto it = peers_.find(a.id);
+    if (it != peers_.end() && it->second.endpoint == a.endpoint) continue;
+    const bool added = it == peers_.end();
+    s = open_peer(a.id, a.endpoint);
+    if (!s.ok()) {
+      warn(s.ToString());
+      continue;
+    }
+    if (added) ++counters_.peers_added;
+  }
 }
 
 ZmqTransport::~ZmqTransport() {
@@ -123,6 +198,7 @@ ZmqTransport::~ZmqTransport() {
     poller_->remove(&router_);
     if (router_monitor_) poller_->remove(router_monitor_.get());
     for (auto& [id, p] : peers_) {
+      poller_->remove(p.dealer.get());
       if (p.monitor) poller_->remove(p.monitor.get());
     }
   }
@@ -140,7 +216,27 @@ void ZmqTransport::warn(const std::string& what) {
 void ZmqTransport::send(const core::Message& m) {
   auto it = peers_.find(m.to);
   if (it == peers_.end()) {
-    ++counters_.dropped_unknown_sender;
+    // A non-member leader this node follows: answered where it spoke from.
+    auto route = routes_.find(m.to);
+    if (route == routes_.end()) {
+      ++counters_.dropped_unknown_sender;
+      return;
+    }
+    encode_buffer_.clear();
+    wire::EncodeMessage(m, &encode_buffer_);
+    if (encode_buffer_.size() > options_.limits.max_frame_bytes) {
+      ++counters_.dropped_oversized;
+      return;
+    }
+    zmq::message_t envelope(route->second.data(), route->second.size());
+    zmq::message_t frame(encode_buffer_.data(), encode_buffer_.size());
+    // A routing id whose connection is gone: ROUTER drops it silently.
+    if (router_.send(envelope, zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+        router_.send(frame, zmq::send_flags::dontwait)) {
+      ++counters_.sent;
+    } else {
+      ++counters_.dropped_send_queue_full;
+    }
     return;
   }
   encode_buffer_.clear();
@@ -204,26 +300,86 @@ void ZmqTransport::read_peer_socket() {
       continue;
     }
     core::Message m;
-    Status s = wire::DecodeMessage(static_cast<const char*>(frame.data()), frame.size(),
-                                   options_.limits, &m);
-    if (!s.ok()) {
-      ++counters_.dropped_malformed;
-      warn("peer socket: dropped a frame: " + s.ToString());
+    bool unknown = false;
+    if (!accept(static_cast<const char*>(frame.data()), frame.size(), core::kNoNode, &m,
+                &unknown)) {
       continue;
     }
-    if (!peers_.count(m.from)) {
-      ++counters_.dropped_unknown_sender;
-      warn("peer socket: dropped a message from unknown sender " + IdString(m.from));
-      continue;
+    if (unknown) {
+      // Remember where to answer it; a handful of such leaders at most.
+      if (routes_.size() >= 16 && !routes_.count(m.from)) routes_.erase(routes_.begin());
+      routes_[m.from] = std::string(static_cast<const char*>(envelope.data()), envelope.size());
     }
-    if (m.to != options_.self) {
-      ++counters_.dropped_misaddressed;
-      warn("peer socket: dropped a message from node " + IdString(m.from) + " addressed to node " +
-           IdString(m.to));
-      continue;
-    }
-    ++counters_.received;
     inbox_.push_back(std::move(m));
+  }
+}
+
+bool ZmqTransport::accept(const char* data, size_t size, core::NodeId via_dealer, core::Message* m,
+                          bool* unknown) {
+  Status s = wire::DecodeMessage(data, size, options_.limits, m);
+  if (!s.ok()) {
+    ++counters_.dropped_malformed;
+    warn("peer socket: dropped a frame: " + s.ToString());
+    return false;
+  }
+  *unknown = false;
+  if (via_dealer != core::kNoNode && m->from != via_dealer) {
+    ++counters_.dropped_unknown_sender;
+    warn("peer socket: dropped a message from node " + IdString(m->from) +
+         " on the connection to node " + IdString(via_dealer));
+    return false;
+  }
+  if (!peers_.count(m->from)) {
+    // A leader this node does not know of (it waits to be added, or has not
+    // seen the entry that adds the leader yet) is followed; nothing else
+    // from a non-member is heard.
+    const core::MessageType type = m->type();
+    if (m->from == core::kNoNode || m->from == options_.self ||
+        (type != core::MessageType::kAppendEntries &&
+         type != core::MessageType::kInstallSnapshot)) {
+      ++counters_.dropped_unknown_sender;
+      warn("peer socket: dropped a message from unknown sender " + IdString(m->from));
+      return false;
+    }
+    *unknown = true;
+  }
+  if (m->to != options_.self) {
+    ++counters_.dropped_misaddressed;
+    warn("peer socket: dropped a message from node " + IdString(m->from) + " addressed to node " +
+         IdString(m->to));
+    return false;
+  }
+  ++counters_.received;
+  if (*unknown) ++counters_.received_from_non_member;
+  return true;
+}
+
+void ZmqTransport::read_dealer(core::NodeId peer) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  zmq::socket_t& dealer = *it->second.dealer;
+  for (int n = 0; n < 4096; ++n) {
+    zmq::message_t frame;
+    if (!dealer.recv(frame, zmq::recv_flags::dontwait)) return;
+    size_t parts = 1;
+    bool more = frame.more();
+    while (more) {
+      zmq::message_t part;
+      if (!dealer.recv(part, zmq::recv_flags::dontwait)) break;
+      more = part.more();
+      ++parts;
+    }
+    if (parts != 1) {
+      ++counters_.dropped_malformed;
+      warn("peer socket: dropped a message of " + std::to_string(parts) +
+           " frames (one expected) from node " + IdString(peer));
+      continue;
+    }
+    core::Message m;
+    bool unknown = false;
+    if (accept(static_cast<const char*>(frame.data()), frame.size(), peer, &m, &unknown)) {
+      inbox_.push_back(std::move(m));
+    }
   }
 }
 

@@ -21,6 +21,18 @@
 // Frames that are malformed, too large, from a non-member or addressed to
 // another node are dropped and counted.
 //
+// Membership changes: set_members (the configuration in force, whenever it
+// changes) asks options.resolve for the members' peer endpoints (raftlogd:
+// the address book in the configuration's context), connects to new
+// members and closes the sockets of those that left. A non-member is heard
+// only when it leads: AppendEntries and InstallSnapshot from an unknown
+// sender are taken (a node waiting to be added, or one that has not yet
+// learned of a new member that leads, must follow it, as the core says);
+// every other message from one is dropped as before. Such a node is
+// answered on the connection its message came in on (through the ROUTER,
+// to that connection's routing id), since this node knows no endpoint for
+// it; the leader reads its DEALERs for those answers.
+//
 // The transport does not own the node's wait: it registers its sockets with
 // a Poller, the loop's (raftlogd's, which also serves the client and PUB
 // sockets), or one of its own when it is given none; receive() then waits
@@ -71,6 +83,12 @@ struct ZmqTransportOptions {
   // The loop's poller (it must outlive the transport); nullptr: the
   // transport makes one of its own.
   Poller* poller = nullptr;
+  // The peer endpoints of a configuration's members (set_members): Ok and
+  // the addresses it knows (members it has none for keep the endpoint they
+  // had, from `peers` or an earlier configuration), or an error saying why
+  // the configuration's addresses cannot be read (then nothing changes).
+  // Unset: the peers are `peers`, whatever the configuration.
+  std::function<Status(const core::ClusterConfig&, std::vector<PeerAddress>*)> resolve;
 };
 
 // What the transport dropped, by reason, and what it moved.
@@ -84,6 +102,9 @@ struct TransportCounters {
   uint64_t dropped_oversized = 0;        // not sent: over max_frame_bytes, which every peer refuses
   uint64_t connections_closed = 0;       // peer socket connections ended (restart, or a
                                          // frame over the size limit)
+  uint64_t received_from_non_member = 0;  // a leader's messages from a node not (yet) known
+  uint64_t peers_added = 0;               // members connected to after start (set_members)
+  uint64_t peers_removed = 0;             // members whose sockets were closed (set_members)
 };
 
 class ZmqTransport : public Transport {
@@ -101,6 +122,8 @@ class ZmqTransport : public Transport {
   // on the poller up to timeout (serving every socket registered there).
   Status receive(std::chrono::milliseconds timeout, std::vector<core::Message>* out) override;
   void wake() override;
+  // Connects to new members, closes the sockets of removed ones (see above).
+  void set_members(const core::ClusterConfig& config) override;
   // Told when a peer connection comes up or goes down.
   void set_peer_listener(PeerListener listener) { peer_listener_ = std::move(listener); }
   // Told about every dropped frame, with the reason.
@@ -113,11 +136,22 @@ class ZmqTransport : public Transport {
     core::NodeId id = core::kNoNode;
     std::unique_ptr<zmq::socket_t> dealer;
     std::unique_ptr<zmq::socket_t> monitor;  // PAIR receiving the dealer's events
+    std::string endpoint;
     bool warned_oversized = false;
   };
   ZmqTransport(zmq::context_t* context, const ZmqTransportOptions& options);
   Status start();
+  // Opens (or, with another endpoint, reopens) the DEALER to a peer, and
+  // registers it and its monitor with the poller; closes one.
+  Status open_peer(core::NodeId id, const std::string& endpoint);
+  void close_peer(core::NodeId id);
+  void heartbeats(zmq::socket_t& socket) const;
   void read_peer_socket();
+  // Answers from a node that knows no endpoint of this one, on a DEALER.
+  void read_dealer(core::NodeId peer);
+  // The checks every frame read passes; true: *m is taken.
+  bool accept(const char* data, size_t size, core::NodeId via_dealer, core::Message* m,
+              bool* unknown);
   void read_monitor(zmq::socket_t& monitor, core::NodeId peer);
   void warn(const std::string& what);
 
@@ -126,6 +160,10 @@ class ZmqTransport : public Transport {
   zmq::socket_t router_;
   std::unique_ptr<zmq::socket_t> router_monitor_;
   std::map<core::NodeId, Peer> peers_;
+  // The routing id of the last connection a non-member leader's message
+  // came in on, to answer it there (bounded).
+  std::map<core::NodeId, std::string> routes_;
+  uint64_t monitors_made_ = 0;          // a fresh inproc name for each monitor
   std::unique_ptr<Poller> own_poller_;  // when the options gave none
   Poller* poller_ = nullptr;
   std::vector<core::Message> inbox_;  // read, not yet received

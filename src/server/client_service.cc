@@ -12,6 +12,21 @@ namespace raftlog::server {
 
 namespace {
 
+bool LooksLikeEndpoint(const std::string& e) {
+  return (e.rfind("tcp://", 0) == 0 || e.rfind("ipc://", 0) == 0) && e.size() > 6;
+}
+
+std::vector<core::NodeId> Without(std::vector<core::NodeId> ids, core::NodeId id) {
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+  return ids;
+}
+
+std::vector<core::NodeId> With(std::vector<core::NodeId> ids, core::NodeId id) {
+  if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 uint64_t SystemMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -91,6 +106,13 @@ void ClientService::handle(const ReplyTo& to, const wire::ClientRequest& request
     send_reply(to, handle_status(request));
   } else if (request.op == wire::kFetchOp) {
     send_reply(to, handle_fetch(request));
+  } else if (request.op == wire::kAddLearnerOp || request.op == wire::kAddNodeOp ||
+             request.op == wire::kPromoteOp || request.op == wire::kRemoveNodeOp) {
+    handle_change(to, request);
+  } else if (request.op == wire::kTransferLeaderOp) {
+    handle_transfer(to, request);
+  } else if (request.op == wire::kReadIndexOp) {
+    handle_read_index(to, request);
   } else if (request.op == wire::kSnapshotOp) {
     if (!snapshot_) {
       send_reply(to, error_reply(request.request_id,
@@ -119,9 +141,7 @@ wire::ClientReply ClientService::error_reply(uint64_t request_id, const Status& 
   wire::ClientReply reply = wire::ErrorReply(request_id, status);
   if (status.IsNotLeader()) {
     // Tell the client where to go: the leader's client endpoint.
-    auto leader = options_.client_endpoints.find(status.leader_hint());
-    wire::NotLeaderInfo info{status.leader_hint(),
-                             leader != options_.client_endpoints.end() ? leader->second : "",
+    wire::NotLeaderInfo info{status.leader_hint(), client_endpoint_of(status.leader_hint()),
                              status.message()};
     reply.body = wire::EncodeNotLeaderBody(info);
   }
@@ -146,6 +166,19 @@ wire::ClientReply ClientService::handle_status(const wire::ClientRequest& reques
                                         history.last > p.match ? history.last - p.match : 0,
                                         p.replicating, p.recent_active});
   }
+  const core::ClusterConfig& config = log_->cluster_config();
+  st.voters = config.voters;
+  st.voters_outgoing = config.voters_outgoing;
+  st.learners = config.learners;
+  st.config_index = config_index_;
+  for (const auto& [id, m] : address_book()) {
+    st.members.push_back({id, m.peer_endpoint, m.client_endpoint, m.pub_endpoint});
+  }
+  const core::ConfigChange change = log_->config_change();
+  st.config_phase = core::PhaseName(change.phase);
+  for (const auto& [id, behind] : change.behind) st.catch_up.push_back({id, behind});
+  st.transfer_target = log_->transfer_target();
+  st.config_error = config_error_;
   wire::ClientReply reply;
   reply.request_id = request.request_id;
   reply.body = wire::EncodeStatusBody(st);
@@ -252,6 +285,253 @@ void ClientService::failed(const ReplyTo& to, const Status& status) {
     batches_.erase(b);
   }
   send_reply(to, error_reply(to.request_id, status));
+}
+
+const AddressBook& ClientService::address_book(std::string* error) {
+  const std::string& context = log_->cluster_config().context;
+  if (!book_decoded_ || context != book_context_) {
+    book_context_ = context;
+    book_decoded_ = true;
+    Status s = DecodeAddressBook(context, &book_);
+    book_error_ = s.ok() ? "" : s.message();
+    if (!s.ok() && LogEnabled(LogLevel::kWarn)) {
+      warnings_.warn("the configuration in force carries a bad address book: " + s.message());
+    }
+  }
+  if (error != nullptr) *error = book_error_;
+  return book_;
+}
+
+std::string ClientService::client_endpoint_of(core::NodeId id) {
+  const AddressBook& book = address_book();
+  if (auto m = book.find(id); m != book.end()) return m->second.client_endpoint;
+  auto e = options_.client_endpoints.find(id);
+  return e != options_.client_endpoints.end() ? e->second : "";
+}
+
+void ClientService::handle_change(const ReplyTo& to, const wire::ClientRequest& request) {
+  const std::string& op = request.op;
+  const bool with_endpoints = op == wire::kAddLearnerOp || op == wire::kAddNodeOp;
+  wire::MemberEndpoints m;
+  Status s = wire::DecodeMemberArgs(request.args, with_endpoints, &m);
+  if (s.ok() && with_endpoints &&
+      (!LooksLikeEndpoint(m.peer) || !LooksLikeEndpoint(m.client) ||
+       (!m.pub.empty() && !LooksLikeEndpoint(m.pub)))) {
+    s = Status::InvalidInput(op + ": endpoints are tcp://HOST:PORT or ipc://PATH");
+  }
+  if (!s.ok()) {
+    send_reply(to, error_reply(request.request_id, Status::InvalidInput(op + ": " + s.message())));
+    return;
+  }
+  const LocalNode node = log_->local_node();
+  if (node.role != core::Role::kLeader) {
+    send_reply(to, error_reply(request.request_id, Status::NotLeader(node.leader)));
+    return;
+  }
+  auto refuse = [&](const std::string& why) {
+    send_reply(to, error_reply(request.request_id, Status::InvalidInput(why)));
+  };
+  const core::ConfigChange change = log_->config_change();
+  const core::ClusterConfig& config = log_->cluster_config();
+  if (change.phase != core::ConfigChange::Phase::kNone || config.joint()) {
+    send_reply(to, error_reply(request.request_id,
+                               Status::Busy(std::string("a configuration change is already in "
+                                                        "progress (") +
+                                            core::PhaseName(change.phase) + " phase)")));
+    return;
+  }
+  if (log_->transfer_target() != core::kNoNode) {
+    send_reply(
+        to, error_reply(request.request_id,
+                        Status::Busy("a leadership transfer to node " +
+                                     std::to_string(log_->transfer_target()) + " is in progress")));
+    return;
+  }
+  std::string book_error;
+  AddressBook book = address_book(&book_error);
+  if (!book_error.empty()) {
+    send_reply(to, error_reply(request.request_id,
+                               Status::IOError("the configuration's address book cannot be read: " +
+                                               book_error)));
+    return;
+  }
+  const std::string name = "node " + std::to_string(m.id);
+  core::ClusterConfig target;
+  target.voters = config.voters;
+  target.learners = config.learners;
+  if (with_endpoints) {
+    for (const auto& [id, other] : book) {
+      if (id == m.id) continue;
+      for (const std::string& e : {m.peer, m.client, m.pub}) {
+        if (!e.empty() &&
+            (e == other.peer_endpoint || e == other.client_endpoint || e == other.pub_endpoint)) {
+          return refuse(op + ": endpoint " + e + " is node " + std::to_string(id) + "'s");
+        }
+      }
+    }
+  }
+  if (op == wire::kAddLearnerOp) {
+    if (config.is_member(m.id)) {
+      return refuse(name + " is already a member (" +
+                    (config.is_voter(m.id) ? "a voter" : "a learner") + ")");
+    }
+    target.learners = With(target.learners, m.id);
+  } else if (op == wire::kAddNodeOp) {
+    if (config.is_voter(m.id)) return refuse(name + " is already a voter");
+    target.learners = Without(target.learners, m.id);
+    target.voters = With(target.voters, m.id);
+  } else if (op == wire::kPromoteOp) {
+    if (!config.is_member(m.id)) return refuse(name + " is not a member");
+    if (config.is_voter(m.id)) return refuse(name + " is already a voter");
+    target.learners = Without(target.learners, m.id);
+    target.voters = With(target.voters, m.id);
+  } else {  // remove_node
+    if (!config.is_member(m.id)) return refuse(name + " is not a member");
+    if (config.voters.size() == 1 && config.is_voter(m.id)) {
+      return refuse(name + " is the only voter: a cluster keeps at least one");
+    }
+    target.voters = Without(target.voters, m.id);
+    target.learners = Without(target.learners, m.id);
+    book.erase(m.id);
+  }
+  if (with_endpoints) book[m.id] = Member{m.id, m.peer, m.client, m.pub};
+  // A configuration from before the address book (no context): the book
+  // names only what it learns from now on; members it lacks keep the peers
+  // their nodes were started with.
+  target.context = EncodeAddressBook(book);
+  core::ProposalId id;
+  s = log_->propose_config(target, &id);
+  if (!s.ok()) {
+    send_reply(to, error_reply(request.request_id, s));
+    return;
+  }
+  RAFTLOG_LOG(kInfo) << op << " " << m.id << ": change to " << core::Describe(target)
+                     << " accepted (" << core::PhaseName(log_->config_change().phase) << ")";
+  wire::ChangeResult result{id.index, id.term, core::PhaseName(log_->config_change().phase),
+                            target.voters, target.learners};
+  wire::ClientReply reply;
+  reply.request_id = request.request_id;
+  reply.body = wire::EncodeChangeResult(result);
+  send_reply(to, reply);
+}
+
+void ClientService::handle_transfer(const ReplyTo& to, const wire::ClientRequest& request) {
+  core::NodeId target = core::kNoNode;
+  if (const wire::Value* v = wire::Value::Find(request.args, "id"); v != nullptr) {
+    if (v->kind() != wire::Value::Kind::kUint || v->as_uint() == core::kNoNode) {
+      send_reply(to, error_reply(request.request_id,
+                                 Status::InvalidInput("transfer_leader: id must be a positive "
+                                                      "integer")));
+      return;
+    }
+    target = v->as_uint();
+  }
+  const LocalNode node = log_->local_node();
+  if (node.role != core::Role::kLeader) {
+    send_reply(to, error_reply(request.request_id, Status::NotLeader(node.leader)));
+    return;
+  }
+  const core::ClusterConfig& config = log_->cluster_config();
+  if (target == core::kNoNode) {
+    // The most up-to-date other voter the leader heard from lately.
+    core::LogIndex best = 0;
+    for (const core::PeerProgress& p : log_->progress()) {
+      if (p.id == node.id || !config.is_voter(p.id) || !p.recent_active) continue;
+      if (target == core::kNoNode || p.match > best) {
+        target = p.id;
+        best = p.match;
+      }
+    }
+    if (target == core::kNoNode) {
+      send_reply(to, error_reply(request.request_id,
+                                 Status::InvalidInput("transfer_leader: no other voter is "
+                                                      "reachable to take over")));
+      return;
+    }
+  }
+  Status s = Status::Ok();
+  if (!config.is_voter(target)) {
+    s = Status::InvalidInput("node " + std::to_string(target) + " is not a voter");
+  } else if (target != node.id) {
+    s = log_->transfer_leadership(target);
+  }
+  if (!s.ok()) {
+    send_reply(to, error_reply(request.request_id, s));
+    return;
+  }
+  if (target != node.id) RAFTLOG_LOG(kInfo) << "leadership transfer to node " << target;
+  wire::ClientReply reply;
+  reply.request_id = request.request_id;
+  reply.body = {{"target", wire::Value::Uint(target)}};
+  send_reply(to, reply);
+}
+
+void ClientService::handle_read_index(const ReplyTo& to, const wire::ClientRequest& request) {
+  const uint64_t ctx = next_read_++;
+  Status s = log_->read_index(ctx);
+  if (!s.ok()) {
+    send_reply(to, error_reply(request.request_id, s));
+    return;
+  }
+  reads_[ctx] = PendingRead{to, std::chrono::steady_clock::now() + options_.read_timeout, 0};
+}
+
+void ClientService::answer_reads() {
+  const core::LogIndex applied = events_ != nullptr ? events_->applied() : 0;
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.index == 0 || it->second.index > applied) {
+      ++it;
+      continue;
+    }
+    wire::ClientReply reply;
+    reply.request_id = it->second.to.request_id;
+    reply.body = {{"index", wire::Value::Uint(it->second.index)}};
+    send_reply(it->second.to, reply);
+    it = reads_.erase(it);
+  }
+}
+
+void ClientService::on_event(const Event& event) {
+  if (const auto* c = std::get_if<core::ConfigChanged>(&event)) {
+    if (c->aborted.empty()) {
+      config_index_ = c->index;
+    } else {
+      config_error_ = c->aborted;
+      RAFTLOG_LOG(kWarn) << "configuration change given up: " << c->aborted;
+    }
+  } else if (const auto* r = std::get_if<core::ReadState>(&event)) {
+    auto it = reads_.find(r->ctx);
+    if (it == reads_.end()) return;
+    if (!r->ok || r->index == 0) {
+      send_reply(it->second.to,
+                 error_reply(it->second.to.request_id,
+                             Status::Busy("the leader could not confirm a read index now (a "
+                                          "new leader, or one stepping down); ask again")));
+      reads_.erase(it);
+      return;
+    }
+    it->second.index = r->index;
+    answer_reads();
+  } else if (std::holds_alternative<Committed>(event) ||
+             std::holds_alternative<SnapshotLoaded>(event)) {
+    if (!reads_.empty()) answer_reads();
+  }
+}
+
+void ClientService::expire(std::chrono::steady_clock::time_point now) {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (now < it->second.deadline) {
+      ++it;
+      continue;
+    }
+    send_reply(it->second.to,
+               error_reply(it->second.to.request_id,
+                           Status::Busy(it->second.index == 0
+                                            ? "no read index from the leader in time; ask again"
+                                            : "this node did not apply through the read index in "
+                                              "time; ask again")));
+    it = reads_.erase(it);
+  }
 }
 
 void ClientService::send_reply(const ReplyTo& to, const wire::ClientReply& reply) {

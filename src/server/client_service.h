@@ -8,6 +8,7 @@
 // (views); every other request through the general decoder.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 #include "raftlog/replicated_log.h"
 #include "raftlog/wire/client_codec.h"
 #include "raftlog/wire/event_ops.h"
+#include "server/address_book.h"
 #include "server/event_machine.h"
 #include "server/log.h"
 
@@ -33,8 +35,12 @@ class ReplyChannel {
 
 struct ClientServiceOptions {
   wire::DecodeLimits limits;
-  // Each member's client endpoint, named in not_leader replies.
+  // Each member's client endpoint, named in not_leader replies when the
+  // configuration in force carries no address book naming it.
   std::map<core::NodeId, std::string> client_endpoints;
+  // How long a read_index waits for the leader's answer and this node's
+  // apply before it is answered busy.
+  std::chrono::milliseconds read_timeout{5000};
   // Milliseconds since the Unix epoch: the timestamp of each pushed event
   // (wall time, as a reader of the event expects). Unset: the system clock.
   std::function<uint64_t()> wall_ms;
@@ -69,6 +75,17 @@ class ClientService : public AckSink {
   // Extra counters for the status reply (the peers', the event layer's).
   void set_extra_counters(std::function<wire::Value::Map()> extra) { extra_ = std::move(extra); }
 
+  // Every ReplicatedLog event, after the event layer saw it: read_index
+  // answers (ReadState, then the apply they wait for), and the
+  // configuration changes status reports.
+  void on_event(const Event& event);
+  // Answers the reads that waited too long (call once per loop turn).
+  void expire(std::chrono::steady_clock::time_point now);
+
+  // The address book of the configuration in force (empty when it carries
+  // none, or an unreadable one: *error then says why).
+  const AddressBook& address_book(std::string* error = nullptr);
+
   // AckSink: the event layer's answers, framed and sent.
   void acked(const ReplyTo& to, const wire::PushResult& result) override;
   void failed(const ReplyTo& to, const Status& status) override;
@@ -92,6 +109,11 @@ class ClientService : public AckSink {
   void handle_push(ReplyTo to, const wire::PushRequestView& push);
   void handle_push_batch(const ReplyTo& to, std::string_view producer,
                          const std::vector<wire::PushEventView>& events);
+  void handle_change(const ReplyTo& to, const wire::ClientRequest& request);
+  void handle_transfer(const ReplyTo& to, const wire::ClientRequest& request);
+  void handle_read_index(const ReplyTo& to, const wire::ClientRequest& request);
+  void answer_reads();
+  std::string client_endpoint_of(core::NodeId id);
   void send_reply(const ReplyTo& to, const wire::ClientReply& reply);
   wire::ClientReply error_reply(uint64_t request_id, const Status& status);
 
@@ -107,6 +129,24 @@ class ClientService : public AckSink {
   std::function<wire::Value::Map()> extra_;
   SnapshotHandler snapshot_;
   std::string buffer_;
+  // The address book decoded from the context it came from.
+  std::string book_context_;
+  AddressBook book_;
+  std::string book_error_;
+  bool book_decoded_ = false;
+  // The configuration in force came from this entry; the last change this
+  // node gave up, and why.
+  core::LogIndex config_index_ = 0;
+  std::string config_error_;
+  // read_index requests: waiting for the leader (by ctx), then for this
+  // node's apply (by index).
+  struct PendingRead {
+    ReplyTo to;
+    std::chrono::steady_clock::time_point deadline;
+    core::LogIndex index = 0;  // set once the leader answered
+  };
+  uint64_t next_read_ = 1;
+  std::map<uint64_t, PendingRead> reads_;
 };
 
 }  // namespace raftlog::server

@@ -124,6 +124,7 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   std::string config_file;
   std::string pre_vote = "true", check_quorum = "true";
   std::string retain_age;
+  std::string join = "false";
 
   po::options_description generic("Command line only");
   generic.add_options()("help,h", "print this help and exit")(
@@ -135,6 +136,9 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
       "a cluster member, this node included, as ID=PEER_ENDPOINT,CLIENT_ENDPOINT[,PUB_ENDPOINT]; "
       "repeat for each member (peers given as flags replace the file's)")(
       "data-dir", po::value(&o.data_dir)->required(), "directory of this node's LevelDB log")(
+      "join", po::value(&join)->default_value(join)->implicit_value("true"),
+      "start knowing no other member and wait to be added to a running cluster (raftlog-ctl "
+      "add-node); the peer list then names only this node")(
       "tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "milliseconds per Raft tick")(
       "election-ticks", po::value(&o.raft.election_ticks)->default_value(o.raft.election_ticks),
       "ticks without a leader before a follower stands (randomized up to twice this)")(
@@ -253,6 +257,8 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   if (!parse_bool(check_quorum, &o.raft.check_quorum))
     return fail("check-quorum: expected true or false");
 
+  if (!parse_bool(join, &o.join)) return fail("join: expected true or false");
+
   std::set<core::NodeId> seen;
   for (const std::string& p : peers) {
     Member m;
@@ -264,6 +270,10 @@ ParseResult ParseOptions(int argc, const char* const* argv, ServerOptions* out) 
   if (o.id == core::kNoNode) return fail("id must be a positive integer");
   if (o.self() == nullptr) {
     return fail("this node's id " + std::to_string(o.id) + " is not in the peer list");
+  }
+  if (o.join && o.members.size() > 1) {
+    return fail("with join, the peer list names only this node (" + std::to_string(o.id) +
+                "): the others are learned from the cluster that adds it");
   }
   if (o.tick_ms <= 0) return fail("tick-ms must be positive");
   {

@@ -11,20 +11,19 @@
 #include "raftlog/core/raft.h"
 #include "raftlog/core/types.h"
 #include "raftlog/status.h"
+#include "server/address_book.h"
 #include "server/snapshotter.h"
 
 namespace raftlog::server {
 
-struct Member {
-  core::NodeId id = core::kNoNode;
-  std::string peer_endpoint;    // where its peer ROUTER listens
-  std::string client_endpoint;  // where its client ROUTER listens
-  std::string pub_endpoint;     // where its PUB socket publishes; may be empty
-};
-
 struct ServerOptions {
   core::NodeId id = core::kNoNode;
-  std::vector<Member> members;  // the whole cluster, this node included
+  // The whole cluster, this node included: the members a new cluster
+  // starts with. With `join`, only this node (its own endpoints).
+  std::vector<Member> members;
+  // Start knowing no members and wait to be added by the cluster's leader
+  // (raftlog-ctl add-node); the configuration in the log then names them.
+  bool join = false;
   std::string data_dir;
   int tick_ms = 50;
   // Every Raft setting, each with its own option (the core's names with

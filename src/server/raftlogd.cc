@@ -50,6 +50,14 @@ void LogEvent(const raftlog::Event& event) {
     RAFTLOG_LOG(kInfo) << "term " << t->ballot.term << " voted_for=" << t->ballot.voted_for;
   } else if (const auto* l = std::get_if<NewLeaderElected>(&event)) {
     RAFTLOG_LOG(kInfo) << "leader " << l->leader << " elected for term " << l->term;
+  } else if (const auto* c = std::get_if<ConfigChanged>(&event)) {
+    if (c->aborted.empty()) {
+      RAFTLOG_LOG(kInfo) << "configuration " << Describe(c->config) << " in force (index "
+                         << c->index << ")";
+    }
+  } else if (const auto* ta = std::get_if<TransferAborted>(&event)) {
+    RAFTLOG_LOG(kWarn) << "leadership transfer to node " << ta->target
+                       << " given up: " << ta->reason;
   } else if (const auto* sl = std::get_if<raftlog::SnapshotLoaded>(&event)) {
     RAFTLOG_LOG(kInfo) << "snapshot loaded: index " << sl->head.index << " term " << sl->head.term
                        << ", " << sl->head.size << " bytes";
@@ -60,9 +68,11 @@ void LogEvent(const raftlog::Event& event) {
 }
 
 // What the loop does with each ReplicatedLog event.
-Status HandleEvent(const raftlog::Event& event, EventMachine* events, Snapshotter* snapshots) {
+Status HandleEvent(const raftlog::Event& event, EventMachine* events, ClientService* clients,
+                   Snapshotter* snapshots) {
   LogEvent(event);
   events->on_event(event);
+  clients->on_event(event);
   return snapshots->on_event(event);
 }
 
@@ -116,6 +126,16 @@ int Run(const ServerOptions& options) {
   for (const Member& m : options.members) {
     if (m.id != options.id) topts.peers.push_back({m.id, m.peer_endpoint});
   }
+  // Members come and go with the configuration: their endpoints are in its
+  // address book (server/address_book.h).
+  topts.resolve = [](const raftlog::core::ClusterConfig& config,
+                     std::vector<raftlog::net::PeerAddress>* out) {
+    AddressBook book;
+    Status s = DecodeAddressBook(config.context, &book);
+    if (!s.ok()) return s;
+    for (const auto& [id, m] : book) out->push_back({id, m.peer_endpoint});
+    return Status::Ok();
+  };
   std::unique_ptr<raftlog::net::ZmqTransport> transport;
   s = raftlog::net::ZmqTransport::Create(&context, topts, &transport);
   if (!s.ok()) {
@@ -141,7 +161,20 @@ int Run(const ServerOptions& options) {
   // the latest snapshot (SnapshotLoaded, the first event) and the log after
   // it, applied again; see EventMachine and docs/snapshots.md.
   lopts.resume_from_commit = false;
-  for (const Member& m : options.members) lopts.members.voters.push_back(m.id);
+  // A new cluster starts with the configured peers as voters, and their
+  // endpoints as the configuration's address book, which every change then
+  // extends. A node that joins starts with none and waits to be added;
+  // either way, once the log or a snapshot holds a configuration, that one
+  // is in force.
+  lopts.join = options.join;
+  if (!options.join) {
+    AddressBook book;
+    for (const Member& m : options.members) {
+      lopts.members.voters.push_back(m.id);
+      book[m.id] = m;
+    }
+    lopts.members.context = EncodeAddressBook(book);
+  }
 
   std::unique_ptr<raftlog::ReplicatedLog> log;
   s = raftlog::ReplicatedLog::Open(lopts, std::move(store), std::move(transport), &log);
@@ -183,7 +216,7 @@ int Run(const ServerOptions& options) {
   {
     raftlog::Event first;
     while (log->next_event(&first)) {
-      s = HandleEvent(first, &events, &snapshots);
+      s = HandleEvent(first, &events, &clients, &snapshots);
       if (!s.ok()) {
         RAFTLOG_LOG(kError) << "cannot start: " << s.ToString();
         return 1;
@@ -215,6 +248,9 @@ int Run(const ServerOptions& options) {
         {"peer_dropped_misaddressed", Value::Uint(t.dropped_misaddressed)},
         {"peer_dropped_oversized", Value::Uint(t.dropped_oversized)},
         {"peer_connections_closed", Value::Uint(t.connections_closed)},
+        {"peer_received_from_non_member", Value::Uint(t.received_from_non_member)},
+        {"peers_added", Value::Uint(t.peers_added)},
+        {"peers_removed", Value::Uint(t.peers_removed)},
         {"events_applied", Value::Uint(c.events_applied)},
         {"events_published", Value::Uint(c.events_published)},
         {"events_duplicates_skipped", Value::Uint(c.duplicates_skipped)},
@@ -243,7 +279,11 @@ int Run(const ServerOptions& options) {
   RAFTLOG_LOG(kInfo) << "started: peer " << options.self()->peer_endpoint << ", client "
                      << options.self()->client_endpoint << ", log " << options.data_dir
                      << " (last index " << h.last << ", commit " << h.committed << ", term "
-                     << log->local_node().ballot.term << ")";
+                     << log->local_node().ballot.term << "), members "
+                     << raftlog::core::Describe(log->cluster_config())
+                     << (options.join && log->cluster_config().members().empty()
+                             ? ": waiting to be added to a cluster"
+                             : "");
 
   int exit_code = 0;
   constexpr auto kHeartbeatEvery = std::chrono::milliseconds(200);
@@ -252,8 +292,11 @@ int Run(const ServerOptions& options) {
     s = poller->wait(log->next_wait(std::chrono::milliseconds(50)));
     if (s.ok()) s = log->run_once(std::chrono::milliseconds(0));
     raftlog::Event event;
-    while (s.ok() && log->next_event(&event)) s = HandleEvent(event, &events, &snapshots);
+    while (s.ok() && log->next_event(&event)) {
+      s = HandleEvent(event, &events, &clients, &snapshots);
+    }
     if (s.ok()) snapshots.step(WallMs());
+    clients.expire(std::chrono::steady_clock::now());
     if (std::chrono::steady_clock::now() >= next_heartbeat) {
       publisher.heartbeat({events.last_event_index(), log->local_history().committed, options.id});
       next_heartbeat = std::chrono::steady_clock::now() + kHeartbeatEvery;

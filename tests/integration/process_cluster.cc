@@ -58,6 +58,7 @@ ProcessCluster::ProcessCluster(int size, ClusterTiming timing, std::vector<std::
     for (int i = 1; i <= size; ++i)
       nodes_[i] = Node{static_cast<core::NodeId>(i), FreePort(), FreePort(), FreePort()};
   }
+  ports_ = nodes_;
   for (auto& [id, n] : nodes_) {
     std::ofstream conf(config_path(id));
     conf << "id = " << id << "\n"
@@ -110,13 +111,13 @@ std::string ProcessCluster::data_dir(core::NodeId id) const {
   return dir_ + "/data" + std::to_string(id);
 }
 std::string ProcessCluster::client_endpoint(core::NodeId id) const {
-  return "tcp://" + host(id) + ":" + std::to_string(nodes_.at(id).client_port);
+  return "tcp://" + host(id) + ":" + std::to_string(ports_.at(id).client_port);
 }
 std::string ProcessCluster::peer_endpoint(core::NodeId id) const {
-  return "tcp://" + host(id) + ":" + std::to_string(nodes_.at(id).peer_port);
+  return "tcp://" + host(id) + ":" + std::to_string(ports_.at(id).peer_port);
 }
 std::string ProcessCluster::pub_endpoint(core::NodeId id) const {
-  return "tcp://" + host(id) + ":" + std::to_string(nodes_.at(id).pub_port);
+  return "tcp://" + host(id) + ":" + std::to_string(ports_.at(id).pub_port);
 }
 std::vector<std::string> ProcessCluster::pub_endpoints() const {
   std::vector<std::string> out;
@@ -128,6 +129,49 @@ std::vector<std::string> ProcessCluster::client_endpoints() const {
   for (const auto& [id, n] : nodes_) out.push_back(client_endpoint(id));
   return out;
 }
+std::string ProcessCluster::member_spec(core::NodeId id) const {
+  return std::to_string(id) + "=" + peer_endpoint(id) + "," + client_endpoint(id) + "," +
+         pub_endpoint(id);
+}
+
+void ProcessCluster::add_joining(core::NodeId id, core::NodeId ports_of) {
+  if (lab_) throw std::logic_error("add_joining() needs Network::kLoopback");
+  if (nodes_.count(id)) throw std::logic_error("node " + std::to_string(id) + " exists");
+  Node n{id, 0, 0, 0};
+  if (ports_of != 0) {
+    const Node& old = ports_.at(ports_of);
+    n.peer_port = old.peer_port;
+    n.client_port = old.client_port;
+    n.pub_port = old.pub_port;
+  } else {
+    n.peer_port = FreePort();
+    n.client_port = FreePort();
+    n.pub_port = FreePort();
+  }
+  nodes_[id] = n;
+  ports_[id] = n;
+  std::ofstream conf(config_path(id));
+  conf << "id = " << id << "\n"
+       << "data-dir = " << data_dir(id) << "\n"
+       << "join = true\n"
+       << "tick-ms = " << timing_.tick_ms << "\n"
+       << "election-ticks = " << timing_.election_ticks << "\n"
+       << "heartbeat-ticks = " << timing_.heartbeat_ticks << "\n"
+       << "peer = " << member_spec(id) << "\n";
+}
+
+void ProcessCluster::forget(core::NodeId id) {
+  Node& n = nodes_.at(id);
+  if (n.pid > 0) throw std::logic_error("forget() a running node");
+  nodes_.erase(id);
+}
+
+std::vector<core::NodeId> ProcessCluster::ids() const {
+  std::vector<core::NodeId> out;
+  for (const auto& [id, n] : nodes_) out.push_back(id);
+  return out;
+}
+
 pid_t ProcessCluster::pid(core::NodeId id) const {
   return nodes_.at(id).pid;
 }

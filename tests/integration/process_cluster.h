@@ -63,6 +63,18 @@ class ProcessCluster {
   std::string data_dir(core::NodeId id) const;
   std::string log_text(core::NodeId id) const;
   std::vector<std::string> client_endpoints() const;
+  // The member's address as raftlog-ctl add-node takes it: ID=PEER,CLIENT,PUB.
+  std::string member_spec(core::NodeId id) const;
+
+  // A node that is no member yet: its config file names only itself and
+  // sets join (raftlogd --join), with the cluster's timing and extra flags.
+  // Ports are picked free, or those of node `ports_of` (a stopped node,
+  // forgotten first: a replacement on the same machine and ports).
+  void add_joining(core::NodeId id, core::NodeId ports_of = 0);
+  // Drops a stopped node from the cluster (it is no longer started,
+  // asked or listed).
+  void forget(core::NodeId id);
+  std::vector<core::NodeId> ids() const;
 
   Client& client() { return *client_; }
   Status status(core::NodeId id, wire::NodeStatus* out, NodeCounters* counters = nullptr);
@@ -90,6 +102,7 @@ class ProcessCluster {
   std::unique_ptr<NetLab> lab_;
   std::string dir_;
   std::map<core::NodeId, Node> nodes_;
+  std::map<core::NodeId, Node> ports_;  // every node's ports, forgotten ones too
   std::unique_ptr<Client> client_;
 };
 

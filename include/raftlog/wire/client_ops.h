@@ -29,4 +29,12 @@ struct NotLeaderInfo {
 Value::Map EncodeNotLeaderBody(const NotLeaderInfo& info);
 Status DecodeNotLeaderBody(const Value::Map& body, NotLeaderInfo* out);
 
+// Membership ops: args {id} (promote, remove_node) or {id, peer, client,
+// pub?} (add_learner, add_node; with_endpoints). Corruption naming what is
+// wrong: a missing id, id 0, missing or empty endpoints.
+Value::Map EncodeMemberArgs(const MemberEndpoints& m, bool with_endpoints);
+Status DecodeMemberArgs(const Value::Map& args, bool with_endpoints, MemberEndpoints* out);
+Value::Map EncodeChangeResult(const ChangeResult& r);
+Status DecodeChangeResult(const Value::Map& body, ChangeResult* out);
+
 }  // namespace raftlog::wire

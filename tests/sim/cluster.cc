@@ -194,7 +194,7 @@ void Cluster::drain(Node& n) {
 }
 
 void Cluster::persisted(Node& n, const PendingWrite& w) {
-  if (w.touches_disk()) trace("n", n.id(), " disk: ", DescribeWrite(w));
+  if (tracing() && w.touches_disk()) trace("n", n.id(), " disk: ", DescribeWrite(w));
   // A vote on disk is a promise even if no reply went out before a crash.
   if (w.hard_state && w.hard_state->voted_for != core::kNoNode) {
     checker_.vote_granted(n.id(), w.hard_state->term, w.hard_state->voted_for, "on disk");
@@ -292,7 +292,7 @@ void Cluster::on_deliver(Event& e) {
   }
   if (tracing()) trace("n", n.id(), " recv ", core::Describe(m));
   Status s = n.raft().step(m);
-  if (!s.ok()) trace("n", n.id(), " step: ", s.ToString());
+  if (!s.ok() && tracing()) trace("n", n.id(), " step: ", s.ToString());
   drain(n);
 }
 
@@ -360,10 +360,12 @@ void Cluster::crash(Node& n, const char* why) {
   }
   const core::LogIndex changed = victim->crash(lose_unsynced);
   ++result_.crashes;
-  trace("n", victim->id(), " CRASH (", why, "): ", reach_disk, " of ", queued,
-        " queued writes reached the disk, ", unsent, " messages in flight lost; durable ",
-        DescribeHardState(victim->storage().hard_state()),
-        " last=", victim->storage().last_index());
+  if (tracing()) {
+    trace("n", victim->id(), " CRASH (", why, "): ", reach_disk, " of ", queued,
+          " queued writes reached the disk, ", unsent, " messages in flight lost; durable ",
+          DescribeHardState(victim->storage().hard_state()),
+          " last=", victim->storage().last_index());
+  }
   if (changed != 0) checker_.log_changed(*victim, changed);
   // Often back at once (before in-flight messages land), sometimes long gone.
   const uint64_t r2 = rng_.below(100);
@@ -378,8 +380,10 @@ void Cluster::on_restart(core::NodeId id) {
   if (n.up() || retired_[id - 1]) return;  // healing restarted (or retired) it already
   n.start(rng_.next());
   checker_.restarted(n);
-  trace("n", id, " RESTART from ", DescribeHardState(n.storage().hard_state()),
-        " last=", n.storage().last_index());
+  if (tracing()) {
+    trace("n", id, " RESTART from ", DescribeHardState(n.storage().hard_state()),
+          " last=", n.storage().last_index());
+  }
   schedule(rng_.between(1, kUnitsPerTick), {Kind::kTick, id, n.incarnation()});
   drain(n);
 }
@@ -590,7 +594,7 @@ void Cluster::on_change() {
     Node& asker = r < 83 ? *leader : node(to);
     if (!asker.up()) return;
     Status s = asker.raft().transfer_leadership(to);
-    trace("n", asker.id(), " transfer_leadership(", to, "): ", s.ToString());
+    if (tracing()) trace("n", asker.id(), " transfer_leadership(", to, "): ", s.ToString());
     if (s.ok()) {
       ++result_.transfers;
       last_transfer_at_ = now_;
@@ -638,7 +642,7 @@ void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id,
     checker_.proposal_accepted(*id, payload);
     trace("n", n.id(), " propose '", payload, "' -> ", id->index, "/", id->term);
   } else if (!s.IsNotLeader()) {  // NotLeader is routine; Busy is worth seeing
-    trace("n", n.id(), " propose '", payload, "': ", s.ToString());
+    if (tracing()) trace("n", n.id(), " propose '", payload, "': ", s.ToString());
   }
   drain(n);
 }

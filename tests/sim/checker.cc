@@ -71,7 +71,131 @@ bool Checker::write_taken(const NodeView& n, const core::HardState& told,
     return false;
   }
   log_changed(n, entries.front().index);
+  check_config_append(n, entries);
   return true;
+}
+
+void Checker::check_config_append(const NodeView& n, const std::vector<core::Entry>& entries) {
+  if (!n.up() || n.role() != core::Role::kLeader) return;
+  bool own = false;
+  for (const core::Entry& e : entries) {
+    own = own || (e.type == core::EntryType::kConfig && e.term == n.term());
+  }
+  if (!own) return;
+  // What the leader committed before appending is known now.
+  observe_commits(n);
+  for (const core::Entry& e : entries) {
+    if (failed()) return;
+    if (e.type != core::EntryType::kConfig || e.term != n.term()) continue;
+    const core::Entry* before = n.log().config_before(e.index);
+    if (before == nullptr || before->index <= committed_.size()) continue;
+    fail("config-single-change",
+         Cat("n", n.id(), " (leader of term ", n.term(), ") appends ", DescribeEntry(e), " ",
+             core::Describe(e.config), " while ", DescribeEntry(*before), " ",
+             core::Describe(before->config), " is not committed (committed through ",
+             committed_.size(), ")"));
+  }
+}
+
+const core::ClusterConfig& Checker::bootstrap(core::NodeId id) const {
+  if (id <= bootstrap_.size() && bootstrap_[id - 1]) return *bootstrap_[id - 1];
+  if (all_voters_.voters.size() != nodes_.size()) {
+    auto& all = const_cast<core::ClusterConfig&>(all_voters_);
+    all.voters.clear();
+    for (const NodeView* v : nodes_) all.voters.push_back(v->id());
+  }
+  return all_voters_;
+}
+
+core::ClusterConfig Checker::committed_config_at(core::LogIndex index,
+                                                 const core::ClusterConfig& bootstrap) const {
+  auto it = std::upper_bound(committed_configs_.begin(), committed_configs_.end(), index,
+                             [](core::LogIndex i, const auto& c) { return i < c.first; });
+  return it == committed_configs_.begin() ? bootstrap : std::prev(it)->second;
+}
+
+core::ClusterConfig Checker::committed_config() const {
+  return committed_configs_.empty() ? bootstrap(1) : committed_configs_.back().second;
+}
+
+core::ClusterConfig Checker::config_in(const LogView& log,
+                                       const core::ClusterConfig& bootstrap) const {
+  if (const core::Entry* e = log.latest_config()) return e->config;
+  if (log.head_index() > 0) return committed_config_at(log.head_index(), this->bootstrap(1));
+  return bootstrap;
+}
+
+template <class F>
+bool Checker::quorum(const core::ClusterConfig& c, F holds) const {
+  auto majority = [&](const std::vector<core::NodeId>& ids) {
+    size_t n = 0;
+    for (core::NodeId id : ids) n += holds(id) ? 1 : 0;
+    return 2 * n > ids.size();
+  };
+  if (c.voters.empty()) return false;
+  return majority(c.voters) && (c.voters_outgoing.empty() || majority(c.voters_outgoing));
+}
+
+void Checker::check_config_quorum(const NodeView& n) {
+  if (leader_obs_.size() < nodes_.size()) leader_obs_.resize(nodes_.size());
+  LeaderObs& obs = leader_obs_[n.id() - 1];
+  const LogView& log = n.log();
+  const core::LogIndex commit = n.commit_index();
+  const bool same = obs.valid && obs.incarnation == n.incarnation() && obs.term == n.term();
+  if (same && commit > obs.commit && commit > log.head_index()) {
+    // The configurations in force during the step: the one at its start and
+    // each one the leader appended since.
+    std::vector<const core::ClusterConfig*> configs = {&obs.config};
+    for (const core::Entry* e = log.latest_config(); e != nullptr && e->index > obs.last;
+         e = log.config_before(e->index)) {
+      configs.push_back(&e->config);
+    }
+    const core::Term term = log.term_at(commit);
+    auto holds = [&](core::NodeId id) {
+      return id >= 1 && id <= nodes_.size() && node(id).durably_holds(commit, term);
+    };
+    bool ok = false;
+    for (const core::ClusterConfig* c : configs) ok = ok || quorum(*c, holds);
+    if (!ok) {
+      std::string holders;
+      for (const NodeView* m : nodes_) {
+        if (m->durably_holds(commit, term)) holders += Cat(" n", m->id());
+      }
+      fail("config-quorum",
+           Cat("n", n.id(), " (leader of term ", n.term(), ") commits ", obs.commit, " -> ", commit,
+               " but only", holders.empty() ? " no node" : holders, " hold ", commit, "/", term,
+               " on disk: no quorum of ", core::Describe(*configs.back()),
+               configs.size() > 1 ? Cat(" (nor of ", core::Describe(obs.config), ")") : ""));
+      return;
+    }
+  }
+  // The configuration changes only with the log.
+  if (!same || obs.last != log.last_index() || obs.head != log.head_index()) {
+    obs.config = config_of(n);
+  }
+  obs.valid = true;
+  obs.incarnation = n.incarnation();
+  obs.term = n.term();
+  obs.commit = commit;
+  obs.last = log.last_index();
+  obs.head = log.head_index();
+}
+
+void Checker::read_asked(uint64_t ctx) {
+  reads_[ctx] = {committed_.size(), now_};
+}
+
+void Checker::read_state(const NodeView& n, const core::ReadState& rs) {
+  if (!rs.ok) return;
+  auto it = reads_.find(rs.ctx);
+  if (it == reads_.end()) return;
+  ++reads_checked_;
+  const auto [known, asked_at] = it->second;
+  if (rs.index < known) {
+    fail("read-index-safety", Cat("n", n.id(), " gets read index ", rs.index, " for read ", rs.ctx,
+                                  " asked at t=", asked_at, ", when entries through ", known,
+                                  " were already committed (a read there misses them)"));
+  }
 }
 
 void Checker::before_write(const NodeView& n, const std::vector<core::Entry>& entries) {
@@ -179,6 +303,17 @@ void Checker::snapshot_held(const NodeView& n, const core::SnapshotHead& head, b
          Cat(what, " whose state is not the committed prefix's through ", head.index));
     return;
   }
+  // Before the committed log's first config entry: the bootstrap members,
+  // or none (a node that joined knows no configuration there, and its
+  // snapshots, and those installed from it, carry an empty one).
+  const bool before_configs =
+      committed_configs_.empty() || committed_configs_.front().first > head.index;
+  if (const core::ClusterConfig c = committed_config_at(head.index, bootstrap(1));
+      head.config != c && !(before_configs && head.config == core::ClusterConfig{})) {
+    fail("snapshot-safety", Cat(what, " with configuration ", core::Describe(head.config),
+                                " but the committed log's is ", core::Describe(c)));
+    return;
+  }
   // An install replaces the whole log. In Raft it never takes away a
   // committed entry: a log holding one past the snapshot's head holds the
   // head too (log matching), and then nothing is installed (§7). A local
@@ -230,6 +365,7 @@ void Checker::after_step() {
     if (n->role() != core::Role::kLeader) continue;
     if (!leader_seen(*n, n->term())) return;
     check_leader_completeness(*n);
+    if (!failed()) check_config_quorum(*n);
   }
   if (!failed()) check_electable();
   if (!failed()) check_heartbeats();
@@ -306,12 +442,16 @@ void Checker::check_electable() {
   for (const NodeView* n : nodes_) {
     const LogView& log = n->log();
     if (has_committed_prefix(log, committed)) continue;
-    size_t votes = 0;
-    for (const NodeView* m : nodes_) votes += would_vote(log, m->log()) ? 1 : 0;
-    if (2 * votes <= nodes_.size()) continue;
+    // A candidate counts its votes by the configuration in its own log.
+    const core::ClusterConfig config = config_of(*n);
+    if (!config.is_voter(n->id())) continue;
+    auto votes = [&](core::NodeId id) {
+      return id >= 1 && id <= nodes_.size() && would_vote(log, node(id).log());
+    };
+    if (!quorum(config, votes)) continue;
     std::string voters;
     for (const NodeView* m : nodes_) {
-      if (would_vote(log, m->log())) voters += Cat(" n", m->id());
+      if (config.is_voter(m->id()) && would_vote(log, m->log())) voters += Cat(" n", m->id());
     }
     const core::LogIndex i = first_missing_commit(log);
     const Commit& c = committed_[i - 1];
@@ -320,7 +460,8 @@ void Checker::check_electable() {
         Cat("n", n->id(), " lacks committed entry ", DescribeEntry(c.entry), " (first seen by n",
             c.first_seen_by, " at t=", c.first_seen_at, "; its log ",
             i <= log.last_index() ? Cat("has ", DescribeEntry(*log.at(i))) : Cat("ends at ", i - 1),
-            ") yet its log is as up-to-date as that of a majority:", voters, " would vote for it"));
+            ") yet its log is as up-to-date as that of a quorum of ", core::Describe(config), ":",
+            voters, " would vote for it"));
     return;
   }
 }
@@ -371,6 +512,7 @@ void Checker::record_commit(const NodeView& n, const core::Entry& e) {
   } else {
     // Commit indexes only grow from what was already seen, so this is the next one.
     committed_.push_back({e, term, n.id(), now_});
+    if (e.type == core::EntryType::kConfig) committed_configs_.emplace_back(e.index, e.config);
     electable_dirty_ = true;
     if (auto it = proposals_.find(e.index); it != proposals_.end()) {
       for (const auto& [t, payload] : it->second) check_proposal({t, e.index}, payload, e);

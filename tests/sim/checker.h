@@ -24,8 +24,8 @@
 //                         form of leader completeness, true at every instant
 //                         in Raft because a majority holds an entry of the
 //                         committing term at or past every committed entry
-//                         (for a fixed voter set, which is all the core
-//                         supports until membership changes arrive)
+//                         (of the configuration in force in the node's own
+//                         log: a candidate counts its votes by it)
 //   state-machine-safety  no two nodes commit or apply different entries at
 //                         one index; a node applies index after index; no
 //                         write or snapshot install removes a committed entry
@@ -39,7 +39,21 @@
 //   read-index-safety     once last_heartbeat_ack() covers a heartbeat()
 //                         made at time t, no leader of a higher term was
 //                         elected before t (a quorum confirmed leadership
-//                         after the call); the ack never goes back in a term
+//                         after the call); the ack never goes back in a term;
+//                         a ReadState (ok) answering a read_index() made at
+//                         time t has an index at or past every index any
+//                         node knew committed at t (linearizable reads)
+//   config-quorum         a leader's commit index moves onto an entry only
+//                         if the nodes whose disks hold it form a quorum of
+//                         the configuration in force in that leader's log
+//                         (both majorities when joint), as the checker reads
+//                         it: the latest config entry of the log, else the
+//                         committed configuration at its snapshot's head,
+//                         else the bootstrap members
+//   config-single-change  a leader appends a config entry only when every
+//                         earlier config entry of its log is committed (the
+//                         catch-up learners, the joint and the final
+//                         configuration go in one after another)
 //   proposal-id           the ProposalId a leader returns names the entry: if
 //                         an entry of that term is committed at that index,
 //                         it is the proposed command
@@ -57,6 +71,7 @@
 #include <vector>
 
 #include "node_view.h"
+#include "raftlog/core/raft.h"
 #include "trace.h"
 
 namespace raftlog::sim {
@@ -74,8 +89,14 @@ std::string DescribeHardState(const core::HardState& hs);
 class Checker {
  public:
   // Nodes are added in id order (node i+1 is the i-th added) and outlive
-  // the checker.
+  // the checker. bootstrap: the members the node starts with (empty: it
+  // joins); by default every node added is a voter.
   void add_node(const NodeView* node) { nodes_.push_back(node); }
+  void add_node(const NodeView* node, const core::ClusterConfig& bootstrap) {
+    nodes_.push_back(node);
+    bootstrap_.resize(nodes_.size());
+    bootstrap_.back() = bootstrap;
+  }
 
   bool failed() const { return !violation_.invariant.empty(); }
   const Violation& violation() const { return violation_; }
@@ -124,6 +145,23 @@ class Checker {
   void proposal_accepted(const core::ProposalId& id, const std::string& payload);
   // node, leader of term, called heartbeat() now and got seq.
   void heartbeat_sent(const NodeView& node, core::Term term, uint64_t seq);
+  // A read_index(ctx) call was taken now (ctx unique in the run), and a
+  // Ready of node carried a ReadState.
+  void read_asked(uint64_t ctx);
+  void read_state(const NodeView& node, const core::ReadState& rs);
+
+  // The configuration in force in log, as the checker reads it: the
+  // latest config entry after its head, else the committed configuration
+  // at its head, else `bootstrap`.
+  core::ClusterConfig config_in(const LogView& log, const core::ClusterConfig& bootstrap) const;
+  core::ClusterConfig config_of(const NodeView& node) const {
+    return config_in(node.log(), bootstrap(node.id()));
+  }
+  // The configuration of the committed log's last config entry (or the
+  // first node's bootstrap members).
+  core::ClusterConfig committed_config() const;
+  uint64_t config_entries_committed() const { return committed_configs_.size(); }
+  uint64_t reads_checked() const { return reads_checked_; }
 
   // Committed entries as far as any node knows: [1, committed_index()].
   core::LogIndex committed_index() const { return committed_.size(); }
@@ -158,10 +196,38 @@ class Checker {
   // index + 1; requires !has_committed_prefix for some index).
   core::LogIndex first_missing_commit(const LogView& log) const;
   void check_electable();
+  const core::ClusterConfig& bootstrap(core::NodeId id) const;
+  // The committed configuration in force at index (bootstrap if none).
+  core::ClusterConfig committed_config_at(core::LogIndex index,
+                                          const core::ClusterConfig& bootstrap) const;
+  void check_config_quorum(const NodeView& leader);
+  void check_config_append(const NodeView& node, const std::vector<core::Entry>& entries);
+  // Whether the nodes for which holds(id) form a quorum of c.
+  template <class F>
+  bool quorum(const core::ClusterConfig& c, F holds) const;
   // A log changed or an entry was committed since check_electable() last ran.
   bool electable_dirty_ = true;
 
   std::vector<const NodeView*> nodes_;
+  // Per node, when given (else every node is a voter): see add_node.
+  std::vector<std::optional<core::ClusterConfig>> bootstrap_;
+  core::ClusterConfig all_voters_;
+  // Committed config entries, ascending.
+  std::vector<std::pair<core::LogIndex, core::ClusterConfig>> committed_configs_;
+  // Per node: what after_step last saw of it as a leader.
+  struct LeaderObs {
+    bool valid = false;
+    uint64_t incarnation = 0;
+    core::Term term = 0;
+    core::LogIndex commit = 0;
+    core::LogIndex last = 0;
+    core::LogIndex head = 0;
+    core::ClusterConfig config;
+  };
+  std::vector<LeaderObs> leader_obs_;
+  // Reads asked: ctx -> the committed index when asked, and when.
+  std::map<uint64_t, std::pair<core::LogIndex, Time>> reads_;
+  uint64_t reads_checked_ = 0;
   Violation violation_;
   Time now_ = 0;
 

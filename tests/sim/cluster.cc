@@ -34,10 +34,13 @@ Cluster::Cluster(const RunOptions& options)
       scenario_(Scenario::FromSeed(rng_, options.sizes)),
       network_(scenario_.links) {
   const core::ClusterConfig members = Members(scenario_.nodes);
-  for (int i = 1; i <= scenario_.nodes; ++i) {
-    nodes_.push_back(std::make_unique<Node>(i, members, scenario_.core));
-    checker_.add_node(nodes_.back().get());
+  // Spare ids start as joining nodes: empty configuration, waiting to be added.
+  for (int i = 1; i <= scenario_.total_nodes(); ++i) {
+    const core::ClusterConfig bootstrap = i <= scenario_.nodes ? members : core::ClusterConfig{};
+    nodes_.push_back(std::make_unique<Node>(i, bootstrap, scenario_.core));
+    checker_.add_node(nodes_.back().get(), bootstrap);
   }
+  retired_.assign(nodes_.size(), false);
   result_.scenario = scenario_.describe();
 }
 
@@ -57,6 +60,7 @@ RunResult Cluster::run() {
   if (scenario_.partition_every > 0) schedule(scenario_.partition_every, {Kind::kPartition});
   schedule(rng_.between(1, scenario_.propose_every), {Kind::kPropose});
   if (scenario_.snapshot_every > 0) schedule(scenario_.snapshot_every, {Kind::kSnapshot});
+  if (scenario_.change_every > 0) schedule(scenario_.change_every, {Kind::kChange});
 
   while (!checker_.failed() && !finished_) {
     if (!healed_ && result_.steps >= options_.steps) heal();
@@ -69,6 +73,8 @@ RunResult Cluster::run() {
   result_.max_term = checker_.max_leader_term();
   result_.old_term_commits = checker_.old_term_commits();
   result_.heartbeats_acked = checker_.heartbeats_acked();
+  result_.config_committed = checker_.config_entries_committed();
+  result_.reads_checked = checker_.reads_checked();
   return result_;
 }
 
@@ -106,6 +112,9 @@ void Cluster::step() {
     case Kind::kClient:
       on_client();
       break;
+    case Kind::kChange:
+      on_change();
+      break;
   }
   checker_.after_step();
 }
@@ -129,6 +138,13 @@ void Cluster::drain(Node& n) {
         schedule(rng_.between(1, 10 * kUnitsPerTick),
                  {Kind::kCrash, n.id(), n.incarnation(), {}, "new leader"});
       }
+      if (std::holds_alternative<core::TransferAborted>(ev)) ++result_.transfers_aborted;
+    }
+    for (const core::ReadState& rs : rd.read_states) {
+      if (tracing()) {
+        trace("n", n.id(), " read ", rs.ctx, rs.ok ? Cat(" at index ", rs.index) : " refused");
+      }
+      checker_.read_state(n, rs);
     }
     // 1. Messages that need nothing persisted go out at once.
     for (const core::Message& m : rd.messages) send(m);
@@ -178,7 +194,7 @@ void Cluster::drain(Node& n) {
 }
 
 void Cluster::persisted(Node& n, const PendingWrite& w) {
-  if (w.touches_disk()) trace("n", n.id(), " disk: ", DescribeWrite(w));
+  if (tracing() && w.touches_disk()) trace("n", n.id(), " disk: ", DescribeWrite(w));
   // A vote on disk is a promise even if no reply went out before a crash.
   if (w.hard_state && w.hard_state->voted_for != core::kNoNode) {
     checker_.vote_granted(n.id(), w.hard_state->term, w.hard_state->voted_for, "on disk");
@@ -276,7 +292,7 @@ void Cluster::on_deliver(Event& e) {
   }
   if (tracing()) trace("n", n.id(), " recv ", core::Describe(m));
   Status s = n.raft().step(m);
-  if (!s.ok()) trace("n", n.id(), " step: ", s.ToString());
+  if (!s.ok() && tracing()) trace("n", n.id(), " step: ", s.ToString());
   drain(n);
 }
 
@@ -344,10 +360,12 @@ void Cluster::crash(Node& n, const char* why) {
   }
   const core::LogIndex changed = victim->crash(lose_unsynced);
   ++result_.crashes;
-  trace("n", victim->id(), " CRASH (", why, "): ", reach_disk, " of ", queued,
-        " queued writes reached the disk, ", unsent, " messages in flight lost; durable ",
-        DescribeHardState(victim->storage().hard_state()),
-        " last=", victim->storage().last_index());
+  if (tracing()) {
+    trace("n", victim->id(), " CRASH (", why, "): ", reach_disk, " of ", queued,
+          " queued writes reached the disk, ", unsent, " messages in flight lost; durable ",
+          DescribeHardState(victim->storage().hard_state()),
+          " last=", victim->storage().last_index());
+  }
   if (changed != 0) checker_.log_changed(*victim, changed);
   // Often back at once (before in-flight messages land), sometimes long gone.
   const uint64_t r2 = rng_.below(100);
@@ -359,11 +377,13 @@ void Cluster::crash(Node& n, const char* why) {
 
 void Cluster::on_restart(core::NodeId id) {
   Node& n = node(id);
-  if (n.up()) return;  // healing restarted it already
+  if (n.up() || retired_[id - 1]) return;  // healing restarted (or retired) it already
   n.start(rng_.next());
   checker_.restarted(n);
-  trace("n", id, " RESTART from ", DescribeHardState(n.storage().hard_state()),
-        " last=", n.storage().last_index());
+  if (tracing()) {
+    trace("n", id, " RESTART from ", DescribeHardState(n.storage().hard_state()),
+          " last=", n.storage().last_index());
+  }
   schedule(rng_.between(1, kUnitsPerTick), {Kind::kTick, id, n.incarnation()});
   drain(n);
 }
@@ -384,7 +404,7 @@ void Cluster::on_partition() {
 }
 
 void Cluster::start_partition() {
-  const core::NodeId n = scenario_.nodes;
+  const core::NodeId n = nodes_.size();
   auto isolate = [&](core::NodeId v, bool in, bool out) {
     for (core::NodeId x = 1; x <= n; ++x) {
       if (x == v) continue;
@@ -445,6 +465,11 @@ void Cluster::on_propose() {
   for (Node* n : up) {
     if (n->raft().role() == core::Role::kLeader) leaders.push_back(n);
   }
+  if (rng_.chance(scenario_.read_ppm)) {
+    // A read: at a leader, stale ones too, or at any node (a follower asks its leader).
+    read(!leaders.empty() && rng_.chance(500000) ? *rng_.pick(leaders) : *rng_.pick(up));
+    return;
+  }
   if (!leaders.empty() && rng_.chance(200000)) {
     // A ReadIndex-style heartbeat round instead of a proposal.
     target = rng_.pick(leaders);
@@ -497,6 +522,118 @@ void Cluster::on_snapshot() {
   drain(n);
 }
 
+void Cluster::read(Node& n) {
+  const uint64_t ctx = ++read_seq_;
+  Status s = n.raft().read_index(ctx);
+  if (s.ok()) {
+    ++result_.reads;
+    checker_.read_asked(ctx);
+    trace("n", n.id(), " read_index ", ctx, " (committed through ", checker_.committed_index(),
+          ")");
+  }
+  drain(n);
+}
+
+void Cluster::on_change() {
+  // Liveness is measured with the membership as it is at healing.
+  if (healed_) return;
+  schedule(rng_.between(scenario_.change_every / 2, scenario_.change_every * 3 / 2),
+           {Kind::kChange});
+  Node* leader = current_leader();
+  if (leader == nullptr) return;
+  const core::ClusterConfig now = leader->raft().cluster_config();
+  std::vector<core::NodeId> others;     // voters but the leader
+  std::vector<core::NodeId> outsiders;  // no member: spares, removed nodes
+  for (core::NodeId v : now.voters) {
+    if (v != leader->id()) others.push_back(v);
+  }
+  for (auto& n : nodes_) {
+    if (!now.is_member(n->id())) outsiders.push_back(n->id());
+  }
+  auto erase = [](std::vector<core::NodeId>* v, core::NodeId id) { std::erase(*v, id); };
+  core::ClusterConfig target = now;
+  target.voters_outgoing.clear();
+  target.context = Cat("c", ++config_seq_);
+  const char* what = nullptr;
+  const uint64_t r = rng_.below(100);
+  if (r < 14) {
+    if (outsiders.empty()) return;
+    what = "grow";
+    target.voters.push_back(rng_.pick(outsiders));
+  } else if (r < 24) {
+    if (others.size() < 2) return;
+    what = "shrink";
+    erase(&target.voters, rng_.pick(others));
+  } else if (r < 38) {
+    if (outsiders.empty() || others.empty()) return;
+    what = "replace";
+    erase(&target.voters, rng_.pick(others));
+    target.voters.push_back(rng_.pick(outsiders));
+  } else if (r < 46) {
+    if (others.size() < 2) return;
+    what = "remove the leader";
+    erase(&target.voters, leader->id());
+  } else if (r < 54) {
+    if (outsiders.empty()) return;
+    what = "add a learner";
+    target.learners.push_back(rng_.pick(outsiders));
+  } else if (r < 62) {
+    if (now.learners.empty()) return;
+    what = "promote a learner";
+    const core::NodeId l = rng_.pick(now.learners);
+    erase(&target.learners, l);
+    target.voters.push_back(l);
+  } else if (r < 66) {
+    if (now.learners.empty()) return;
+    what = "remove a learner";
+    erase(&target.learners, rng_.pick(now.learners));
+  } else {
+    // A leadership transfer: asked by the leader, or by a follower for itself.
+    if (others.empty()) return;
+    const core::NodeId to = rng_.pick(others);
+    Node& asker = r < 83 ? *leader : node(to);
+    if (!asker.up()) return;
+    Status s = asker.raft().transfer_leadership(to);
+    if (tracing()) trace("n", asker.id(), " transfer_leadership(", to, "): ", s.ToString());
+    if (s.ok()) {
+      ++result_.transfers;
+      last_transfer_at_ = now_;
+    }
+    drain(asker);
+    return;
+  }
+  // Usually the leader; sometimes any node (NotLeader, or a stale leader).
+  Node* asked = leader;
+  if (rng_.chance(100000)) {
+    std::vector<Node*> up;
+    for (auto& n : nodes_) {
+      if (n->up()) up.push_back(n.get());
+    }
+    asked = rng_.pick(up);
+  }
+  core::ProposalId id;
+  Status s = asked->raft().propose_config(target, &id);
+  if (s.ok()) {
+    ++result_.config_changes;
+  } else {
+    ++result_.config_refused;
+  }
+  if (tracing()) {
+    trace("n", asked->id(), " propose_config (", what, ") ", core::Describe(target), ": ",
+          s.ok() ? Cat("-> ", id.index, "/", id.term) : s.ToString());
+  }
+  drain(*asked);
+}
+
+bool Cluster::change_in_flight(Node& leader) const {
+  if (leader.raft().transfer_target() != core::kNoNode) return true;
+  if (leader.raft().config_change().phase != core::ConfigChange::Phase::kNone) return true;
+  // A transfer asked just before healing may still be on the wire.
+  const Time window =
+      scenario_.links.long_delay_max + 2 * scenario_.core.election_ticks * kUnitsPerTick;
+  return last_transfer_at_ > 0 && healed_at_ - last_transfer_at_ < window;
+}
+
 void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id, bool* accepted) {
   Status s = n.raft().propose_command(payload, id);
   *accepted = s.ok();
@@ -505,7 +642,7 @@ void Cluster::propose(Node& n, const std::string& payload, core::ProposalId* id,
     checker_.proposal_accepted(*id, payload);
     trace("n", n.id(), " propose '", payload, "' -> ", id->index, "/", id->term);
   } else if (!s.IsNotLeader()) {  // NotLeader is routine; Busy is worth seeing
-    trace("n", n.id(), " propose '", payload, "': ", s.ToString());
+    if (tracing()) trace("n", n.id(), " propose '", payload, "': ", s.ToString());
   }
   drain(n);
 }
@@ -525,6 +662,31 @@ Node* Cluster::current_leader() {
 
 // --- Healing and liveness ---------------------------------------------------
 
+void Cluster::retire_removed() {
+  // Nodes no configuration names any more are retired, as an operator
+  // would once their removal is committed: a removed node that never
+  // learned of it stands for election again and again (thesis §4.2.3).
+  // Kept: the members of the committed configuration, and of the latest
+  // configuration in their logs (a stale member may still need them).
+  const core::ClusterConfig committed = checker_.committed_config();
+  std::vector<bool> keep(nodes_.size(), false);
+  for (core::NodeId id : committed.members()) keep[id - 1] = true;
+  for (auto& n : nodes_) {
+    if (!committed.is_member(n->id())) continue;
+    for (core::NodeId id : checker_.config_of(*n).members()) keep[id - 1] = true;
+  }
+  for (auto& n : nodes_) {
+    if (keep[n->id() - 1] || retired_[n->id() - 1]) continue;
+    retired_[n->id() - 1] = true;
+    ++result_.retired;
+    if (n->up()) {
+      const core::LogIndex changed = n->crash(/*lose_unsynced=*/false);
+      if (changed != 0) checker_.log_changed(*n, changed);
+    }
+    trace("n", n->id(), " RETIRED: a member of no configuration");
+  }
+}
+
 void Cluster::heal() {
   healed_ = true;
   healed_at_ = now_;
@@ -535,6 +697,7 @@ void Cluster::heal() {
   calm.long_delay_ppm = 0;
   network_.set_faults(calm);
   trace("HEAL: the network is healed and crashes stop; liveness is checked from here");
+  retire_removed();
   for (auto& n : nodes_) {
     if (!n->up()) on_restart(n->id());
   }
@@ -568,7 +731,13 @@ Time Cluster::leader_bound_ticks() const {
 
 void Cluster::on_client() {
   schedule(kUnitsPerTick, {Kind::kClient});
+  retire_removed();
   Node* leader = current_leader();
+  // A leader the configuration in force does not name as a voter is on
+  // its way out (it steps down once its removal commits).
+  if (leader != nullptr && !leader->raft().cluster_config().is_voter(leader->id())) {
+    leader = nullptr;
+  }
   if (leader_at_ == 0) {
     if (leader == nullptr) {
       if (now_ - healed_at_ > leader_bound_ticks() * kUnitsPerTick) {
@@ -580,7 +749,13 @@ void Cluster::on_client() {
     leader_at_ = now_;
     result_.leader_after_heal = (now_ - healed_at_) / kUnitsPerTick;
     result_.worst_bound_percent = result_.leader_after_heal * 100 / leader_bound_ticks();
-    trace("liveness: n", leader->id(), " leads term ", leader->raft().term());
+    trace("liveness: n", leader->id(), " leads term ", leader->raft().term(), " in ",
+          core::Describe(leader->raft().cluster_config()));
+    // A membership change or a transfer in progress may cost one more
+    // election: a leader whose removal commits steps down, and one handing
+    // over refuses proposals (Busy) until the target took over or the
+    // transfer was given up (an election timeout).
+    if (change_in_flight(*leader)) extra_commit_ticks_ = leader_bound_ticks();
     for (int i = 0; i < kLivenessProposals; ++i) {
       ClientProposal p;
       p.payload = Cat("live", i + 1);
@@ -588,7 +763,8 @@ void Cluster::on_client() {
       const uint64_t backlog =
           leader->log().last_index() - checker_.committed_index() + kLivenessProposals;
       // A quorum may need a follower that must first be sent a snapshot.
-      p.commit_bound = kCommitBaseTicks + shipping_ticks(backlog) + snapshot_ticks();
+      p.commit_bound =
+          kCommitBaseTicks + shipping_ticks(backlog) + snapshot_ticks() + extra_commit_ticks_;
       p.apply_bound = p.commit_bound + shipping_ticks(leader->log().last_index() + backlog);
       client_.push_back(p);
     }
@@ -615,8 +791,12 @@ void Cluster::on_client() {
               std::max(result_.worst_bound_percent, waited * 100 / p.commit_bound);
         }
         p.committed = true;
-        p.done = std::all_of(nodes_.begin(), nodes_.end(),
-                             [&](const auto& n) { return n->applied() >= p.id.index; });
+        // Every member of the configuration in force (a node removed, or
+        // never added, is not sent the log).
+        const core::ClusterConfig members = checker_.committed_config();
+        p.done = std::all_of(nodes_.begin(), nodes_.end(), [&](const auto& n) {
+          return !members.is_member(n->id()) || n->applied() >= p.id.index;
+        });
         if (p.done) {
           result_.max_apply_ticks = std::max(result_.max_apply_ticks, waited);
           result_.worst_bound_percent =
@@ -633,7 +813,9 @@ void Cluster::on_client() {
     }
     if (waited > p.apply_bound) {
       std::string applied;
-      for (auto& n : nodes_) applied += Cat(" n", n->id(), "=", n->applied());
+      for (auto& n : nodes_) {
+        applied += Cat(" n", n->id(), "=", n->up() ? Cat(n->applied()) : std::string("down"));
+      }
       checker_.fail("liveness", Cat("'", p.payload, "' (first proposed at t=", p.first_try,
                                     ") is not applied on every node ", p.apply_bound,
                                     " ticks later; applied:", applied));

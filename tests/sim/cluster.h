@@ -52,9 +52,22 @@ struct RunResult {
   core::Term max_term = 0;
   uint64_t old_term_commits = 0;  // see Checker::old_term_commits()
   uint64_t heartbeats_acked = 0;  // heartbeat() rounds a quorum confirmed
-  Time leader_after_heal = 0;     // ticks from healing to a leader
-  Time max_commit_ticks = 0;      // worst commit latency of a proposal after healing, in ticks
-  Time max_apply_ticks = 0;       // ... and until every node applied it
+  // Membership: changes a leader took (propose_config ok) and refused
+  // (Busy, NotLeader...), config entries committed, transfers asked (by a
+  // leader or a follower, taken) and given up (TransferAborted), nodes
+  // retired at healing (members of no configuration any more).
+  uint64_t config_changes = 0;
+  uint64_t config_refused = 0;
+  uint64_t config_committed = 0;
+  uint64_t transfers = 0;
+  uint64_t transfers_aborted = 0;
+  uint64_t retired = 0;
+  // read_index() calls taken, and the ReadStates (ok) checked against them.
+  uint64_t reads = 0;
+  uint64_t reads_checked = 0;
+  Time leader_after_heal = 0;  // ticks from healing to a leader
+  Time max_commit_ticks = 0;   // worst commit latency of a proposal after healing, in ticks
+  Time max_apply_ticks = 0;    // ... and until every node applied it
   // The largest share of a liveness bound any wait used, in percent.
   uint64_t worst_bound_percent = 0;
 };
@@ -88,7 +101,8 @@ class Cluster {
     kPartition,
     kPropose,
     kSnapshot,
-    kClient
+    kClient,
+    kChange
   };
   struct Event {
     Event(Kind k, core::NodeId n = core::kNoNode, uint64_t inc = 0, core::Message m = {},
@@ -141,6 +155,11 @@ class Cluster {
   void on_propose();
   void on_snapshot();
   void on_client();
+  void on_change();
+  void read(Node& n);
+  // Whether the leader was asked for a transfer or a change it has not
+  // finished: liveness allows it one more election.
+  bool change_in_flight(Node& leader) const;
   Time leader_bound_ticks() const;
   // Ticks to ship `entries` entries to a follower at the slowest round trip.
   Time shipping_ticks(uint64_t entries) const;
@@ -150,6 +169,7 @@ class Cluster {
 
   void start_partition();
   void heal();
+  void retire_removed();
   // The up node that leads the highest term any up node is in, if any.
   Node* current_leader();
   void propose(Node& n, const std::string& payload, core::ProposalId* id, bool* accepted);
@@ -165,6 +185,11 @@ class Cluster {
   uint64_t next_seq_ = 0;
   std::map<std::pair<Time, uint64_t>, Event> queue_;
   uint64_t proposal_seq_ = 0;
+  uint64_t read_seq_ = 0;
+  uint64_t config_seq_ = 0;
+  Time last_transfer_at_ = 0;
+  std::vector<bool> retired_;    // per node: taken out for good at healing
+  Time extra_commit_ticks_ = 0;  // see change_in_flight
 
   bool healed_ = false;
   Time healed_at_ = 0;

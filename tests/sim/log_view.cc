@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <string>
 
 #include "trace.h"
@@ -61,9 +62,11 @@ Status LogView::append(const std::vector<core::Entry>& entries) {
   }
   entries_.resize(first - head_index_ - 1);
   chain_.resize(first - head_index_ - 1);
+  while (!configs_.empty() && configs_.back() >= first) configs_.pop_back();
   for (const core::Entry& e : entries) {
     chain_.push_back(ChainHash(prefix_hash(last_index()), e));
     entries_.push_back(e);
+    if (e.type == core::EntryType::kConfig) configs_.push_back(e.index);
   }
   return Status::Ok();
 }
@@ -79,10 +82,17 @@ void LogView::reset(core::LogIndex head_index, core::Term head_term, uint64_t he
   head_hash_ = head_hash;
   entries_.clear();
   chain_.clear();
+  configs_.clear();
   for (const core::Entry& e : entries) {
     chain_.push_back(ChainHash(prefix_hash(last_index()), e));
     entries_.push_back(e);
+    if (e.type == core::EntryType::kConfig) configs_.push_back(e.index);
   }
+}
+
+const core::Entry* LogView::config_before(core::LogIndex index) const {
+  auto it = std::lower_bound(configs_.begin(), configs_.end(), index);
+  return it == configs_.begin() ? nullptr : at(*std::prev(it));
 }
 
 void LogView::truncate(core::LogIndex last) {
@@ -90,6 +100,7 @@ void LogView::truncate(core::LogIndex last) {
   last = std::max(last, head_index_);
   entries_.resize(last - head_index_);
   chain_.resize(last - head_index_);
+  while (!configs_.empty() && configs_.back() > last) configs_.pop_back();
 }
 
 void LogView::compact(core::LogIndex index) {
@@ -100,6 +111,7 @@ void LogView::compact(core::LogIndex index) {
   entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
   chain_.erase(chain_.begin(), chain_.begin() + static_cast<std::ptrdiff_t>(drop));
   head_index_ = index;
+  std::erase_if(configs_, [&](core::LogIndex i) { return i <= index; });
 }
 
 core::LogIndex FirstDifference(const LogView& a, const LogView& b) {

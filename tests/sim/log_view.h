@@ -47,6 +47,12 @@ class LogView {
   }
   // The entries after the head.
   const std::vector<core::Entry>& entries() const { return entries_; }
+  // The last configuration entry after the head (nullptr: none), and the
+  // last one before index (nullptr: none after the head).
+  const core::Entry* latest_config() const {
+    return configs_.empty() ? nullptr : at(configs_.back());
+  }
+  const core::Entry* config_before(core::LogIndex index) const;
 
   // Deletes everything from entries.front().index on, then appends entries.
   // InvalidInput if they are not contiguous and ascending, would leave a gap
@@ -69,8 +75,9 @@ class LogView {
   core::LogIndex head_index_ = 0;
   core::Term head_term_ = 0;
   uint64_t head_hash_ = 0;
-  std::vector<core::Entry> entries_;  // head_index_ + 1, ...
-  std::vector<uint64_t> chain_;       // prefix hashes of entries_
+  std::vector<core::Entry> entries_;     // head_index_ + 1, ...
+  std::vector<uint64_t> chain_;          // prefix hashes of entries_
+  std::vector<core::LogIndex> configs_;  // the kConfig entries' indexes, ascending
 };
 
 // The first index at which a and b differ (an entry differs or one ends), or

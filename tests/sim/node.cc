@@ -89,7 +89,7 @@ void Node::start(uint64_t random_seed) {
 Status Node::take_snapshot(core::LogIndex index, core::SnapshotHead* head) {
   head->index = index;
   head->term = log_.term_at(index);
-  head->config = members_;
+  head->config = raft_->config_at(index);
   uint64_t digest = 0;
   std::string data = app_.encode(index, head->term, &digest);
   head->size = data.size();

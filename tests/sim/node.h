@@ -90,6 +90,11 @@ class Node final : public NodeView {
 
   // NodeView: the rest, read from the core and the disk.
   core::LogIndex durable_commit() const override { return storage_.hard_state().commit; }
+  bool durably_holds(core::LogIndex index, core::Term term) const override {
+    if (index <= storage_.head_index()) return true;
+    return index <= storage_.last_index() &&
+           storage_.log()[index - storage_.head_index() - 1].term == term;
+  }
   bool ok() const override { return raft_->status().ok(); }
   Status status() const override { return raft_->status(); }
   core::Term term() const override { return raft_->term(); }
@@ -113,6 +118,8 @@ class Node final : public NodeView {
   // ... and the application takes its state (after the entries the same
   // write delivered were applied).
   void install_state(AppState state) { app_ = std::move(state); }
+  // The bootstrap members this node starts with (empty: a node that joins).
+  const core::ClusterConfig& bootstrap() const { return members_; }
   // The hard state as the runtime has been told it (durable or not).
   const core::HardState& written_hard_state() const { return written_hard_state_; }
   void set_written_hard_state(const core::HardState& hs) { written_hard_state_ = hs; }

@@ -29,6 +29,12 @@ class NodeView {
   virtual core::LogIndex applied() const = 0;
   // The commit index in the durable hard state (what a restart starts from).
   virtual core::LogIndex durable_commit() const = 0;
+  // Whether the node's disk holds the entry (index, term), or a snapshot
+  // covering index. The default reads log(), durable or not: a runtime that
+  // knows its disk says exactly.
+  virtual bool durably_holds(core::LogIndex index, core::Term term) const {
+    return index <= log().head_index() || log().term_at(index) == term;
+  }
 
   // The core's state; only while up().
   virtual bool ok() const = 0;  // status().ok(), without building a Status

@@ -48,6 +48,10 @@ Scenario Scenario::FromSeed(Rng& rng, const std::vector<int>& sizes) {
                                                       : 0;
   s.crash_snapshot_ppm = rng.pick(std::vector<uint32_t>{0, 50000, 200000});
   s.corrupt_chunk_ppm = rng.pick(std::vector<uint32_t>{0, 0, 20000});
+  // Drawn after the snapshots' settings, for the same reason.
+  s.change_every = rng.pick(std::vector<Time>{0, 50, 100, 300, 1000});
+  s.spares = s.change_every == 0 ? 0 : static_cast<int>(rng.between(0, 7 - s.nodes));
+  s.read_ppm = rng.pick(std::vector<uint32_t>{0, 100000, 200000});
   return s;
 }
 
@@ -64,7 +68,8 @@ std::string Scenario::describe() const {
              " propose_every=", propose_every, " snapshot_every=", snapshot_every,
              " chunk=", core.snapshot_chunk_bytes, " throttle=", core.snapshot_bytes_per_tick,
              " crash_snapshot=", Percent(crash_snapshot_ppm),
-             " corrupt_chunk=", Percent(corrupt_chunk_ppm), " (times in units, ", kUnitsPerTick,
+             " corrupt_chunk=", Percent(corrupt_chunk_ppm), " change_every=", change_every,
+             " spares=", spares, " reads=", Percent(read_ppm), " (times in units, ", kUnitsPerTick,
              " per tick)");
 }
 

@@ -42,6 +42,16 @@ struct Scenario {
   uint32_t crash_snapshot_ppm = 0;
   uint32_t corrupt_chunk_ppm = 0;
 
+  // Membership: `spares` more node ids (up to 7 in all) start as joining
+  // nodes (an empty bootstrap configuration); every change_every (mean; 0:
+  // never) the leader is asked for a membership change or a leadership
+  // transfer (or a follower asks to take over). read_ppm of the
+  // proposals are instead a read_index() at a leader or a follower.
+  int spares = 0;
+  Time change_every = 0;
+  uint32_t read_ppm = 0;
+  int total_nodes() const { return nodes + spares; }
+
   static Scenario FromSeed(Rng& rng, const std::vector<int>& sizes);
   std::string describe() const;
 };

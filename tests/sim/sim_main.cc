@@ -232,6 +232,10 @@ void PrintSummaryLine(uint64_t seed, const Outcome& o) {
             << " partitions=" << r.partitions << " old_term_commits=" << r.old_term_commits
             << " heartbeats_acked=" << r.heartbeats_acked << " snapshots=" << r.snapshots_taken
             << " installed=" << r.snapshots_installed << " refused=" << r.snapshots_failed
+            << " config_changes=" << r.config_changes << " config_refused=" << r.config_refused
+            << " config_committed=" << r.config_committed << " transfers=" << r.transfers
+            << " transfers_aborted=" << r.transfers_aborted << " retired=" << r.retired
+            << " reads=" << r.reads << " reads_checked=" << r.reads_checked
             << " leader_after_heal=" << r.leader_after_heal
             << " ticks, commit<=" << r.max_commit_ticks << " apply<=" << r.max_apply_ticks
             << " ticks (" << r.worst_bound_percent << "% of a bound)\n";
@@ -278,6 +282,8 @@ int RunCampaign(const Args& args, const char* argv0) {
   Time worst_leader = 0, worst_commit = 0, worst_apply = 0;
   uint64_t worst_percent = 0;
   uint64_t snapshots_taken = 0, snapshots_installed = 0, snapshots_failed = 0;
+  uint64_t config_changes = 0, config_refused = 0, config_committed = 0, transfers = 0,
+           transfers_aborted = 0, retired = 0, reads = 0, reads_checked = 0;
   WorldResult total;  // --node: the passed seeds' counts, summed
   uint64_t seeds_with_installs = 0;
   bool found_safety = false;
@@ -295,6 +301,14 @@ int RunCampaign(const Args& args, const char* argv0) {
       snapshots_taken += r.core.snapshots_taken;
       snapshots_installed += r.core.snapshots_installed;
       snapshots_failed += r.core.snapshots_failed;
+      config_changes += r.core.config_changes;
+      config_refused += r.core.config_refused;
+      config_committed += r.core.config_committed;
+      transfers += r.core.transfers;
+      transfers_aborted += r.core.transfers_aborted;
+      retired += r.core.retired;
+      reads += r.core.reads;
+      reads_checked += r.core.reads_checked;
       total.pushes_acked += r.node.pushes_acked;
       total.retries += r.node.retries;
       total.retries_to_replaying_leader += r.node.retries_to_replaying_leader;
@@ -360,7 +374,11 @@ int RunCampaign(const Args& args, const char* argv0) {
               << " ticks and applied everywhere within " << worst_apply << " ticks (at worst "
               << worst_percent << "% of a bound); in the passed ones: " << snapshots_taken
               << " snapshots taken, " << snapshots_installed << " installed from a leader, "
-              << snapshots_failed << " refused by the CRC32C check\n";
+              << snapshots_failed << " refused by the CRC32C check; " << config_changes
+              << " membership changes taken (" << config_refused << " refused, " << config_committed
+              << " config entries committed, " << retired << " removed nodes retired at healing), "
+              << transfers << " leadership transfers (" << transfers_aborted << " given up), "
+              << reads << " read_index calls (" << reads_checked << " read states checked)\n";
   }
   if (!args.expect_violation.empty()) {
     if (!found_safety) {

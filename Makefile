@@ -39,8 +39,8 @@ demo: build
 	BUILD=$(BUILD) tools/demo.sh
 
 # docker/compose.yaml's cluster for real (tests/docker/cluster_test.py): builds the
-# images (the base first when the engine lacks it: docker/make-base-image), brings
-# the cluster up under a project name of its own, pushes, kills the leader,
+# images (the base first when the engine lacks it: pulled, else docker/make-base-image),
+# brings the cluster up under a project name of its own, pushes, kills the leader,
 # restarts a subscriber, checks every event arrives once and in order, tears it
 # all down. Needs a Docker engine and docker compose (or docker-compose).
 docker-test:

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """make docker-test: docker/compose.yaml's cluster, tested for real.
 
-Builds the image (and the base image first when the engine lacks it,
-docker/make-base-image), brings the compose project up under a project name
-of its own, and then:
+Builds the image (and the base image first when the engine lacks it: docker
+pull, else docker/make-base-image), brings the compose project up under a
+project name of its own, and then:
 
 1. waits (polling, with a deadline) until the three nodes are healthy;
 2. checks the ports published on 127.0.0.1 from the host (a node's client
@@ -39,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMPOSE_FILE = os.path.join(ROOT, "docker", "compose.yaml")
@@ -384,11 +385,26 @@ def check_host_ports(cluster):
 def build_images():
     code, _, _ = run(["docker", "image", "inspect", BASE_IMAGE], check=False)
     if code != 0:
-        log(f"{BASE_IMAGE} is missing: docker/make-base-image")
+        # As docker build would, first; an engine without registry access
+        # gets it made from Debian packages instead.
+        log(f"{BASE_IMAGE} is missing: docker pull")
+        code, _, err = run(["docker", "pull", "-q", BASE_IMAGE], check=False, timeout=600)
+    if code != 0:
+        log(f"cannot pull it ({err.strip().splitlines()[-1] if err.strip() else 'no reason given'}): "
+            "docker/make-base-image")
+        os.makedirs(OUT, exist_ok=True)
+        path = os.path.join(OUT, "base-image.log")
+        log(f"output in {os.path.relpath(path, ROOT)}")
         t = time.monotonic()
-        p = subprocess.run([os.path.join(ROOT, "docker", "make-base-image"), BASE_IMAGE])
+        with open(path, "w") as f:
+            p = subprocess.run([os.path.join(ROOT, "docker", "make-base-image"), BASE_IMAGE],
+                               stdout=f, stderr=subprocess.STDOUT)
+        with open(path) as f:
+            lines = f.readlines()
         if p.returncode != 0:
+            sys.stderr.write("".join(lines[-40:]))
             raise Failure("docker/make-base-image failed")
+        log(lines[-1].strip() if lines else "docker/make-base-image printed nothing")
         timing("base image build (debootstrap + import)", time.monotonic() - t)
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, "image-build.log")
@@ -569,6 +585,11 @@ def main():
             cluster.diagnose()
     except KeyboardInterrupt as e:
         log(f"interrupted ({e})")
+    except Exception:  # a bug here, or an unexpected answer: still diagnosed and torn down
+        log("FAILED: unexpected error")
+        traceback.print_exc()
+        if cluster is not None:
+            cluster.diagnose()
     finally:
         clean = cluster.teardown() if cluster is not None else True
     print("\ntimings:")

@@ -5,7 +5,8 @@ JOBS       ?= $(shell nproc)
 SEEDS      ?= 1..20000
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build build-asan test test-asan soak format lint bench bench-compare demo clean fuzz
+.PHONY: all deps build build-asan test test-asan soak format lint bench bench-compare demo clean fuzz \
+	docker-test
 
 all: build
 
@@ -36,6 +37,14 @@ test-asan: build-asan
 # A local 3-node cluster on 127.0.0.1: events in, status and a follower's copy out.
 demo: build
 	BUILD=$(BUILD) tools/demo.sh
+
+# docker/compose.yaml's cluster for real (tests/docker/cluster_test.py): builds the
+# images (the base first when the engine lacks it: pulled, else docker/make-base-image),
+# brings the cluster up under a project name of its own, pushes, kills the leader,
+# restarts a subscriber, checks every event arrives once and in order, tears it
+# all down. Needs a Docker engine and docker compose (or docker-compose).
+docker-test:
+	RAFTLOG_BUILD_JOBS=$(JOBS) tests/docker/cluster_test.py
 
 # Longer simulator campaigns, the core's and the whole node's: make soak SEEDS=1..100000
 soak: build

@@ -224,7 +224,15 @@ class Raft::Impl {
   void set_leader(NodeId leader);
   void reset_election_timer();
   uint64_t next_random();
-  bool promotable() const { return members_.is_voter(cfg_.id); }
+  // A voter of the configuration in force, or of the last committed one:
+  // a leader that appended a configuration without itself and lost
+  // office before that one committed may hold the only log the others
+  // can vote for (thesis §4.2.2: it may stand and lead again, and steps
+  // down once the new configuration commits). Without it a joint
+  // cluster whose outgoing half needs this node's vote stays leaderless.
+  bool promotable() const {
+    return members_.is_voter(cfg_.id) || config_at(commit_).is_voter(cfg_.id);
+  }
 
   // --- message handling ---
   void handle_lower_term(const Message& m);

@@ -288,6 +288,7 @@ int WaitForChange(const raftlog::ClientOptions& copts, std::vector<std::string> 
   const auto end = start + wait;
   std::string last_phase;
   std::string where;
+  raftlog::core::Term first_term = 0;
   for (;;) {
     std::vector<NodeReply> replies = AskCluster(&endpoints, copts);
     const raftlog::wire::NodeStatus* leader = LeaderOf(replies);
@@ -307,6 +308,21 @@ int WaitForChange(const raftlog::ClientOptions& copts, std::vector<std::string> 
           leader->config_phase == "stable") {
         std::fprintf(stderr, "raftlog-ctl: the change was given up: %s\n",
                      leader->config_error.c_str());
+        return 1;
+      }
+      // A change in progress is the leader's: a new leader does not carry
+      // a catch-up on. Stable under another leader without the target in
+      // force means the change stopped; waiting on would only time out.
+      if (first_term == 0) first_term = leader->term;
+      if (leader->term != first_term && leader->config_phase == "stable") {
+        std::fprintf(
+            stderr,
+            "raftlog-ctl: the leader changed (now node %llu, term %llu) before the "
+            "change was done, and nothing is in progress any more: run the command "
+            "again (a node added as a learner meanwhile is promoted with `promote %llu`)\n",
+            static_cast<unsigned long long>(leader->id),
+            static_cast<unsigned long long>(leader->term),
+            static_cast<unsigned long long>(target.id));
         return 1;
       }
       std::string phase = leader->config_phase;

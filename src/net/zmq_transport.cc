@@ -181,6 +181,12 @@ void ZmqTransport::set_members(const core::ClusterConfig& config) {
   for (const PeerAddress& a : known) {
     if (a.id == options_.self || a.id == core::kNoNode || !is_member(a.id) || a.endpoint.empty())
       continue;
+    // A wildcard address is where a node binds, not where it is reached
+    // (a container's own line, tcp://0.0.0.0:7001): keep what is known.
+    if (a.endpoint.find("://0.0.0.0:") != std::string::npos ||
+        a.endpoint.find("://*:") != std::string::npos) {
+      continue;
+    }
     auto it = peers_.find(a.id);
     if (it != peers_.end() && it->second.endpoint == a.endpoint) continue;
     const bool added = it == peers_.end();
